@@ -1,0 +1,3 @@
+"""DSL Console: escalation tracking for designated safeguarding leads."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from dsl_console.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The working-day calendar: weekdays less the nation's bank holidays and the school's closures."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays
+
+from dsl_console.core.clock import local_date, london_wall_time
+
+NATIONS = ("ENG", "WLS", "SCT", "NIR")
+# The range of years the calendar precomputes; outside it, days are computed one by one.
+_FIRST_YEAR, _LAST_YEAR = 2000, 2060
+
+
+@lru_cache(maxsize=8)
+def bank_holidays(nation: str) -> frozenset[date]:
+    """The bank holidays of a UK nation, subdivision included (Easter Monday, August)."""
+    if nation not in NATIONS:
+        raise ValueError(f"unknown nation {nation!r}")
+    table = holidays.country_holidays(
+        "GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1)
+    )
+    return frozenset(table.keys())
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Working days for one school: Monday to Friday, less bank holidays and closure days."""
+
+    nation: str = "ENG"
+    end_of_day: time = time(17, 0)
+    closures: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        off = bank_holidays(self.nation) | self.closures
+        start, end = date(_FIRST_YEAR, 1, 1), date(_LAST_YEAR, 12, 31)
+        days: list[int] = []
+        day = start
+        while day <= end:
+            if day.weekday() < 5 and day not in off:
+                days.append(day.toordinal())
+            day += timedelta(days=1)
+        # Sorted ordinals of every working day: counting and stepping become bisections.
+        object.__setattr__(self, "_off", off)
+        object.__setattr__(self, "_ordinals", days)
+
+    # -- days ---------------------------------------------------------------------------
+    def is_working_day(self, day: date) -> bool:
+        """Whether a date is a working day."""
+        return day.weekday() < 5 and day not in self._off  # type: ignore[attr-defined]
+
+    def _in_range(self, day: date) -> bool:
+        return _FIRST_YEAR < day.year < _LAST_YEAR
+
+    def next_working_day(self, day: date) -> date:
+        """The first working day strictly after a date."""
+        return self.add_working_days(day, 1)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """The n-th working day after a date (the date itself is day 0); n >= 0."""
+        if n <= 0:
+            return day
+        if self._in_range(day):
+            ordinals: list[int] = self._ordinals  # type: ignore[attr-defined]
+            index = bisect_right(ordinals, day.toordinal()) + n - 1
+            if index < len(ordinals):
+                return date.fromordinal(ordinals[index])
+        while n > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
+    def working_days_between(self, after: date, upto: date) -> int:
+        """How many working days lie in (after, upto]; 0 when upto <= after."""
+        if upto <= after:
+            return 0
+        if self._in_range(after) and self._in_range(upto):
+            ordinals: list[int] = self._ordinals  # type: ignore[attr-defined]
+            return bisect_right(ordinals, upto.toordinal()) - bisect_right(
+                ordinals, after.toordinal()
+            )
+        count, day = 0, after
+        while day < upto:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
+    # -- moments ------------------------------------------------------------------------
+    def end_of(self, day: date) -> datetime:
+        """The end of the working day on a date, as aware UTC."""
+        return london_wall_time(day, self.end_of_day.hour, self.end_of_day.minute)
+
+    def within(self, moment: datetime, n: int) -> datetime:
+        """Due 'within n working days' of a moment: the end of the n-th working day after it."""
+        return self.end_of(self.add_working_days(local_date(moment), n))
+
+    def by_day(self, opened: datetime, n: int) -> datetime:
+        """Due 'by day n' counted from the opening: day 1 is the opening date if working."""
+        first = local_date(opened)
+        if not self.is_working_day(first):
+            first = self.next_working_day(first)
+        return self.end_of(self.add_working_days(first, n - 1))
+
+    def same_working_day(self, moment: datetime) -> tuple[datetime, bool]:
+        """Due 'the same working day' as a moment, and whether the moment is out of hours.
+
+        Within working hours the due is that day's end; in the evening, at a weekend or on a
+        holiday it is the moment itself: at once, by the emergency route.
+        """
+        day = local_date(moment)
+        if self.is_working_day(day):
+            end = self.end_of(day)
+            if moment < end:
+                return end, False
+        return moment, True
+
+    def working_days_left(self, as_of: datetime, due: datetime) -> int:
+        """Working days from as_of's date to due's date; negative once the due date is past."""
+        a, d = local_date(as_of), local_date(due)
+        if d >= a:
+            return self.working_days_between(a, d)
+        return -self.working_days_between(d, a)
+
+    def fingerprint(self) -> str:
+        """A short text that changes whenever the calendar's rules change."""
+        closures = ",".join(sorted(d.isoformat() for d in self.closures))
+        return f"{self.nation}|{self.end_of_day.isoformat('minutes')}|{closures}"
+
+
+def calendar_from(nation: str, end_of_day: time, closures: Iterable[date]) -> WorkingCalendar:
+    """Build a calendar from configured values."""
+    return WorkingCalendar(nation=nation, end_of_day=end_of_day, closures=frozenset(closures))

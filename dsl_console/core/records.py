@@ -1,0 +1,159 @@
+"""The escalation records as plain data: child, case, professionals, and the events of its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """What an event in a case's history records."""
+
+    ESCALATED = "escalated"  # moved up to a stage (needs stage)
+    RISK_RAISED = "risk-raised"  # immediate risk of significant harm identified
+    RISK_ESCALATED = "risk-escalated"  # the immediate risk was escalated (same working day)
+    NOTIFIED = "notified"  # someone was told (whom: iro, partnership, or free text)
+    DEADLINE_SET = "deadline-set"  # the current stage's due was set (due + reason)
+    RESOLVED = "resolved"  # the disagreement is resolved: the case closes
+    NOTE = "note"
+    DISCUSSION = "discussion"
+    MEETING = "meeting"
+    OUTCOME = "outcome"
+    ACTION = "action"  # an action agreed: what (note), owner (whom), by when (due)
+    ACTION_DONE = "action-done"  # an agreed action was completed (action: its number)
+    TIMESCALE_MISSED = "timescale-missed"  # why a stage did not keep its timescale
+
+
+# Kinds that only record what happened; they never change stage, due or flags.
+RECORD_KINDS = frozenset(
+    {EventKind.NOTE, EventKind.DISCUSSION, EventKind.MEETING, EventKind.OUTCOME}
+)
+
+EVENT_LABELS: dict[str, str] = {
+    "escalated": "Escalated",
+    "risk-raised": "Immediate risk raised",
+    "risk-escalated": "Immediate risk escalated",
+    "notified": "Notified",
+    "deadline-set": "Deadline set",
+    "resolved": "Resolved",
+    "note": "Note",
+    "discussion": "Discussion",
+    "meeting": "Meeting",
+    "outcome": "Outcome",
+    "action": "Action agreed",
+    "action-done": "Action done",
+    "timescale-missed": "Timescale missed",
+}
+
+
+class LevelOfNeed(StrEnum):
+    """The child's level of need when the disagreement arose."""
+
+    EARLY_HELP = "early-help"
+    S17 = "s17"
+    S47 = "s47"
+    UNKNOWN = "unknown"
+
+
+LEVEL_LABELS = {
+    "early-help": "Early Help",
+    "s17": "Section 17 (child in need)",
+    "s47": "Section 47 (child protection)",
+    "unknown": "Not known",
+}
+
+# The reasons for disagreement named in the partnerships' policies.
+REASONS: dict[str, str] = {
+    "threshold": "Thresholds / level of need at referral",
+    "action-inaction": "Action or inaction of another professional",
+    "decision-making": "Decision making (e.g. conference, case closure)",
+    "cp-conference": "Dissent at or after a CP conference",
+    "cp-plan": "Implementation of a CP plan",
+    "information-sharing": "Information sharing",
+    "assessment": "Assessment and analysis",
+    "services": "Provision of services",
+    "drift-delay": "Drift or delay",
+    "procedures": "Operation of child protection procedures",
+    "roles": "Roles and responsibilities",
+    "communication": "Communication",
+    "other": "Other",
+}
+
+IRO = "iro"
+PARTNERSHIP = "partnership"
+
+
+@dataclass(frozen=True)
+class Child:
+    """The child the escalation is about."""
+
+    name: str
+    dob: date
+    address: str = ""
+    parents: str = ""
+
+
+@dataclass(frozen=True)
+class Professional:
+    """A professional involved in the case, from the school or another agency."""
+
+    name: str
+    role: str = ""
+    agency: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry in a case's history. Events are appended, never edited."""
+
+    at: datetime
+    kind: str
+    stage: int | None = None
+    by: str = ""
+    whom: str = ""
+    due: datetime | None = None
+    note: str = ""
+    lessons: str = ""
+    action: int | None = None
+    method: str = ""
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """An escalation: a professional disagreement about one child, and its history."""
+
+    ref: str
+    procedure: str
+    opened_at: datetime
+    child: Child
+    procedure_version: str = ""
+    other_agency: str = ""
+    level_of_need: str = LevelOfNeed.UNKNOWN
+    cp_plan: bool = False
+    looked_after: bool = False
+    immediate_risk: bool = False
+    reason: str = ""
+    summary: str = ""
+    professionals: tuple[Professional, ...] = ()
+    raised_by: Professional | None = None
+    events: tuple[Event, ...] = field(default_factory=tuple)
+
+    @property
+    def resolved(self) -> bool:
+        """Whether a resolved event has closed the case."""
+        return any(e.kind == EventKind.RESOLVED for e in self.events)
+
+
+def age_on(dob: date, day: date) -> int:
+    """Age in whole years on a date."""
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def actions_of(case: Case) -> list[tuple[int, Event, Event | None]]:
+    """The case's agreed actions, numbered from 1, each with its completion event if any."""
+    actions = [e for e in case.events if e.kind == EventKind.ACTION]
+    done = {e.action: e for e in case.events if e.kind == EventKind.ACTION_DONE}
+    return [(n, event, done.get(n)) for n, event in enumerate(actions, start=1)]
