@@ -44,8 +44,13 @@ def _bad(key: str, why: str) -> InputError:
 def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
     """Validate a parsed config document; an unknown key or a bad value names the key."""
     known = {
-        "school", "procedure", "nation", "end_of_working_day", "closure_days",
-        "scan_seconds", "lock_minutes",
+        "school",
+        "procedure",
+        "nation",
+        "end_of_working_day",
+        "closure_days",
+        "scan_seconds",
+        "lock_minutes",
     }
     for key in doc:
         if key not in known:
@@ -59,7 +64,7 @@ def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
     if "procedure" in doc:
         proc = doc["procedure"]
         if not isinstance(proc, str) or not proc:
-            raise _bad("procedure", "must be a procedure id such as \"liverpool\"")
+            raise _bad("procedure", 'must be a procedure id such as "liverpool"')
         values["procedure"] = proc
     if "nation" in doc:
         nation = doc["nation"]
@@ -73,11 +78,11 @@ def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
         elif isinstance(raw, str) and (m := _HHMM.match(raw)):
             values["end_of_working_day"] = time(int(m.group(1)), int(m.group(2)))
         else:
-            raise _bad("end_of_working_day", "must be a time such as \"17:00\"")
+            raise _bad("end_of_working_day", 'must be a time such as "17:00"')
     if "closure_days" in doc:
         raw_days = doc["closure_days"]
         if not isinstance(raw_days, list):
-            raise _bad("closure_days", "must be a list of dates such as [\"2026-12-24\"]")
+            raise _bad("closure_days", 'must be a list of dates such as ["2026-12-24"]')
         days: list[date] = []
         for item in raw_days:
             if isinstance(item, date):
@@ -86,7 +91,9 @@ def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
             try:
                 days.append(date.fromisoformat(item) if isinstance(item, str) else None)  # type: ignore[arg-type]
             except (ValueError, TypeError):
-                raise _bad("closure_days", f"has {item!r}, which is not a date YYYY-MM-DD") from None
+                raise _bad(
+                    "closure_days", f"has {item!r}, which is not a date YYYY-MM-DD"
+                ) from None
             if days[-1] is None:
                 raise _bad("closure_days", f"has {item!r}, which is not a date YYYY-MM-DD")
         values["closure_days"] = tuple(sorted(set(days)))

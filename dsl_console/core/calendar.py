@@ -22,9 +22,7 @@ def bank_holidays(nation: str) -> frozenset[date]:
     """The bank holidays of a UK nation, subdivision included (Easter Monday, August)."""
     if nation not in NATIONS:
         raise ValueError(f"unknown nation {nation!r}")
-    table = holidays.country_holidays(
-        "GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1)
-    )
+    table = holidays.country_holidays("GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1))
     return frozenset(table.keys())
 
 

@@ -136,13 +136,20 @@ def parse_procedure(doc: dict[str, object], source: str) -> Procedure:
 
     def need(table: dict[str, object], key: str, kind: type, where: str) -> object:
         value = table.get(key)
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
             raise InputError(f"{source}: {where}{key} is missing or not a {kind.__name__}")
         return value
 
     allowed = {
-        "id", "name", "partnership", "version", "effective", "stages",
-        "iro_notice_from_stage", "report_from_stage", "notes",
+        "id",
+        "name",
+        "partnership",
+        "version",
+        "effective",
+        "stages",
+        "iro_notice_from_stage",
+        "report_from_stage",
+        "notes",
     }
     unknown = set(doc) - allowed
     if unknown:

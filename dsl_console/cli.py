@@ -1,0 +1,220 @@
+"""The command line (contract section 4): parsing, dispatch, exit codes, one-line errors.
+
+Exit 0 on success, 1 only where stated (`check` with flags, `audit verify` with a break), 2 on
+any error with one line on stderr and never a traceback. Textual is imported only by the
+commands that open the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from dsl_console import __version__
+from dsl_console.config import Config, load_config
+from dsl_console.errors import ConsoleError, InputError
+from dsl_console.paths import default_config_path, default_db_path, demo_db_path
+
+PROG = "dsl-console"
+DEMO_USER = "demo"
+DEMO_PASSPHRASE = "demo passphrase"  # the demo database holds fictional cases only
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {PROG} --help)\n")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=default,
+        help="database file (env DSL_CONSOLE_DB; default in the user data folder)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (env DSL_CONSOLE_CONFIG; default config.toml in the user config folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = OneLineParser(
+        prog=PROG, description="Escalation tracking for designated safeguarding leads."
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _global_options(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        _global_options(cmd, suppress=True)
+        return cmd
+
+    command("demo", "open the console on a separate database of fictional cases")
+    check = command("check", "the flags a background sweep would raise (exit 1 when any)")
+    check.add_argument("--as-of", metavar="T", help="evaluate the cases as they stood at T")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    imp = command("import", "add the cases of a dsl-console/1 JSON file, all or nothing")
+    imp.add_argument("file", metavar="FILE", help="the JSON file ('-' for standard input)")
+    command("procedures", "the procedures known, their stages and timescales")
+
+    export = command("export", "write exports for the partnership")
+    what = export.add_subparsers(
+        dest="what", parser_class=OneLineParser, metavar="WHAT", required=True
+    )
+    ej = what.add_parser("json", help="every case with its full history (the import format)")
+    ej.add_argument("--out", required=True, metavar="FILE")
+    el = what.add_parser("log", help="the Escalation Summary Log")
+    el.add_argument("--format", required=True, choices=("csv", "xlsx"))
+    el.add_argument("--out", required=True, metavar="FILE")
+    el.add_argument("--from", dest="date_from", metavar="DATE", help="opened on or after DATE")
+    el.add_argument("--to", dest="date_to", metavar="DATE", help="opened on or before DATE")
+    el.add_argument(
+        "--initials",
+        action="store_true",
+        help="initials for names and age for date of birth (logs leaving school)",
+    )
+    er = what.add_parser("report", help="one case's partnership form (PDF)")
+    er.add_argument("ref", metavar="REF")
+    er.add_argument(
+        "--form",
+        required=True,
+        choices=("liverpool", "newham", "st-helens-notice", "st-helens-resolution"),
+    )
+    er.add_argument("--out", required=True, metavar="FILE.pdf")
+    ea = what.add_parser("analysis", help="the yearly analysis (PDF or CSV)")
+    ea.add_argument("--year", required=True, type=int, metavar="YYYY")
+    ea.add_argument("--out", required=True, metavar="FILE")
+    for p in (ej, el, er, ea):
+        _global_options(p, suppress=True)
+
+    user = command("user", "manage accounts (DSL only)")
+    uwhat = user.add_subparsers(
+        dest="action", parser_class=OneLineParser, metavar="ACTION", required=True
+    )
+    ua = uwhat.add_parser("add", help="add an account")
+    ua.add_argument("name")
+    ua.add_argument("--role", default="deputy", choices=("dsl", "deputy", "read-only"))
+    ul = uwhat.add_parser("list", help="list the accounts")
+    ur = uwhat.add_parser("remove", help="remove an account")
+    ur.add_argument("name")
+    up = uwhat.add_parser("passwd", help="change your passphrase")
+    up.add_argument("name", nargs="?", help="whose (default: yours)")
+    for p in (ua, ul, ur, up):
+        _global_options(p, suppress=True)
+
+    aud = command("audit", "the tamper-evident audit trail")
+    awhat = aud.add_subparsers(
+        dest="action", parser_class=OneLineParser, metavar="ACTION", required=True
+    )
+    av = awhat.add_parser("verify", help="check the hash chain (exit 1 naming the first break)")
+    ash = awhat.add_parser("show", help="the newest entries")
+    ash.add_argument("--limit", type=int, default=50)
+    ash.add_argument("--ref", help="only entries about this case")
+    for p in (av, ash):
+        _global_options(p, suppress=True)
+
+    backup = command("backup", "an encrypted, consistent copy of the database")
+    backup.add_argument("--out", required=True, metavar="FILE")
+    restore = command("restore", "replace the database with a checked backup")
+    restore.add_argument("file", metavar="FILE")
+    return parser
+
+
+# -- context -------------------------------------------------------------------------------------
+def resolve_db(args: argparse.Namespace, *, demo: bool = False) -> Path:
+    """The database path from --db, then DSL_CONSOLE_DB, then the default."""
+    if demo:
+        return Path(args.db) if args.db else demo_db_path()
+    raw = args.db or os.environ.get("DSL_CONSOLE_DB")
+    return Path(raw).expanduser() if raw else default_db_path()
+
+
+def resolve_config(args: argparse.Namespace) -> Config:
+    """The config from --config, then DSL_CONSOLE_CONFIG, then the default file."""
+    raw = args.config or os.environ.get("DSL_CONSOLE_CONFIG")
+    if raw:
+        return load_config(Path(raw).expanduser(), must_exist=True)
+    return load_config(default_config_path(), must_exist=False)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse and run a command; errors are raised as ConsoleError."""
+    args = build_parser().parse_args(argv)
+    for key in ("db", "config"):
+        if not hasattr(args, key):
+            setattr(args, key, None)
+    handler = _handlers().get(args.command or "console")
+    assert handler is not None
+    return handler(args)
+
+
+def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from dsl_console import commands
+
+    return {
+        "console": commands.console,
+        "demo": commands.demo,
+        "check": commands.check,
+        "import": commands.import_file,
+        "procedures": commands.procedures,
+        "export": commands.export,
+        "user": commands.user,
+        "audit": commands.audit,
+        "backup": commands.backup,
+        "restore": commands.restore,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `dsl-console` entry point."""
+    os.umask(0o077)  # every file the console creates is private to its user
+    try:
+        return run(argv)
+    except ConsoleError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was left half-written")
+    except BrokenPipeError:
+        return 0
+    except MemoryError:
+        _fail("out of memory")
+    except OSError as exc:
+        _fail(f"{exc.strerror or 'file error'}" + (f": {exc.filename}" if exc.filename else ""))
+    except Exception as exc:  # the last guard: no traceback, no data, just what broke
+        _fail(f"unexpected {type(exc).__name__}; nothing was written (please report this)")
+    return 2
+
+
+def _fail(message: str) -> None:
+    line = " ".join(message.split())
+    sys.stderr.write(f"{PROG}: {line}\n")
+
+
+def print_json(obj: object) -> None:
+    """Print one JSON object on standard output."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+__all__ = [
+    "DEMO_PASSPHRASE",
+    "DEMO_USER",
+    "InputError",
+    "main",
+    "print_json",
+    "resolve_config",
+    "resolve_db",
+    "run",
+]

@@ -1,0 +1,255 @@
+"""What each command does, over the services. Parsing and exit handling live in cli.py."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dsl_console.cli import (
+    DEMO_PASSPHRASE,
+    DEMO_USER,
+    print_json,
+    resolve_config,
+    resolve_db,
+)
+from dsl_console.config import Config
+from dsl_console.core.clock import iso, local_date, parse_date, parse_moment
+from dsl_console.errors import ConsoleError, InputError
+from dsl_console.services.session import (
+    ENV_PASSPHRASE,
+    ENV_USER,
+    Credentials,
+    Session,
+    credentials_from_environment,
+    open_session,
+)
+
+
+def _session(args: argparse.Namespace, *, create: bool = False) -> Session:
+    config = resolve_config(args)
+    path = resolve_db(args)
+    if not create and not path.exists():
+        # Say so before asking for a passphrase that could not help.
+        raise ConsoleError(
+            f"no database at {path}: create one with `dsl-console import` or open the console"
+        )
+    return open_session(path, config, credentials_from_environment(), create=create)
+
+
+# -- the console ---------------------------------------------------------------------------------
+def console(args: argparse.Namespace) -> int:
+    """Open the console (it asks for the passphrase on its unlock screen)."""
+    from dsl_console.ui.app import run_console
+
+    config = resolve_config(args)
+    return run_console(resolve_db(args), config)
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Open the console on the demo database, creating it with fictional cases when absent."""
+    from dsl_console.services.demo_db import ensure_demo
+
+    config = resolve_config(args)
+    path = resolve_db(args, demo=True)
+    import os
+
+    env_user, env_pass = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
+    credentials = (
+        Credentials(env_user, env_pass)
+        if env_user and env_pass
+        else Credentials(DEMO_USER, DEMO_PASSPHRASE)
+    )
+    ensure_demo(path, config, credentials)
+    from dsl_console.ui.app import run_console
+
+    return run_console(path, config, credentials=credentials, demo=True)
+
+
+# -- check ---------------------------------------------------------------------------------------
+def check(args: argparse.Namespace) -> int:
+    """The sweep, printed; exit 1 when any open case carries a flag."""
+    from dsl_console.services.sweep import sweep
+
+    as_of = parse_moment(args.as_of, "--as-of") if args.as_of else None
+    session = _session(args)
+    try:
+        as_of = as_of or session.now()
+        found = sweep(session, as_of)
+    finally:
+        session.close()
+    flagged = [c for c in found if c.flags]
+    if args.json:
+        print_json({"as_of": iso(as_of), "cases": [c.to_json() for c in found]})
+    else:
+        _print_check(found, as_of, session.calendar)
+    return 1 if flagged else 0
+
+
+def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyped-def]
+    from dsl_console.core.wording import countdown
+
+    flagged = [c for c in found if c.flags]
+    print(
+        f"{len(found)} open case(s), {len(flagged)} flagged, as of "
+        f"{local_date(as_of).strftime('%a %d/%m/%Y')} {as_of.astimezone(_london()):%H:%M}"
+    )
+    for item in flagged:
+        words = countdown(item.due, item.working_days_left, as_of, calendar)
+        extra = ""
+        if item.risk_due is not None:
+            extra = (
+                " | IMMEDIATE RISK: escalate today"
+                if item.risk_due > as_of
+                else (
+                    " | IMMEDIATE RISK: escalate now (out of hours: emergency duty team or police)"
+                )
+            )
+        print(
+            f"  {item.ref}  {item.procedure} stage {item.stage}  {words}  "
+            f"[{', '.join(item.flags)}]{extra}"
+        )
+
+
+def _london():  # type: ignore[no-untyped-def]
+    from dsl_console.core.clock import LONDON
+
+    return LONDON
+
+
+# -- import / export -----------------------------------------------------------------------------
+def import_file(args: argparse.Namespace) -> int:
+    """Add the cases of a JSON file, all or nothing."""
+    from dsl_console.services.casebook import import_cases
+    from dsl_console.services.transfer import read_document
+
+    config = resolve_config(args)
+    data = _read_input(args.file)
+    path = resolve_db(args)
+    credentials = credentials_from_environment()
+    from dsl_console.core.procedures import load_registry
+
+    registry = load_registry(config.procedures_dir)
+    from dsl_console.core.clock import system_clock
+
+    # Everything is checked before the database is opened, let alone written.
+    cases = read_document(data, registry, local_date(system_clock()))
+    session = open_session(path, config, credentials, create=True, registry=registry)
+    try:
+        count = import_cases(session, cases)
+    finally:
+        session.close()
+    print(f"imported {count} case(s)")
+    return 0
+
+
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    if path.is_dir():
+        raise InputError(f"{name} is a folder, not a JSON file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
+
+
+def export(args: argparse.Namespace) -> int:
+    """The exports for the partnership."""
+    from dsl_console.services import exporting
+
+    session = _session(args)
+    try:
+        message = exporting.run_export(session, args)
+    finally:
+        session.close()
+    print(message)
+    return 0
+
+
+def procedures(args: argparse.Namespace) -> int:
+    """List the procedures with their stages and timescales."""
+    from dsl_console.core.procedures import load_registry
+
+    config: Config = resolve_config(args)
+    registry = load_registry(config.procedures_dir)
+    for proc in registry.latest():
+        iro = (
+            f"; IRO notice from stage {proc.iro_notice_from_stage} (CP plan / looked after)"
+            if proc.iro_notice_from_stage
+            else ""
+        )
+        print(
+            f"{proc.id}: {proc.name} (version {proc.version}, effective "
+            f"{proc.effective:%d/%m/%Y}){iro}"
+        )
+        for stage in proc.stages:
+            print(f"  {stage.number}  {stage.name:<45} {stage.timescale.describe()}")
+        print()
+    return 0
+
+
+# -- accounts, audit, backup ---------------------------------------------------------------------
+def user(args: argparse.Namespace) -> int:
+    """Manage accounts."""
+    from dsl_console.services import accounts
+
+    session = _session(args)
+    try:
+        print(accounts.run(session, args))
+    finally:
+        session.close()
+    return 0
+
+
+def audit(args: argparse.Namespace) -> int:
+    """Verify or show the audit trail."""
+    from dsl_console.store import audit as trail
+
+    session = _session(args)
+    try:
+        if args.action == "verify":
+            count, broken, why = trail.verify()
+            if broken is not None:
+                print(f"audit trail BROKEN: {why} ({count} entries intact before it)")
+                return 1
+            last_id, head = trail.head()
+            print(f"audit trail intact: {count} entries, head {last_id}:{head}")
+            return 0
+        for line in trail.lines(limit=args.limit, ref=args.ref):
+            print(
+                f"{line.id:>6}  {line.at.astimezone(_london()):%d/%m/%Y %H:%M}  "
+                f"{line.user:<16} {line.action:<22} {line.ref}"
+            )
+        return 0
+    finally:
+        session.close()
+
+
+def backup(args: argparse.Namespace) -> int:
+    """An encrypted, consistent copy made with SQLite's online backup API."""
+    from dsl_console.services.backups import make_backup
+
+    session = _session(args)
+    try:
+        out = make_backup(session, Path(args.out))
+    finally:
+        session.close()
+    print(f"backup written to {out} (with its key file {out.name}.keys)")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    """Replace the database with a backup after checking it."""
+    from dsl_console.services.backups import restore_backup
+
+    config = resolve_config(args)
+    restore_backup(Path(args.file), resolve_db(args), config, credentials_from_environment())
+    print("database restored from the backup")
+    return 0
+
+
+__all__ = ["parse_date"]

@@ -1,0 +1,69 @@
+"""What a DSL does to cases: open, import, record events, view. Each change is one transaction
+with its audit entry, refused whole if any part is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from dsl_console.core.clock import local_date
+from dsl_console.core.records import Case, Event
+from dsl_console.core.validation import check_event, check_history, next_event_context
+from dsl_console.services.session import Session
+from dsl_console.store import audit
+from dsl_console.store.cases import append_event, insert_cases, load_case
+
+
+def import_cases(session: Session, cases: Sequence[Case]) -> int:
+    """Add checked cases, all or nothing; a ref already present refuses the whole import."""
+    session.require_write()
+
+    def change() -> int:
+        insert_cases(
+            cases, session.registry, session.calendar, now=session.now(), user=session.user
+        )
+        audit.record(session.now(), session.user, "import", detail=f"{len(cases)} cases")
+        return len(cases)
+
+    return session.write(change)
+
+
+def open_case(session: Session, case: Case) -> Case:
+    """Open a new case (from the console's form): checked, stamped with the procedure version."""
+    session.require_write()
+    procedure = session.registry.in_force(case.procedure, local_date(case.opened_at))
+    case = replace(case, procedure_version=procedure.version)
+    check_history(case, procedure, local_date(session.now()))
+
+    def change() -> Case:
+        insert_cases(
+            [case], session.registry, session.calendar, now=session.now(), user=session.user
+        )
+        audit.record(session.now(), session.user, "case-opened", case.ref)
+        return load_case(case.ref)
+
+    return session.write(change)
+
+
+def record_event(session: Session, ref: str, event: Event) -> Case:
+    """Append an event to a case after checking it against the case as it stands."""
+    session.require_write()
+
+    def change() -> Case:
+        case = load_case(ref)
+        procedure = session.registry.get(case.procedure, case.procedure_version or None)
+        check_event(event, procedure=procedure, **next_event_context(case))  # type: ignore[arg-type]
+        updated = append_event(
+            ref, event, session.registry, session.calendar, now=session.now(), user=session.user
+        )
+        audit.record(session.now(), session.user, f"event:{event.kind}", ref)
+        return updated
+
+    return session.write(change)
+
+
+def view_case(session: Session, ref: str) -> Case:
+    """Read a case for display; the view is recorded in the audit trail."""
+    case = load_case(ref)
+    session.audit("case-viewed", ref)
+    return case

@@ -1,0 +1,405 @@
+"""Clearly fictional cases for the demo, the tests and the benchmark.
+
+Every name is an obvious placeholder ("Example", "Sample", ...). The showcase cases cover every
+procedure, stage, flag and kind of event relative to the moment given, so the demo always has
+something due today, something overdue and a child at immediate risk.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.clock import local_date, london_wall_time
+from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.core.records import REASONS, Case, Child, Event, EventKind, Professional
+
+FIRST = ["Ada", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lux"]
+LAST = ["Example", "Sample", "Placeholder", "Testcase", "Fictional", "Madeup", "Dummy", "Specimen"]
+AGENCIES = [
+    "Children's social care",
+    "Police",
+    "School nursing",
+    "GP practice",
+    "Early help",
+    "CAMHS",
+    "Housing",
+]
+WORKERS = [
+    Professional(
+        "Sam Worker (fictional)",
+        "Social worker",
+        "Children's social care",
+        "sam.worker@example.org",
+    ),
+    Professional(
+        "Pat Officer (fictional)", "Detective sergeant", "Police", "pat.officer@example.org"
+    ),
+    Professional(
+        "Lee Nurse (fictional)", "School nurse", "School nursing", "lee.nurse@example.org"
+    ),
+]
+DSL = Professional(
+    "Jo Lead (fictional)",
+    "Designated safeguarding lead",
+    "Example Primary School",
+    "dsl@example.sch.uk",
+)
+SUMMARIES = [
+    "Referral declined as below threshold; school believes the child is at risk.",
+    "Case closed by social care without a plan; concerns continue at school.",
+    "Information about a household change was not shared with school.",
+    "Agreed child protection plan actions have not started after four weeks.",
+    "Disagreement over whether a strategy discussion is needed.",
+]
+
+
+def _at(calendar: WorkingCalendar, day: date, hour: int, minute: int = 0) -> datetime:
+    del calendar
+    return london_wall_time(day, hour, minute)
+
+
+def _working_days_back(calendar: WorkingCalendar, today: date, n: int) -> date:
+    day = today
+    while n > 0:
+        day -= timedelta(days=1)
+        if calendar.is_working_day(day):
+            n -= 1
+    return day
+
+
+def _child(rng: random.Random, today: date, index: int) -> Child:
+    age_days = rng.randint(5 * 365, 16 * 365)
+    name = f"{FIRST[index % len(FIRST)]} {LAST[(index // len(FIRST)) % len(LAST)]}"
+    return Child(
+        name=name,
+        dob=today - timedelta(days=age_days),
+        address=f"{index % 90 + 1} Example Road, Sampletown",
+        parents="Parent Example (fictional)",
+    )
+
+
+def showcase(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalendar) -> list[Case]:
+    """A dozen hand-made cases: every procedure, flag and kind of event, as of `now`."""
+    today = local_date(now)
+    last_working = (
+        today if calendar.is_working_day(today) else _working_days_back(calendar, today, 1)
+    )
+    rng = random.Random(7)
+
+    def case(i: int, proc: str, opened: datetime, events: list[Event], **facts: object) -> Case:
+        return Case(
+            ref=f"DEMO-{i:03d}",
+            procedure=proc,
+            procedure_version=registry.get(proc).version,
+            opened_at=opened,
+            child=_child(rng, today, i),
+            other_agency=str(facts.pop("other_agency", AGENCIES[i % len(AGENCIES)])),
+            level_of_need=str(facts.pop("level_of_need", ["early-help", "s17", "s47"][i % 3])),
+            reason=str(facts.pop("reason", list(REASONS)[i % len(REASONS)])),
+            summary=SUMMARIES[i % len(SUMMARIES)],
+            professionals=(WORKERS[i % len(WORKERS)],),
+            raised_by=DSL,
+            events=tuple(events),
+            **facts,  # type: ignore[arg-type]
+        )
+
+    def day(n: int) -> date:
+        return _working_days_back(calendar, last_working, n)
+
+    cases = [
+        # Immediate risk raised this morning, not yet escalated.
+        case(
+            1,
+            "liverpool",
+            _at(calendar, last_working, 8, 40),
+            [
+                Event(
+                    _at(calendar, last_working, 8, 45),
+                    EventKind.DISCUSSION,
+                    by="Jo Lead",
+                    note="Child disclosed at breakfast club; social care duty line called.",
+                ),
+            ],
+            immediate_risk=True,
+            level_of_need="s47",
+            cp_plan=True,
+        ),
+        # Liverpool stage 2, overdue: stage 2 by day 9 passed.
+        case(
+            2,
+            "liverpool",
+            _at(calendar, day(14), 10),
+            [
+                Event(
+                    _at(calendar, day(13), 11),
+                    EventKind.DISCUSSION,
+                    by="Jo Lead",
+                    note="Discussed with the social worker; no agreement.",
+                ),
+                Event(
+                    _at(calendar, day(12), 9),
+                    EventKind.ESCALATED,
+                    stage=2,
+                    by="Jo Lead",
+                    note="Raised with the head teacher and the team manager.",
+                ),
+                Event(
+                    _at(calendar, day(12), 9, 30),
+                    EventKind.TIMESCALE_MISSED,
+                    stage=1,
+                    note="Line manager on leave for two days.",
+                ),
+            ],
+        ),
+        # Gloucestershire stage 2, due today (entered five working days ago); IRO notice due.
+        case(
+            3,
+            "gloucestershire",
+            _at(calendar, day(7), 9),
+            [
+                Event(
+                    _at(calendar, day(5), 14),
+                    EventKind.ESCALATED,
+                    stage=2,
+                    by="Jo Lead",
+                    note="Escalated to line managers.",
+                ),
+                Event(
+                    _at(calendar, day(4), 10),
+                    EventKind.MEETING,
+                    by="Jo Lead",
+                    note="Managers met; further information requested.",
+                ),
+            ],
+            looked_after=True,
+        ),
+        # Newham stage 6: the Chair set the timescale.
+        case(
+            4,
+            "newham",
+            _at(calendar, day(20), 9),
+            [
+                Event(_at(calendar, day(19), 9), EventKind.ESCALATED, stage=2, by="Jo Lead"),
+                Event(_at(calendar, day(18), 9), EventKind.ESCALATED, stage=3, by="Jo Lead"),
+                Event(
+                    _at(calendar, day(15), 9),
+                    EventKind.ESCALATED,
+                    stage=5,
+                    by="Jo Lead",
+                    note="Stage 4 skipped: no CP manager involvement needed.",
+                ),
+                Event(
+                    _at(calendar, day(10), 9),
+                    EventKind.ESCALATED,
+                    stage=6,
+                    by="Jo Lead",
+                    note="Referred to the Independent Chair.",
+                ),
+                Event(
+                    _at(calendar, day(9), 12),
+                    EventKind.DEADLINE_SET,
+                    due=_at(calendar, calendar.add_working_days(last_working, 4), 17),
+                    note="Chair asked for resolution within ten working days.",
+                ),
+                Event(
+                    _at(calendar, day(9), 12, 5),
+                    EventKind.NOTIFIED,
+                    whom="partnership",
+                    note="Referral form sent to the partnership.",
+                ),
+            ],
+            level_of_need="s47",
+        ),
+        # St Helens stage 4 with an agreed action; Escalation Notice sent.
+        case(
+            5,
+            "st-helens",
+            _at(calendar, day(6), 9),
+            [
+                Event(_at(calendar, day(6), 11), EventKind.ESCALATED, stage=2, by="Jo Lead"),
+                Event(_at(calendar, day(4), 9), EventKind.ESCALATED, stage=3, by="Jo Lead"),
+                Event(
+                    _at(calendar, day(3), 9),
+                    EventKind.ESCALATED,
+                    stage=4,
+                    by="Jo Lead",
+                    note="Escalation Notice issued.",
+                ),
+                Event(
+                    _at(calendar, day(3), 9, 10),
+                    EventKind.NOTIFIED,
+                    whom="partnership",
+                    note="Copy of the Escalation Notice to the LSCB business manager.",
+                ),
+                Event(
+                    _at(calendar, day(2), 15),
+                    EventKind.ACTION,
+                    whom="Sam Worker",
+                    due=_at(calendar, last_working, 17),
+                    note="Share the assessment with school.",
+                ),
+            ],
+        ),
+        # City and Hackney: no timescales.
+        case(
+            6,
+            "city-hackney",
+            _at(calendar, day(3), 13),
+            [
+                Event(_at(calendar, day(2), 10), EventKind.ESCALATED, stage=2, by="Jo Lead"),
+                Event(
+                    _at(calendar, day(1), 10),
+                    EventKind.NOTE,
+                    by="Jo Lead",
+                    note="Team manager to reply by the end of the week.",
+                ),
+            ],
+            other_agency="Housing",
+        ),
+        # Resolved at stage 3 with outcome and lessons learned.
+        case(
+            7,
+            "liverpool",
+            _at(calendar, day(30), 9),
+            [
+                Event(_at(calendar, day(29), 9), EventKind.ESCALATED, stage=2, by="Jo Lead"),
+                Event(_at(calendar, day(25), 9), EventKind.ESCALATED, stage=3, by="Jo Lead"),
+                Event(
+                    _at(calendar, day(24), 9),
+                    EventKind.NOTIFIED,
+                    whom="iro",
+                    note="IRO told of the disagreement.",
+                ),
+                Event(
+                    _at(calendar, day(23), 14),
+                    EventKind.OUTCOME,
+                    by="Jo Lead",
+                    note="Strategy meeting agreed.",
+                ),
+                Event(
+                    _at(calendar, day(22), 16),
+                    EventKind.RESOLVED,
+                    by="Jo Lead",
+                    note="Strategy meeting held; child protection enquiry started.",
+                    lessons="Share the school's chronology with the first referral.",
+                    method="Mediation meeting",
+                ),
+            ],
+            cp_plan=True,
+            level_of_need="s47",
+        ),
+        # Immediate risk raised and escalated the same day (no flag).
+        case(
+            8,
+            "gloucestershire",
+            _at(calendar, day(1), 9),
+            [
+                Event(
+                    _at(calendar, day(1), 9, 30),
+                    EventKind.RISK_RAISED,
+                    by="Jo Lead",
+                    note="Injury seen at drop-off.",
+                ),
+                Event(
+                    _at(calendar, day(1), 10),
+                    EventKind.RISK_ESCALATED,
+                    by="Jo Lead",
+                    note="Police and MASH informed; strategy discussion arranged.",
+                ),
+            ],
+        ),
+        # Newham stage 1, due in a few days.
+        case(9, "newham", _at(calendar, last_working, 9, 15), []),
+        # St Helens stage 1: same working day as opening.
+        case(10, "st-helens", _at(calendar, last_working, 8, 30), []),
+    ]
+    return cases
+
+
+def random_cases(
+    now: datetime,
+    registry: ProcedureRegistry,
+    calendar: WorkingCalendar,
+    count: int,
+    *,
+    seed: int = 1,
+    open_share: float = 0.4,
+    start: int = 100,
+) -> Iterator[Case]:
+    """Fictional cases in bulk (about three events each); `open_share` of them stay open."""
+    rng = random.Random(seed)
+    today = local_date(now)
+    procedures = registry.latest()
+    reasons = list(REASONS)
+    for n in range(count):
+        proc = procedures[n % len(procedures)]
+        opened_day = _working_days_back(calendar, today, rng.randint(1, 700)) if n % 50 else today
+        opened = _at(calendar, opened_day, 9, rng.randint(0, 59))
+        if opened > now:
+            opened = now - timedelta(minutes=5)
+        moment = opened
+        events: list[Event] = []
+        stage = 1
+        for _ in range(2):
+            moment = moment + timedelta(hours=rng.randint(1, 60))
+            if moment >= now:
+                break
+            if stage < proc.last_stage and rng.random() < 0.6:
+                stage = rng.randint(stage + 1, min(proc.last_stage, stage + 2))
+                events.append(
+                    Event(
+                        moment,
+                        EventKind.ESCALATED,
+                        stage=stage,
+                        by="Jo Lead",
+                        note="Escalated: no agreement.",
+                    )
+                )
+            else:
+                events.append(
+                    Event(
+                        moment,
+                        EventKind.DISCUSSION,
+                        by="Jo Lead",
+                        note="Discussed with the other agency.",
+                    )
+                )
+        resolve = rng.random() >= open_share
+        moment = moment + timedelta(hours=rng.randint(1, 48))
+        if resolve and moment < now:
+            events.append(
+                Event(
+                    moment,
+                    EventKind.RESOLVED,
+                    by="Jo Lead",
+                    note="Agreement reached.",
+                    method="Discussion",
+                )
+            )
+        yield Case(
+            ref=f"SCH-{start + n:06d}",
+            procedure=proc.id,
+            procedure_version=proc.version,
+            opened_at=opened,
+            child=_child(rng, today, n),
+            other_agency=AGENCIES[n % len(AGENCIES)],
+            level_of_need=["early-help", "s17", "s47", "unknown"][n % 4],
+            cp_plan=n % 9 == 0,
+            looked_after=n % 13 == 0,
+            immediate_risk=n % 97 == 0 and not resolve,
+            reason=reasons[n % len(reasons)],
+            summary=SUMMARIES[n % len(SUMMARIES)],
+            professionals=(WORKERS[n % len(WORKERS)],),
+            raised_by=DSL,
+            events=tuple(events),
+        )
+
+
+def demo_cases(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalendar) -> list[Case]:
+    """The demo database's cases: the showcase plus some thirty more of every kind."""
+    return showcase(now, registry, calendar) + list(
+        random_cases(now, registry, calendar, 30, seed=3)
+    )

@@ -1,0 +1,75 @@
+"""Write an export whole or not at all: a private temp file beside the target, then a rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from dsl_console.errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_output(
+    path: Path, mode: Literal["wb", "w"] = "wb", *, encoding: str = "utf-8"
+) -> Iterator[IO[Any]]:
+    """Yield a file that replaces `path` only when the block ends without an exception.
+
+    The temp file is created 0600 in the target's folder (so the rename stays on one file
+    system and is atomic) and is fsynced before the rename; a process killed part-way leaves
+    the target as it was. Text mode uses `newline=""` so the csv module controls line ends.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path.name}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {path.name}: the folder {folder} is not writable")
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder")
+    try:
+        # mkstemp creates the file with mode 0600: exports hold personal data.
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write {path.name} in {folder}: {exc.strerror}") from exc
+    tmp = Path(tmp_name)
+    try:
+        if mode == "wb":
+            handle: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            handle = os.fdopen(fd, "w", encoding=encoding, newline="")
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    try:
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk or a vanished folder: one readable line for the user, nothing left over.
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path.name}: {exc.strerror or 'write failed'}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; some platforms cannot open a folder, which is fine."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,159 @@
+"""The Escalation Summary Log (Liverpool Appendix 1), one row per case, as CSV or XLSX."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.clock import local_date
+from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.core.records import Case
+from dsl_console.errors import InputError
+from dsl_console.services.exports.atomic import atomic_output
+from dsl_console.services.exports.cells import neutralise_row, xlsx_text
+from dsl_console.services.exports.history import CaseHistory, ProcedureLookup, history_of
+from dsl_console.services.exports.wording import (
+    UNRESOLVED,
+    child_identity,
+    level_label,
+    main_reason,
+    reason_label,
+    stage_label,
+    timescale_outcome,
+    uk_day,
+)
+
+# Appendix 1's seven columns in its order, then the four the yearly analysis asks for.
+LOG_COLUMNS: tuple[str, ...] = (
+    "Agency / School & Escalation Number",
+    "Child Name / DOB / Age",
+    "Concern",
+    "Level of Need",
+    "Summary of Professional Disagreement",
+    "Actions Undertaken Towards Resolution",
+    "Outcome of Resolution",
+    "Stage Reached",
+    "Stage Resolved",
+    "Timescales",
+    "Main Reason",
+)
+SHEET_TITLE = "Escalation Summary Log"
+# Rough widths (characters) so the sheet opens readable; the long-text columns are wider.
+_XLSX_WIDTHS = (28, 30, 30, 22, 60, 70, 50, 34, 34, 40, 24)
+
+
+def log_row(history: CaseHistory, *, school: str, initials: bool = False) -> list[str]:
+    """One case's row of the log, in LOG_COLUMNS order, as plain (not yet neutralised) text."""
+    return _log_row(history, school, initials, local_date(history.as_of))
+
+
+def _log_row(history: CaseHistory, school: str, initials: bool, today: date) -> list[str]:
+    case, procedure, state = history.case, history.procedure, history.state
+    resolution = history.resolution
+    if resolution is not None:
+        outcome = resolution.note or "Resolved (no outcome recorded)"
+    else:
+        outcome = UNRESOLVED
+    # Stages never go down, so the stage reached is also the stage a resolved case ended at.
+    stage_name = stage_label(procedure, state.highest_stage)
+    reached = stage_name
+    if state.skipped:
+        reached += f" (skipped {', '.join(str(n) for n in state.skipped)})"
+    if state.resolved_at is not None:
+        resolved = f"{stage_name}, on {uk_day(state.resolved_at)}"
+    else:
+        resolved = UNRESOLVED
+    timescales = "\n".join(
+        f"Stage {visit.stage}: {timescale_outcome(visit, history.as_of)}" for visit in state.visits
+    )
+    return [
+        f"{school} / {case.ref}" if school else case.ref,
+        child_identity(case.child, today, initials_only=initials),
+        reason_label(case.reason),
+        level_label(case.level_of_need),
+        case.summary,
+        "\n".join(history.action_lines()),
+        outcome,
+        reached,
+        resolved,
+        timescales,
+        main_reason(case.reason),
+    ]
+
+
+def write_log(
+    cases: Iterable[Case],
+    registry: ProcedureRegistry,
+    calendar: WorkingCalendar,
+    *,
+    school: str,
+    out: Path,
+    fmt: Literal["csv", "xlsx"],
+    as_of: datetime,
+    initials: bool = False,
+) -> int:
+    """Write the Escalation Summary Log for `cases` to `out`; returns the number of rows.
+
+    Cases are read one at a time (a generator of any length keeps memory flat); the file
+    appears whole or not at all. `initials=True` shows the child as initials and age only.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise InputError(f"log format must be csv or xlsx, not {fmt!r}")
+    lookup = ProcedureLookup(registry)
+    rows = (
+        log_row(history_of(case, lookup(case), calendar, as_of), school=school, initials=initials)
+        for case in cases
+    )
+    if fmt == "csv":
+        return _write_csv(rows, Path(out))
+    return _write_xlsx(rows, Path(out))
+
+
+def _write_csv(rows: Iterator[list[str]], out: Path) -> int:
+    count = 0
+    # utf-8-sig: Excel on Windows reads a CSV without the BOM as ANSI and garbles names.
+    with atomic_output(out, "w", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LOG_COLUMNS)
+        for row in rows:
+            writer.writerow(neutralise_row(row))
+            count += 1
+    return count
+
+
+def _write_xlsx(rows: Iterator[list[str]], out: Path) -> int:
+    # Imported here: openpyxl is heavy and only this path needs it.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_TITLE)
+    for index, width in enumerate(_XLSX_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    wrap = Alignment(wrap_text=True, vertical="top")
+    bold = Font(bold=True)
+
+    def text_cell(value: str, *, header: bool = False) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=xlsx_text(value))
+        # Always a string, never a formula, whatever the text looks like.
+        cell.data_type = "s"
+        cell.alignment = wrap
+        if header:
+            cell.font = bold
+        return cell
+
+    sheet.append([text_cell(title, header=True) for title in LOG_COLUMNS])
+    count = 0
+    for row in rows:
+        sheet.append([text_cell(value) for value in row])
+        count += 1
+    with atomic_output(out, "wb") as handle:
+        workbook.save(handle)
+    return count

@@ -1,0 +1,251 @@
+"""An unlocked database with the school's settings: what the CLI and the console work through.
+
+`open_session` is the single way in: it resolves who is unlocking, unwraps the database key
+from their slot, opens and migrates the database, and brings cached case states up to date
+with the calendar and the procedures. Writes go through `Session.write`, one transaction each,
+which takes the write lock up front and retries while another writer holds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from getpass import getpass
+from pathlib import Path
+from typing import TypeVar
+
+from peewee import OperationalError
+
+from dsl_console.config import Config
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.clock import Clock, system_clock
+from dsl_console.core.procedures import ProcedureRegistry, load_registry
+from dsl_console.errors import AccessError, InputError, StoreError
+from dsl_console.store import audit, keyslots, users
+from dsl_console.store.cases import refresh_all_states
+from dsl_console.store.database import CipherDatabase, explain_database_error, open_database
+from dsl_console.store.models import Setting
+from dsl_console.store.users import Role
+
+T = TypeVar("T")
+
+ENV_USER = "DSL_CONSOLE_USER"
+ENV_PASSPHRASE = "DSL_CONSOLE_PASSPHRASE"
+MIN_PASSPHRASE = 10
+STATE_FINGERPRINT = "state_fingerprint"
+WRITE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Who is unlocking, and with what passphrase."""
+
+    user: str
+    passphrase: str = field(repr=False)
+
+
+def check_passphrase(passphrase: str) -> None:
+    """A passphrase long and varied enough to resist guessing against a copied key file."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InputError(
+            f"passphrase: use at least {MIN_PASSPHRASE} characters (three random words work well)"
+        )
+    if len(set(passphrase)) < 5:
+        raise InputError("passphrase: too repetitive; use three or more random words")
+    if len(passphrase) > 1024:
+        raise InputError("passphrase: at most 1,024 characters")
+
+
+def check_user_name(name: str) -> str:
+    """An account name: short printable text."""
+    name = name.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        raise InputError("user name: 1 to 64 printable characters")
+    return name
+
+
+def credentials_from_environment(*, interactive: bool | None = None) -> Credentials:
+    """Credentials from DSL_CONSOLE_USER/DSL_CONSOLE_PASSPHRASE, else asked at the terminal."""
+    user, passphrase = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
+    if user and passphrase:
+        return Credentials(user, passphrase)
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if not interactive:
+        raise AccessError(
+            f"no terminal to ask for a passphrase: set {ENV_USER} and {ENV_PASSPHRASE}"
+        )
+    try:
+        user = user or input("User: ").strip()
+        passphrase = getpass("Passphrase: ")
+    except (EOFError, KeyboardInterrupt):
+        raise AccessError("unlock cancelled") from None
+    return Credentials(user, passphrase)
+
+
+def state_fingerprint(calendar: WorkingCalendar, registry: ProcedureRegistry) -> str:
+    """Changes whenever anything that cached case states depend on changes."""
+    text = (
+        calendar.fingerprint()
+        + "|"
+        + repr(registry.latest())
+        + repr([registry.get(i) for i in registry.ids()])
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Session:
+    """The open database, who opened it, and the settings that govern deadlines."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        config: Config,
+        registry: ProcedureRegistry,
+        db: CipherDatabase,
+        user: str,
+        role: Role,
+        clock: Clock,
+    ) -> None:
+        self.path = path
+        self.config = config
+        self.registry = registry
+        self.calendar = config.calendar()
+        self.db = db
+        self.user = user
+        self.role = role
+        self.clock = clock
+
+    def now(self) -> datetime:
+        """The current moment from the session's clock (injected in tests)."""
+        return self.clock()
+
+    @property
+    def can_write(self) -> bool:
+        """Whether this account may change records."""
+        return self.role in (Role.DSL, Role.DEPUTY)
+
+    def require_write(self) -> None:
+        """Refuse a change for a read-only account."""
+        if not self.can_write:
+            raise AccessError(f"{self.user} has a read-only account and cannot change records")
+
+    def require_admin(self) -> None:
+        """Refuse account management to all but a DSL."""
+        if self.role != Role.DSL:
+            raise AccessError("only a DSL account can manage accounts")
+
+    def write(self, change: Callable[[], T]) -> T:
+        """Run a change as one transaction (write lock taken up front), retrying while busy."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.db.atomic():
+                    return change()
+            except OperationalError as exc:
+                busy = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+                if busy and attempt + 1 < WRITE_ATTEMPTS:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise explain_database_error(exc, self.path) from None
+        raise StoreError("the database stayed busy; nothing was written, try again")
+
+    def audit(self, action: str, ref: str = "", detail: str = "") -> None:
+        """Record an audit entry in its own transaction (for reads: views, exports)."""
+        self.write(lambda: audit.record(self.now(), self.user, action, ref, detail))
+
+    def close(self) -> None:
+        """Close the database and drop the key."""
+        self.db.forget_key()
+
+
+def open_session(
+    path: Path,
+    config: Config,
+    credentials: Credentials,
+    *,
+    create: bool = False,
+    clock: Clock = system_clock,
+    kdf_cost: keyslots.KdfCost = keyslots.DEFAULT_COST,
+    registry: ProcedureRegistry | None = None,
+) -> Session:
+    """Unlock and open the database; create it (with this user as its first DSL) if allowed."""
+    registry = registry or load_registry(config.procedures_dir)
+    keys = keyslots.keys_path(path)
+    creating = not path.exists()
+    if creating and not create:
+        raise StoreError(
+            f"no database at {path}: create one with `dsl-console import` or `dsl-console demo`"
+        )
+    if creating:
+        user = check_user_name(credentials.user)
+        check_passphrase(credentials.passphrase)
+        if keys.exists():
+            raise StoreError(f"{keys.name} exists without its database; move it aside first")
+        key = keyslots.new_database_key()
+        from dsl_console.paths import private_dir
+
+        try:
+            private_dir(path.parent)
+            keyslots.write_slots(
+                keys, [keyslots.make_slot(user, credentials.passphrase, key, kdf_cost)]
+            )
+        except OSError as exc:
+            raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from None
+        try:
+            db = open_database(path, key, create=True)
+            now = clock()
+            with db.atomic():
+                users.add(user, Role.DSL, now)
+                audit.record(now, user, "account-created", detail="first DSL")
+        except BaseException:
+            keys.unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            raise
+        role = Role.DSL
+    else:
+        if path.is_dir():
+            raise StoreError(f"--db {path} is a folder, not a database file")
+        slots = keyslots.read_slots(keys)
+        try:
+            key = keyslots.unwrap(slots, credentials.user, credentials.passphrase)
+        except AccessError:
+            keyslots.note_failure(keys, credentials.user, clock())
+            raise
+        db = open_database(path, key)
+        user = credentials.user
+        found = users.role_of(user)
+        if found is None:
+            db.close()
+            raise AccessError("wrong user name or passphrase")
+        role = found
+        failures = keyslots.take_failures(keys)
+        now = clock()
+        with db.atomic():
+            for failed in failures:
+                audit.record(failed["at_dt"], failed["user"], "login-failed")
+            audit.record(now, user, "login")
+    session = Session(
+        path=path, config=config, registry=registry, db=db, user=user, role=role, clock=clock
+    )
+    _refresh_cached_states(session)
+    return session
+
+
+def _refresh_cached_states(session: Session) -> None:
+    fingerprint = state_fingerprint(session.calendar, session.registry)
+    stored = Setting.get_or_none(Setting.key == STATE_FINGERPRINT)
+    if stored is not None and stored.value == fingerprint:
+        return
+
+    def refresh() -> None:
+        refresh_all_states(session.registry, session.calendar)
+        Setting.replace(key=STATE_FINGERPRINT, value=fingerprint).execute()
+
+    session.write(refresh)

@@ -1,0 +1,244 @@
+"""The JSON format `dsl-console/1` (contract section 6): read a document into cases, write one back.
+
+Reading checks everything before anything is written and names the case and field at fault.
+Writing is deterministic (every field, fixed order), so export, import, export round-trips.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from dsl_console.core.clock import iso, local_date, parse_date, parse_moment
+from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.core.records import Case, Child, Event, Professional
+from dsl_console.core.validation import MAX_NAME, check_history
+from dsl_console.errors import InputError
+
+FORMAT = "dsl-console/1"
+MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
+
+
+def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = False) -> str:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise InputError(f"{where}: {key} is required")
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{where}: {key} must be text")
+    return value
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise InputError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _person(raw: Any, where: str) -> Professional:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: must be an object with name, role, agency, email")
+    return Professional(
+        name=_text(raw, "name", where, required=True),
+        role=_text(raw, "role", where),
+        agency=_text(raw, "agency", where),
+        email=_text(raw, "email", where),
+    )
+
+
+def _event(raw: Any, where: str) -> Event:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: must be an object")
+    kind = _text(raw, "kind", where, required=True)
+    stage = raw.get("stage")
+    if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):
+        raise InputError(f"{where}.stage: must be a whole number")
+    action = raw.get("action")
+    if action is not None and (not isinstance(action, int) or isinstance(action, bool)):
+        raise InputError(f"{where}.action: must be a whole number")
+    due = raw.get("due")
+    recorded = raw.get("recorded_at")
+    return Event(
+        at=parse_moment(_text(raw, "at", where, required=True), f"{where}.at"),
+        kind=kind,
+        stage=stage,
+        by=_text(raw, "by", where),
+        whom=_text(raw, "whom", where),
+        due=None
+        if due is None
+        else parse_moment(due, f"{where}.due")
+        if isinstance(due, str)
+        else _bad(f"{where}.due: must be an ISO 8601 timestamp"),
+        note=_text(raw, "note", where),
+        lessons=_text(raw, "lessons", where),
+        action=action,
+        method=_text(raw, "method", where),
+        recorded_at=None
+        if recorded is None
+        else parse_moment(str(recorded), f"{where}.recorded_at"),
+    )
+
+
+def _bad(message: str) -> Any:
+    raise InputError(message)
+
+
+def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: date) -> Case:
+    """One case of the document, fully checked."""
+    if not isinstance(raw, dict):
+        raise InputError(f"cases[{index}]: must be an object")
+    ref = raw.get("ref")
+    where = f"case {ref}" if isinstance(ref, str) and ref.strip() else f"cases[{index}]"
+    if not isinstance(ref, str) or not ref.strip():
+        raise InputError(f"{where}: ref is required")
+    if len(ref) > MAX_NAME:
+        raise InputError(f"cases[{index}]: ref is longer than {MAX_NAME} characters")
+    proc_id = _text(raw, "procedure", where, required=True)
+    if proc_id not in registry:
+        raise InputError(
+            f"{where}: procedure {proc_id!r} is not known (known: {', '.join(registry.ids())})"
+        )
+    opened_at = parse_moment(_text(raw, "opened_at", where, required=True), f"{where}: opened_at")
+    version = _text(raw, "procedure_version", where)
+    try:
+        procedure = (
+            registry.get(proc_id, version)
+            if version
+            else registry.in_force(proc_id, local_date(opened_at))
+        )
+    except KeyError:
+        raise InputError(
+            f"{where}: procedure_version {version!r} of {proc_id} is not known"
+        ) from None
+    child_raw = raw.get("child")
+    if not isinstance(child_raw, dict):
+        raise InputError(f"{where}: child is required (with name and dob)")
+    child = Child(
+        name=_text(child_raw, "name", f"{where}: child", required=True),
+        dob=parse_date(
+            _text(child_raw, "dob", f"{where}: child", required=True), f"{where}: child.dob"
+        ),
+        address=_text(child_raw, "address", f"{where}: child"),
+        parents=_text(child_raw, "parents", f"{where}: child"),
+    )
+    level = raw.get("level_of_need", "unknown")
+    events_raw = raw.get("events", [])
+    if not isinstance(events_raw, list):
+        raise InputError(f"{where}: events must be a list")
+    people_raw = raw.get("professionals", [])
+    if not isinstance(people_raw, list):
+        raise InputError(f"{where}: professionals must be a list")
+    raised_raw = raw.get("raised_by")
+    case = Case(
+        ref=ref,
+        procedure=proc_id,
+        procedure_version=procedure.version,
+        opened_at=opened_at,
+        child=child,
+        other_agency=_text(raw, "other_agency", where),
+        level_of_need=level
+        if isinstance(level, str)
+        else _bad(f"{where}: level_of_need must be text"),
+        cp_plan=_flag(raw, "cp_plan", where),
+        looked_after=_flag(raw, "looked_after", where),
+        immediate_risk=_flag(raw, "immediate_risk", where),
+        reason=_text(raw, "reason", where),
+        summary=_text(raw, "summary", where),
+        professionals=tuple(
+            _person(p, f"{where}: professionals[{i}]") for i, p in enumerate(people_raw)
+        ),
+        raised_by=None if raised_raw in (None, {}) else _person(raised_raw, f"{where}: raised_by"),
+        events=tuple(_event(e, f"{where}: events[{i}]") for i, e in enumerate(events_raw)),
+    )
+    check_history(case, procedure, today, where)
+    return case
+
+
+def read_document(data: bytes, registry: ProcedureRegistry, today: date) -> list[Case]:
+    """Parse and check a whole document; the first fault found is raised, nothing is kept."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError("the file is larger than 512 MB")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("the file is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise InputError("not valid JSON (nested too deeply)") from None
+    if not isinstance(doc, dict):
+        raise InputError("the document must be a JSON object with format and cases")
+    if doc.get("format") != FORMAT:
+        raise InputError(f'format must be "{FORMAT}"')
+    raw_cases = doc.get("cases")
+    if not isinstance(raw_cases, list):
+        raise InputError("cases must be a list")
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_cases):
+        case = case_from_json(raw, index, registry, today)
+        if case.ref in seen:
+            raise InputError(f"case {case.ref}: ref appears twice in the file")
+        seen.add(case.ref)
+        cases.append(case)
+    return cases
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """An event in the document's form."""
+    out: dict[str, Any] = {"at": iso(event.at), "kind": str(event.kind)}
+    if event.stage is not None:
+        out["stage"] = event.stage
+    for key in ("by", "whom", "note", "lessons", "method"):
+        if getattr(event, key):
+            out[key] = getattr(event, key)
+    if event.due is not None:
+        out["due"] = iso(event.due)
+    if event.action is not None:
+        out["action"] = event.action
+    if event.recorded_at is not None:
+        out["recorded_at"] = iso(event.recorded_at)
+    return out
+
+
+def case_to_json(case: Case) -> dict[str, Any]:
+    """A case in the document's form, every field present."""
+    return {
+        "ref": case.ref,
+        "procedure": case.procedure,
+        "procedure_version": case.procedure_version,
+        "opened_at": iso(case.opened_at),
+        "child": {
+            "name": case.child.name,
+            "dob": case.child.dob.isoformat(),
+            "address": case.child.address,
+            "parents": case.child.parents,
+        },
+        "other_agency": case.other_agency,
+        "level_of_need": str(case.level_of_need),
+        "cp_plan": case.cp_plan,
+        "looked_after": case.looked_after,
+        "immediate_risk": case.immediate_risk,
+        "reason": case.reason,
+        "summary": case.summary,
+        "professionals": [asdict(p) for p in case.professionals],
+        "raised_by": asdict(case.raised_by) if case.raised_by else None,
+        "events": [event_to_json(e) for e in case.events],
+    }
+
+
+def write_document(cases: Iterable[Case]) -> Iterator[str]:
+    """The document as text chunks, so 100,000 cases never sit in memory at once."""
+    yield '{\n  "format": "' + FORMAT + '",\n  "cases": ['
+    first = True
+    for case in cases:
+        yield ("\n    " if first else ",\n    ") + json.dumps(
+            case_to_json(case), ensure_ascii=False
+        )
+        first = False
+    yield ("\n  ]\n}\n" if not first else "]\n}\n")

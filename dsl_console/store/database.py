@@ -1,0 +1,136 @@
+"""The one place the database is opened: SQLCipher, pragmas, integrity check, migrations.
+
+Every connection is keyed with a raw 256-bit key (never a passphrase: SQLCipher's own KDF is
+skipped because the key slots already ran Argon2id). Writes take the write lock up front
+(BEGIN IMMEDIATE) so two writers queue on the busy timeout instead of failing mid-transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from peewee import DatabaseError, OperationalError
+from playhouse.sqlcipher_ext import SqlCipherDatabase
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from dsl_console.errors import StoreError
+from dsl_console.paths import private_dir
+from dsl_console.store.migrations import migrate
+from dsl_console.store.models import database_proxy
+
+BUSY_TIMEOUT_SECONDS = 15
+PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": 2,  # FULL: a committed escalation survives a power cut
+    "cache_size": -32_000,  # 32 MB
+    "temp_store": 2,  # memory: temporary tables never reach disk unencrypted
+}
+
+
+class CipherDatabase(SqlCipherDatabase):
+    """SQLCipher keyed with a raw key, quiet on stderr, with a busy timeout."""
+
+    def __init__(self, path: str, key: bytes) -> None:
+        super().__init__(
+            path,
+            pragmas=PRAGMAS,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            lock_type="IMMEDIATE",
+            check_same_thread=False,
+        )
+        self._raw_key = key.hex()
+
+    def _connect(self):  # type: ignore[no-untyped-def]
+        params = dict(self.connect_params)
+        params.pop("passphrase", None)
+        conn = sqlcipher.connect(
+            self.database, timeout=self._timeout, isolation_level=None, **params
+        )
+        try:
+            # SQLCipher logs to stderr by default, which would garble the console's screen.
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"x'{self._raw_key}'\"")
+            self._add_conn_hooks(conn)
+        except Exception:
+            conn.close()
+            raise
+        return conn
+
+    def forget_key(self) -> None:
+        """Close every connection and drop the key (the idle lock)."""
+        if not self.is_closed():
+            self.close()
+        self._raw_key = ""
+
+
+def _prepare_path(path: Path, *, create: bool) -> None:
+    if path.exists() and path.is_dir():
+        raise StoreError(f"--db {path} is a folder, not a database file")
+    if not path.exists():
+        if not create:
+            raise StoreError(
+                f"no database at {path}: create one with `dsl-console import` or open the console"
+            )
+        try:
+            private_dir(path.parent)
+            # Created private before SQLite touches it; SQLite gives -wal and -shm its mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from None
+    elif not stat.S_ISREG(path.stat().st_mode):
+        raise StoreError(f"--db {path} is not a regular file")
+
+
+def open_database(path: Path, key: bytes, *, create: bool = False) -> CipherDatabase:
+    """Open (or create) the encrypted database, check it, migrate it, bind the models to it."""
+    _prepare_path(path, create=create)
+    db = CipherDatabase(str(path), key)
+    try:
+        db.connect()
+        rows = db.execute_sql("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            raise StoreError(
+                f"the database {path.name} failed its integrity check; it was left untouched "
+                "for recovery (restore the latest backup with `dsl-console restore`)"
+            )
+        database_proxy.initialize(db)
+        migrate(db)
+    except StoreError:
+        db.close()
+        raise
+    except (DatabaseError, OperationalError, sqlcipher.DatabaseError) as exc:
+        db.close()
+        raise _explain(exc, path) from None
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            try:
+                os.chmod(part, 0o600)
+            except OSError:
+                pass
+    return db
+
+
+def _explain(exc: Exception, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StoreError("the database is busy with another writer; try again in a moment")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return StoreError(f"the database {path.name} cannot be written (permissions)")
+    if "disk" in text and ("full" in text or "i/o" in text):
+        return StoreError("the disk is full or failing; nothing was written")
+    # The key came from a verified slot, so an unreadable file is damaged, not misunlocked.
+    return StoreError(
+        f"the database {path.name} is damaged or not a dsl-console database; it was left "
+        "untouched for recovery (restore the latest backup with `dsl-console restore`)"
+    )
+
+
+def explain_database_error(exc: Exception, path: Path) -> StoreError:
+    """A one-line, data-free message for a database failure during use."""
+    return _explain(exc, path)

@@ -1,0 +1,190 @@
+"""Key slots: the database key, wrapped once per user by a key derived from their passphrase.
+
+The database is encrypted with one random 256-bit key. Each account holds a slot beside the
+database file (`<db>.keys`): Argon2id turns the passphrase into a key-encryption key, and
+AES-256-GCM wraps the database key with it, the user name bound in as associated data so slots
+cannot be swapped. Adding or removing a user or changing a passphrase rewrites only this small
+file, never the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from dsl_console.errors import AccessError, StoreError
+
+FORMAT = "dsl-console-keys/1"
+KEY_BYTES = 32
+
+
+@dataclass(frozen=True)
+class KdfCost:
+    """Argon2id cost. The default follows RFC 9106's second recommendation (64 MiB, t=3)."""
+
+    time_cost: int = 3
+    memory_kib: int = 64 * 1024
+    parallelism: int = 2
+
+
+DEFAULT_COST = KdfCost()
+
+
+def keys_path(db_path: Path) -> Path:
+    """The key-slot file that belongs to a database file."""
+    return db_path.with_name(db_path.name + ".keys")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
+    return hash_secret_raw(
+        passphrase.encode("utf-8"),
+        salt,
+        time_cost=cost.time_cost,
+        memory_cost=cost.memory_kib,
+        parallelism=cost.parallelism,
+        hash_len=KEY_BYTES,
+        type=Type.ID,
+    )
+
+
+def new_database_key() -> bytes:
+    """A fresh random database key."""
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def make_slot(user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT_COST) -> dict:
+    """A slot that gives `user` the database key when they present `passphrase`."""
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    kek = _derive(passphrase, salt, cost)
+    wrapped = AESGCM(kek).encrypt(nonce, db_key, user.encode("utf-8"))
+    return {
+        "user": user,
+        "salt": _b64(salt),
+        "nonce": _b64(nonce),
+        "wrapped": _b64(wrapped),
+        "kdf": {"name": "argon2id", **asdict(cost)},
+    }
+
+
+def read_slots(path: Path) -> list[dict]:
+    """The slots in a key file."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(
+            f"the key file {path.name} beside the database is missing; the database cannot be "
+            "unlocked without it (restore it from the backup)"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise StoreError(
+            f"the key file {path.name} is damaged (restore it from the backup)"
+        ) from None
+    if (
+        not isinstance(doc, dict)
+        or doc.get("format") != FORMAT
+        or not isinstance(doc.get("slots"), list)
+    ):
+        raise StoreError(f"the key file {path.name} is not a dsl-console key file")
+    return doc["slots"]
+
+
+def write_slots(path: Path, slots: list[dict]) -> None:
+    """Replace the key file whole (temporary file, fsync, rename), private to the user."""
+    doc: dict = {"format": FORMAT, "slots": slots}
+    if path.exists():
+        try:
+            doc = {**_read_doc(path), **doc}
+        except (OSError, ValueError):
+            pass
+    _write_doc(path, doc)
+
+
+def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
+    """The database key from `user`'s slot; AccessError when the user or passphrase is wrong."""
+    for slot in slots:
+        if slot.get("user") != user:
+            continue
+        try:
+            kdf = slot["kdf"]
+            cost = KdfCost(kdf["time_cost"], kdf["memory_kib"], kdf["parallelism"])
+            kek = _derive(passphrase, _unb64(slot["salt"]), cost)
+            return AESGCM(kek).decrypt(
+                _unb64(slot["nonce"]), _unb64(slot["wrapped"]), user.encode("utf-8")
+            )
+        except InvalidTag:
+            break
+        except (KeyError, TypeError, ValueError):
+            raise StoreError("the key file is damaged (restore it from the backup)") from None
+    # One message for both cases, so a guesser cannot learn which account names exist.
+    raise AccessError("wrong user name or passphrase")
+
+
+def slot_users(slots: list[dict]) -> list[str]:
+    """The user names that hold a slot."""
+    return [str(slot.get("user")) for slot in slots]
+
+
+def _read_doc(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_doc(path: Path, doc: dict) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(json.dumps(doc, indent=1).encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def note_failure(path: Path, user: str, at: datetime) -> None:
+    """Remember a failed unlock; the database cannot take it until someone unlocks it."""
+    try:
+        doc = _read_doc(path)
+        failures = doc.setdefault("failures", [])
+        failures.append({"user": user[:64], "at": at.isoformat()})
+        del failures[:-1000]  # bounded: a flood of guesses cannot fill the disk
+        _write_doc(path, doc)
+    except (OSError, ValueError):
+        pass  # never let bookkeeping hide the real answer: wrong passphrase
+
+
+def take_failures(path: Path) -> list[dict]:
+    """The failed unlocks noted since the last unlock, removed from the key file."""
+    try:
+        doc = _read_doc(path)
+    except (OSError, ValueError):
+        return []
+    failures = doc.pop("failures", [])
+    if not failures:
+        return []
+    _write_doc(path, doc)
+    taken = []
+    for item in failures:
+        try:
+            taken.append({"user": str(item["user"]), "at_dt": datetime.fromisoformat(item["at"])})
+        except (KeyError, TypeError, ValueError):
+            continue
+    return taken

@@ -1,0 +1,186 @@
+"""The case list's queries: one page at a time, in urgency order, straight from the indexes.
+
+The list never loads every case: it asks for the rows on screen (offset and limit) and a count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from peewee import fn
+
+from dsl_console.core.clock import local_date, london_wall_time
+from dsl_console.store.models import ChildRow, Escalation, utc_text
+
+
+class View(StrEnum):
+    """The list's quick views."""
+
+    OPEN = "open"
+    FLAGGED = "flagged"
+    OVERDUE = "overdue"
+    RESOLVED = "resolved"
+    RETENTION = "retention"  # children whose records have reached their review date
+
+
+RETENTION_YEARS = 25
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list."""
+
+    ref: str
+    child_name: str
+    dob: date
+    procedure: str
+    procedure_version: str
+    stage: int
+    due: datetime | None
+    risk_due: datetime | None
+    iro_notice: bool
+    resolved_at: datetime | None
+    other_agency: str
+    opened_at: datetime
+
+
+def _end_of_local_day(as_of: datetime) -> datetime:
+    # The due-today flag covers dues up to midnight London time, whatever the working day's end.
+    return london_wall_time(local_date(as_of) + timedelta(days=1), 0, 0)
+
+
+def retention_cutoff(as_of: datetime) -> str:
+    """Dates of birth on or before this have reached the review date (DOB + 25 years)."""
+    today = local_date(as_of)
+    try:
+        cutoff = today.replace(year=today.year - RETENTION_YEARS)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - RETENTION_YEARS, day=28)
+    return cutoff.isoformat()
+
+
+def _where(view: View, text: str, as_of: datetime):  # type: ignore[no-untyped-def]
+    if view == View.RESOLVED:
+        cond = Escalation.is_open == False  # noqa: E712
+    elif view == View.RETENTION:
+        cond = Escalation.child.in_(
+            ChildRow.select(ChildRow.id).where(ChildRow.dob <= retention_cutoff(as_of))
+        )
+    else:
+        cond = Escalation.is_open == True  # noqa: E712
+        if view == View.OVERDUE:
+            cond &= Escalation.due_at < as_of
+        elif view == View.FLAGGED:
+            cond &= (
+                Escalation.risk_due_at.is_null(False)
+                | Escalation.iro_notice
+                | (Escalation.due_at < _end_of_local_day(as_of))
+            )
+    text = text.strip()
+    if text:
+        cond &= _contains(text)
+    return cond
+
+
+def _contains(text: str):  # type: ignore[no-untyped-def]
+    # instr, not LIKE: the user's text is matched literally, % and _ included.
+    needle = text.lower()
+    return (fn.instr(fn.lower(Escalation.ref), needle) > 0) | (
+        fn.instr(fn.lower(Escalation.child_name), needle) > 0
+    )
+
+
+_COLUMNS = (
+    Escalation.ref,
+    Escalation.child_name,
+    ChildRow.dob,
+    Escalation.procedure,
+    Escalation.procedure_version,
+    Escalation.stage,
+    Escalation.due_at,
+    Escalation.risk_due_at,
+    Escalation.iro_notice,
+    Escalation.resolved_at,
+    Escalation.other_agency,
+    Escalation.opened_at,
+)
+
+
+def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> list[CaseRow]:
+    """The rows of one screenful, most urgent first (resolved: newest first)."""
+    query = Escalation.select(*_COLUMNS).join(ChildRow).where(_where(view, text, as_of))
+    if view in (View.RESOLVED, View.RETENTION):
+        query = query.order_by(Escalation.opened_at.desc(), Escalation.ref)
+    else:
+        query = query.order_by(Escalation.urgency, Escalation.sort_due, Escalation.ref)
+    rows = query.offset(offset).limit(limit).tuples()
+    return [
+        CaseRow(
+            ref,
+            name,
+            date.fromisoformat(dob),
+            proc,
+            version,
+            stage,
+            due,
+            risk,
+            iro,
+            resolved,
+            agency,
+            opened,
+        )
+        for ref, name, dob, proc, version, stage, due, risk, iro, resolved, agency, opened in rows
+    ]
+
+
+def count(view: View, text: str, as_of: datetime) -> int:
+    """How many cases the view and filter select."""
+    query = Escalation.select(fn.COUNT(Escalation.id))
+    if view == View.RETENTION:
+        query = query.join(ChildRow)
+    return int(query.where(_where(view, text, as_of)).scalar() or 0)
+
+
+@dataclass(frozen=True)
+class FlagCounts:
+    """The header's counts of open cases by flag."""
+
+    immediate_risk: int
+    overdue: int
+    due_today: int
+    iro_notice: int
+    open: int
+
+    @property
+    def flagged(self) -> int:
+        return self.immediate_risk + self.overdue + self.due_today + self.iro_notice
+
+
+def flag_counts(as_of: datetime) -> FlagCounts:
+    """Counts of open cases carrying each flag at a moment, in one query."""
+    now, midnight = utc_text(as_of), utc_text(_end_of_local_day(as_of))
+    row = Escalation._meta.database.execute_sql(
+        "SELECT count(*), "
+        "sum(risk_due_at IS NOT NULL), "
+        "sum(due_at IS NOT NULL AND due_at < ?), "
+        "sum(due_at IS NOT NULL AND due_at >= ? AND due_at < ?), "
+        "sum(iro_notice) "
+        "FROM escalation WHERE is_open = 1",
+        (now, now, midnight),
+    ).fetchone()
+    total, risk, overdue, today, iro = (int(v or 0) for v in row)
+    return FlagCounts(risk, overdue, today, iro, total)
+
+
+def refs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
+    """(ref, child name) pairs whose ref or name contains the text: for "go to case"."""
+    query = (
+        Escalation.select(Escalation.ref, Escalation.child_name)
+        .where(_contains(text.strip()))
+        .order_by(Escalation.is_open.desc(), Escalation.urgency, Escalation.sort_due)
+        .limit(limit)
+        .tuples()
+    )
+    return list(query)

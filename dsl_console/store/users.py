@@ -1,0 +1,69 @@
+"""Accounts and their roles, kept inside the encrypted database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from dsl_console.errors import InputError
+from dsl_console.store.models import User
+
+
+class Role(StrEnum):
+    """What an account may do."""
+
+    DSL = "dsl"  # everything
+    DEPUTY = "deputy"  # everything but managing accounts
+    READ_ONLY = "read-only"  # view only
+
+
+ROLE_LABELS = {Role.DSL: "DSL", Role.DEPUTY: "Deputy DSL", Role.READ_ONLY: "Read-only"}
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account as listed."""
+
+    name: str
+    role: Role
+    created_at: datetime
+
+
+def parse_role(text: str) -> Role:
+    """A role from its name, with a clear error."""
+    try:
+        return Role(text)
+    except ValueError:
+        raise InputError(f"role must be one of {', '.join(r.value for r in Role)}") from None
+
+
+def add(name: str, role: Role, now: datetime) -> None:
+    """Add an account row (inside a write transaction)."""
+    if User.get_or_none((User.name == name) & User.removed_at.is_null()):
+        raise InputError(f"user {name} already exists")
+    User.insert(name=name, role=role.value, created_at=now).on_conflict(
+        conflict_target=[User.name],
+        update={User.role: role.value, User.created_at: now, User.removed_at: None},
+    ).execute()
+
+
+def remove(name: str, now: datetime) -> None:
+    """Mark an account removed (its key slot is deleted by the caller)."""
+    updated = (
+        User.update(removed_at=now).where((User.name == name) & User.removed_at.is_null()).execute()
+    )
+    if not updated:
+        raise InputError(f"no user {name}")
+
+
+def role_of(name: str) -> Role | None:
+    """The role of an active account, or None."""
+    row = User.get_or_none((User.name == name) & User.removed_at.is_null())
+    return Role(row.role) if row else None
+
+
+def active() -> list[Account]:
+    """The active accounts, by name."""
+    query = User.select().where(User.removed_at.is_null()).order_by(User.name)
+    return [Account(u.name, Role(u.role), u.created_at) for u in query]
