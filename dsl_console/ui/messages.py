@@ -1,0 +1,44 @@
+"""App-wide messages: the results that thread workers post back to the UI thread.
+
+Widget-local messages live in the widget that posts them; only those several screens care
+about live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.message import Message
+
+from dsl_console.services.session import Session
+from dsl_console.services.sweep import CaseFlags
+
+
+@dataclass
+class SessionOpened(Message):
+    """The database was unlocked: the console may show case data."""
+
+    session: Session
+
+
+@dataclass
+class UnlockFailed(Message):
+    """Unlocking was refused; `reason` is safe to show (it names no case or person)."""
+
+    reason: str
+
+
+@dataclass
+class SweepFinished(Message):
+    """A background sweep ran: every open case's flags at `as_of`."""
+
+    as_of: datetime
+    results: list[CaseFlags]
+
+
+@dataclass
+class CasesChanged(Message):
+    """Cases were written (by this console or noticed from another process): re-query."""
+
+    ref: str = ""
