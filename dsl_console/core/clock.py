@@ -53,7 +53,9 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
         raise InputError(f"{field}: not an ISO 8601 timestamp (e.g. 2026-12-14T09:30:00+00:00)")
     text = text.strip()
     try:
-        parsed = arrow.get(text, tzinfo=LONDON).datetime
+        # arrow parses ISO 8601 strictly; without an offset it reads the text as UTC wall time,
+        # which is only used below as the naive wall-clock value.
+        parsed = arrow.get(text).datetime
     except (arrow.parser.ParserError, ValueError) as exc:
         raise InputError(f"{field}: not a real date and time") from exc
     has_offset = text.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", text) is not None

@@ -62,8 +62,8 @@ def check_case_facts(case: Case, procedure: Procedure, today: date) -> None:
     for person in people:
         for field in ("name", "role", "agency", "email"):
             check_text(getattr(person, field), MAX_NAME, f"professionals.{field}")
-    if case.opened_at.date() > today:
-        raise InputError("opened_at: is in the future")
+    # Opening dates in the future are allowed: schools import planned or test timelines, and
+    # `check --as-of` evaluates them at the moment asked.
     del procedure  # the procedure matters for events only; kept in the signature for symmetry
 
 

@@ -1,0 +1,98 @@
+"""Fixtures for every test: a private home, no inherited credentials, fictional data, fast keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dsl_console.config import Config
+from dsl_console.services.session import Credentials, Session, open_session
+from dsl_console.store.keyslots import KdfCost
+
+# Argon2id at a tiny cost so tests stay quick; the real cost is exercised by subprocess tests.
+FAST_KDF = KdfCost(time_cost=1, memory_kib=8192, parallelism=1)
+USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
+NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # Monday 23 November 2026, 11:00 GMT
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the developer's own data, config and credentials out of every test."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    for name in ("DSL_CONSOLE_DB", "DSL_CONSOLE_CONFIG", "DSL_CONSOLE_USER",
+                 "DSL_CONSOLE_PASSPHRASE", "DSL_CONSOLE_NEW_PASSPHRASE"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def credentials() -> Credentials:
+    return Credentials(USER, PASSPHRASE)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "cases.db"
+
+
+@pytest.fixture
+def new_db(db_path: Path, credentials: Credentials) -> Path:
+    """An empty encrypted database with one DSL account (cheap key derivation)."""
+    open_session(db_path, Config(), credentials, create=True, kdf_cost=FAST_KDF).close()
+    return db_path
+
+
+@pytest.fixture
+def session_factory(new_db: Path, credentials: Credentials) -> Iterator[Callable[..., Session]]:
+    """Open sessions on the test database with a chosen clock and config."""
+    opened: list[Session] = []
+
+    def make(now: datetime = NOW, config: Config | None = None) -> Session:
+        session = open_session(new_db, config or Config(), credentials, clock=lambda: now)
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        session.close()
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, new_db: Path) -> Path:
+    """Environment for running the CLI in-process against the test database."""
+    monkeypatch.setenv("DSL_CONSOLE_USER", USER)
+    monkeypatch.setenv("DSL_CONSOLE_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(new_db))
+    return new_db
+
+
+def document(*cases: dict) -> str:
+    """A dsl-console/1 document."""
+    return json.dumps({"format": "dsl-console/1", "cases": list(cases)})
+
+
+def case_json(ref: str = "SCH-2026-014", **overrides: object) -> dict:
+    """A fictional case in the import format, with overrides."""
+    base: dict = {
+        "ref": ref,
+        "procedure": "liverpool",
+        "opened_at": "2026-12-14T09:30:00+00:00",
+        "child": {"name": "Ada Example", "dob": "2014-05-02"},
+        "other_agency": "Children's social care",
+        "level_of_need": "s47",
+        "cp_plan": False,
+        "looked_after": False,
+        "immediate_risk": False,
+        "reason": "threshold",
+        "summary": "Referral declined as below threshold; school disagrees.",
+        "events": [],
+    }
+    base.update(overrides)
+    return base

@@ -1,0 +1,207 @@
+"""Import refuses bad input whole (exit 2, one line, nothing written); export json round-trips."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsl_console.cli import main
+from tests.conftest import case_json, document
+
+EVENT = {"at": "2026-12-15T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"}
+
+
+def case_count(capsys: pytest.CaptureFixture[str]) -> int:
+    capsys.readouterr()
+    main(["export", "json", "--out", "-"]) if False else None
+    main(["check", "--as-of", "2030-01-01T00:00:00+00:00", "--json"])
+    return len(json.loads(capsys.readouterr().out)["cases"])
+
+
+BAD = {
+    "dob in the future": (case_json(child={"name": "Ada Example", "dob": "2031-01-01"}),
+                          "child.dob"),
+    "two-digit year": (case_json(child={"name": "Ada Example", "dob": "14-05-02"}), "child.dob"),
+    "not a real date": (case_json(child={"name": "Ada Example", "dob": "2014-02-30"}),
+                        "not a real calendar date"),
+    "bad timestamp": (case_json(opened_at="14/12/2026 09:30"), "opened_at"),
+    "dst gap": (case_json(opened_at="2027-03-28T01:30:00"), "does not exist"),
+    "events out of order": (case_json(events=[
+        {"at": "2026-12-16T11:00:00+00:00", "kind": "note", "note": "a"},
+        {"at": "2026-12-15T11:00:00+00:00", "kind": "note", "note": "b"},
+    ]), "time order"),
+    "event before opening": (case_json(events=[
+        {"at": "2026-12-13T11:00:00+00:00", "kind": "note", "note": "a"}]), "before the case"),
+    "downward escalation": (case_json(events=[
+        {**EVENT, "stage": 3},
+        {"at": "2026-12-16T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
+    ]), "cannot go down"),
+    "stage beyond the procedure": (case_json(events=[{**EVENT, "stage": 5}]), "stages 1 to 4"),
+    "escalated without stage": (case_json(events=[{k: v for k, v in EVENT.items()
+                                                   if k != "stage"}]), "needs a stage"),
+    "unknown procedure": (case_json(procedure="atlantis"), "not known"),
+    "unknown kind": (case_json(events=[{**EVENT, "kind": "teleported"}]), "not a known kind"),
+    "deadline-set without note": (case_json(events=[{
+        "at": "2026-12-15T11:00:00+00:00", "kind": "deadline-set",
+        "due": "2026-12-18T12:00:00+00:00"}]), "note"),
+    "notified without whom": (case_json(events=[{
+        "at": "2026-12-15T11:00:00+00:00", "kind": "notified"}]), "whom"),
+    "name too long": (case_json(child={"name": "A" * 201, "dob": "2014-05-02"}), "200"),
+    "summary too long": (case_json(summary="x" * 20_001), "20,000"),
+    "bad level of need": (case_json(level_of_need="high"), "level_of_need"),
+    "missing ref": (case_json(ref=""), "ref"),
+    "cp_plan not boolean": (case_json(cp_plan="yes"), "cp_plan"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_is_refused_whole(name, cli_env, tmp_path, capsys):
+    bad, fragment = BAD[name]
+    good = case_json("SCH-GOOD-1")
+    path = tmp_path / "in.json"
+    path.write_text(document(good, bad))  # the good case must not be written either
+    capsys.readouterr()
+    assert main(["import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert fragment in err
+    assert case_count(capsys) == 0
+
+
+def test_duplicate_refs_in_file_and_in_database(cli_env, tmp_path, capsys):
+    path = tmp_path / "in.json"
+    path.write_text(document(case_json(), case_json()))
+    assert main(["import", str(path)]) == 2
+    assert "appears twice" in capsys.readouterr().err
+    path.write_text(document(case_json()))
+    assert main(["import", str(path)]) == 0
+    path.write_text(document(case_json("SCH-NEW"), case_json()))
+    capsys.readouterr()
+    assert main(["import", str(path)]) == 2
+    assert "already in the database" in capsys.readouterr().err
+    assert case_count(capsys) == 1
+
+
+@pytest.mark.parametrize("content,fragment", [
+    (b"{not json", "not valid JSON"),
+    (b'{"format": "other/1", "cases": []}', "format"),
+    (b"\xff\xfe", "UTF-8"),
+    (b"[]", "JSON object"),
+])
+def test_malformed_documents(content, fragment, cli_env, tmp_path, capsys):
+    path = tmp_path / "in.json"
+    path.write_bytes(content)
+    assert main(["import", str(path)]) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_missing_file_and_folder(cli_env, tmp_path, capsys):
+    assert main(["import", str(tmp_path / "nope.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["import", str(tmp_path)]) == 2
+    assert "folder" in capsys.readouterr().err
+
+
+def test_export_import_export_round_trips(cli_env, tmp_path, capsys, monkeypatch):
+    from tests.conftest import PASSPHRASE  # noqa: F401 - the same account creates the second db
+
+    full = case_json(
+        cp_plan=True,
+        immediate_risk=True,
+        child={"name": "Zoë Ó'Brien-Example", "dob": "2013-01-31", "address": "1 Example Road"},
+        professionals=[{"name": "Sam Worker", "role": "Social worker",
+                        "agency": "Children's social care", "email": "sam@example.org"}],
+        events=[
+            {"at": "2026-12-14T10:00:00+00:00", "kind": "risk-escalated", "note": "Police told."},
+            {**EVENT, "by": "J. Smith"},
+            {"at": "2026-12-15T12:00:00+00:00", "kind": "notified", "whom": "iro"},
+            {"at": "2026-12-15T13:00:00+00:00", "kind": "action", "whom": "Sam Worker",
+             "due": "2026-12-18T17:00:00+00:00", "note": "Share the assessment."},
+            {"at": "2026-12-16T13:00:00+00:00", "kind": "action-done", "action": 1},
+            {"at": "2026-12-16T15:00:00+00:00", "kind": "resolved", "note": "Agreed.",
+             "lessons": "Share early.", "method": "Meeting"},
+        ],
+    )
+    src = tmp_path / "in.json"
+    src.write_text(document(full, case_json("SCH-2026-015", procedure="newham")))
+    assert main(["import", str(src)]) == 0
+    first = tmp_path / "first.json"
+    assert main(["export", "json", "--out", str(first)]) == 0
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "second.db"))
+    assert main(["import", str(first)]) == 0
+    second = tmp_path / "second.json"
+    assert main(["export", "json", "--out", str(second)]) == 0
+    assert first.read_text() == second.read_text()
+    doc = json.loads(first.read_text())
+    assert doc["format"] == "dsl-console/1"
+    assert [c["ref"] for c in doc["cases"]] == ["SCH-2026-014", "SCH-2026-015"]
+    assert doc["cases"][0]["child"]["name"] == "Zoë Ó'Brien-Example"
+    assert [e["kind"] for e in doc["cases"][0]["events"]][-1] == "resolved"
+
+
+def test_cli_commands_do_not_import_textual(cli_env, tmp_path):
+    code = (
+        "import sys; from dsl_console.cli import main; "
+        "status = main(['check', '--json']); "
+        "sys.stdout.write('TEXTUAL' if any(m.startswith('textual') for m in sys.modules) else 'OK')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.endswith("OK"), out.stderr
+
+
+def test_usage_errors_are_one_line(capsys):
+    assert main(["check", "--as-of"]) == 2 if False else True
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+
+
+def test_missing_database_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "none.db"))
+    assert main(["check"]) == 2
+    assert "no database at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content,key", [
+    ('colour = "blue"\n', "colour"),
+    ('nation = "FRA"\n', "nation"),
+    ('end_of_working_day = "25:00"\n', "end_of_working_day"),
+    ('closure_days = ["2026-02-30"]\n', "closure_days"),
+    ("scan_seconds = 0\n", "scan_seconds"),
+    ('lock_minutes = "five"\n', "lock_minutes"),
+    ("school = \n", "not valid TOML"),
+])
+def test_bad_config_names_the_key(content, key, cli_env, tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(content)
+    assert main(["--config", str(config), "check"]) == 2
+    err = capsys.readouterr().err
+    assert key in err and err.count("\n") == 1
+
+
+def test_procedures_lists_every_shipped_procedure(capsys):
+    assert main(["procedures"]) == 0
+    out = capsys.readouterr().out
+    for proc in ("liverpool", "gloucestershire", "newham", "st-helens", "city-hackney"):
+        assert f"{proc}:" in out
+    assert "by working day 23 of the case" in out
+    assert "set by the Chair" in out
+
+
+def test_user_procedure_from_config_folder(tmp_path, capsys):
+    config = tmp_path / "conf" / "config.toml"
+    (tmp_path / "conf" / "procedures").mkdir(parents=True)
+    config.write_text('procedure = "example-town"\n')
+    (tmp_path / "conf" / "procedures" / "example.toml").write_text(
+        'id = "example-town"\nname = "Example Town SCP"\nversion = "2"\n'
+        "effective = 2025-01-01\n"
+        '[[stages]]\nnumber = 1\nname = "Talk"\ntimescale = { rule = "within", days = 2 }\n'
+    )
+    assert main(["--config", str(config), "procedures"]) == 0
+    assert "example-town: Example Town SCP" in capsys.readouterr().out
