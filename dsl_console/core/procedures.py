@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from dsl_console.errors import InputError
 
@@ -158,9 +158,9 @@ def parse_procedure(doc: dict[str, object], source: str) -> Procedure:
     effective = doc.get("effective")
     if not isinstance(effective, date):
         raise InputError(f"{source}: effective must be a date such as 2024-04-01")
-    raw_stages = need(doc, "stages", list, "")
+    raw_stages = cast(list[object], need(doc, "stages", list, ""))
     stages: list[Stage] = []
-    for index, raw in enumerate(raw_stages):  # type: ignore[attr-defined]
+    for index, raw in enumerate(raw_stages):
         where = f"stages[{index}]."
         if not isinstance(raw, dict):
             raise InputError(f"{source}: stages[{index}] is not a table")

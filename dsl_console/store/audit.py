@@ -48,6 +48,20 @@ def head() -> tuple[int, str]:
     return (last.id, last.hash) if last else (0, GENESIS)
 
 
+HEAD_PREFIX_CHARS = 16  # 64 bits: enough that no one can forge a chain to match a printed head
+
+
+def audit_head_line() -> str:
+    """One line naming the chain's newest entry, for exports: "audit head 123:9f86d081884c7d65".
+
+    Kept with the export, it pins the trail as it stood: if entries up to 123 are later
+    changed, or the chain is rewritten from scratch, entry 123 no longer carries this hash.
+    ASCII only, so every export format can carry it.
+    """
+    entry_id, digest = head()
+    return f"audit head {entry_id}:{digest[:HEAD_PREFIX_CHARS]}"
+
+
 def record(at: datetime, user: str, action: str, ref: str = "", detail: str = "") -> str:
     """Append an entry; call inside the write transaction of the change it records."""
     last_id, prev = head()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 from peewee import DatabaseError, OperationalError
@@ -42,8 +43,13 @@ class CipherDatabase(SqlCipherDatabase):
             check_same_thread=False,
         )
         self._raw_key = key.hex()
+        # Every connection opened, whatever the thread, so that locking closes them all.
+        self._open: dict[int, object] = {}
+        self._open_lock = threading.Lock()
 
     def _connect(self):  # type: ignore[no-untyped-def]
+        if not self._raw_key:
+            raise StoreError("the database is locked: unlock it first")
         params = dict(self.connect_params)
         params.pop("passphrase", None)
         conn = sqlcipher.connect(
@@ -57,13 +63,39 @@ class CipherDatabase(SqlCipherDatabase):
         except Exception:
             conn.close()
             raise
+        with self._open_lock:
+            self._open[id(conn)] = conn
         return conn
 
+    def _close(self, conn):  # type: ignore[no-untyped-def]
+        with self._open_lock:
+            self._open.pop(id(conn), None)
+        conn.close()
+
+    def is_closed(self) -> bool:
+        # A worker thread's connection closed by forget_key from another thread still looks
+        # open to that thread's peewee state: treat it as closed so the next use reconnects
+        # (and, once the key is gone, fails with "locked" instead of reading on).
+        if not self._state.closed:
+            with self._open_lock:
+                stale = id(self._state.conn) not in self._open
+            if stale:
+                self._state.reset()
+        return bool(self._state.closed)
+
     def forget_key(self) -> None:
-        """Close every connection and drop the key (the idle lock)."""
-        if not self.is_closed():
-            self.close()
+        """Close every connection, in every thread, and drop the key (the idle lock)."""
         self._raw_key = ""
+        if not self.is_closed() and not self.in_transaction():
+            self.close()
+        with self._open_lock:
+            others = list(self._open.values())
+            self._open.clear()
+        for conn in others:
+            try:
+                conn.close()  # type: ignore[attr-defined]
+            except Exception:  # closing is best effort; the key is already dropped
+                pass
 
 
 def _prepare_path(path: Path, *, create: bool) -> None:
@@ -84,6 +116,12 @@ def _prepare_path(path: Path, *, create: bool) -> None:
             raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from None
     elif not stat.S_ISREG(path.stat().st_mode):
         raise StoreError(f"--db {path} is not a regular file")
+    elif path.stat().st_size == 0 and not create:
+        # SQLite would take an empty file for a new database and write a fresh schema into it.
+        raise StoreError(
+            f"the database {path.name} is empty (damaged or truncated); it was left untouched "
+            "for recovery (restore the latest backup with `dsl-console restore`)"
+        )
 
 
 def open_database(path: Path, key: bytes, *, create: bool = False) -> CipherDatabase:

@@ -13,6 +13,8 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +22,11 @@ from pathlib import Path
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX: the key file is then updated unlocked
+    fcntl = None  # type: ignore[assignment]
 
 from dsl_console.errors import AccessError, StoreError
 
@@ -85,6 +92,10 @@ def make_slot(user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT
 
 def read_slots(path: Path) -> list[dict]:
     """The slots in a key file."""
+    return list(_read_checked(path)["slots"])
+
+
+def _read_checked(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -102,18 +113,44 @@ def read_slots(path: Path) -> list[dict]:
         or not isinstance(doc.get("slots"), list)
     ):
         raise StoreError(f"the key file {path.name} is not a dsl-console key file")
-    return doc["slots"]
+    return doc
 
 
 def write_slots(path: Path, slots: list[dict]) -> None:
     """Replace the key file whole (temporary file, fsync, rename), private to the user."""
-    doc: dict = {"format": FORMAT, "slots": slots}
-    if path.exists():
-        try:
-            doc = {**_read_doc(path), **doc}
-        except (OSError, ValueError):
-            pass
-    _write_doc(path, doc)
+    with _locked(path):
+        doc: dict = {"format": FORMAT, "slots": slots}
+        if path.exists():
+            try:
+                doc = {**_read_doc(path), **doc}
+            except (OSError, ValueError):
+                pass
+        _write_doc(path, doc)
+
+
+def update_slots(path: Path, change: Callable[[list[dict]], list[dict]]) -> None:
+    """Read, change and rewrite the slots under the key file's lock, so that two processes
+    changing it at once (an account added while a failed unlock is noted) lose nothing."""
+    with _locked(path):
+        doc = _read_checked(path)
+        doc["slots"] = change(list(doc["slots"]))
+        _write_doc(path, doc)
+
+
+def export_slots(source: Path, target: Path) -> None:
+    """Copy the slots (not the pending failure notes) to another key file, e.g. a backup's."""
+    slots = read_slots(source)
+    _write_doc(target, {"format": FORMAT, "slots": slots})
+
+
+def replace_slot(slots: list[dict], slot: dict) -> list[dict]:
+    """The slots with `slot` in place of any slot of the same user."""
+    return [s for s in slots if s.get("user") != slot["user"]] + [slot]
+
+
+def without_slot(slots: list[dict], user: str) -> list[dict]:
+    """The slots less the given user's."""
+    return [s for s in slots if s.get("user") != user]
 
 
 def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
@@ -132,8 +169,22 @@ def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
             break
         except (KeyError, TypeError, ValueError):
             raise StoreError("the key file is damaged (restore it from the backup)") from None
-    # One message for both cases, so a guesser cannot learn which account names exist.
+    else:
+        # No such user: spend the same work as a real attempt, so the time taken does not
+        # tell a guesser which account names exist.
+        _derive(passphrase, bytes(16), _cost_of(slots))
+    # One message for both cases, for the same reason.
     raise AccessError("wrong user name or passphrase")
+
+
+def _cost_of(slots: list[dict]) -> KdfCost:
+    for slot in slots:
+        try:
+            kdf = slot["kdf"]
+            return KdfCost(int(kdf["time_cost"]), int(kdf["memory_kib"]), int(kdf["parallelism"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return DEFAULT_COST
 
 
 def slot_users(slots: list[dict]) -> list[str]:
@@ -157,34 +208,94 @@ def _write_doc(path: Path, doc: dict) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    # The folder is locked rather than the file, because the file is replaced by rename.
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+UNKNOWN_USER = "(unknown name)"
 
 
 def note_failure(path: Path, user: str, at: datetime) -> None:
-    """Remember a failed unlock; the database cannot take it until someone unlocks it."""
+    """Remember a failed unlock; the database cannot take it until someone unlocks it.
+
+    A name that holds no slot is kept as "(unknown name)": people do type their passphrase
+    into the name field, and it must not end up in the key file or the audit trail.
+    """
     try:
-        doc = _read_doc(path)
-        failures = doc.setdefault("failures", [])
-        failures.append({"user": user[:64], "at": at.isoformat()})
-        del failures[:-1000]  # bounded: a flood of guesses cannot fill the disk
-        _write_doc(path, doc)
-    except (OSError, ValueError):
+        with _locked(path):
+            doc = _read_doc(path)
+            known = user in slot_users(doc.get("slots") or [])
+            failures = doc.setdefault("failures", [])
+            failures.append({"user": user[:64] if known else UNKNOWN_USER, "at": at.isoformat()})
+            del failures[:-1000]  # bounded: a flood of guesses cannot fill the disk
+            _write_doc(path, doc)
+    except (OSError, ValueError, AttributeError):
         pass  # never let bookkeeping hide the real answer: wrong passphrase
 
 
-def take_failures(path: Path) -> list[dict]:
-    """The failed unlocks noted since the last unlock, removed from the key file."""
+def pending_failures(path: Path) -> list[dict]:
+    """The failed unlocks noted since the last unlock (left in place: see `clear_failures`)."""
     try:
         doc = _read_doc(path)
     except (OSError, ValueError):
         return []
-    failures = doc.pop("failures", [])
-    if not failures:
-        return []
-    _write_doc(path, doc)
     taken = []
-    for item in failures:
+    for item in doc.get("failures") or []:
         try:
             taken.append({"user": str(item["user"]), "at_dt": datetime.fromisoformat(item["at"])})
         except (KeyError, TypeError, ValueError):
             continue
+    return taken
+
+
+def clear_failures(path: Path, count: int) -> None:
+    """Drop the first `count` failure notes, once they are safely in the audit trail."""
+    if count <= 0:
+        return
+    try:
+        with _locked(path):
+            doc = _read_doc(path)
+            doc["failures"] = (doc.get("failures") or [])[count:]
+            if not doc["failures"]:
+                del doc["failures"]
+            _write_doc(path, doc)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def take_failures(path: Path) -> list[dict]:
+    """The failed unlocks noted since the last unlock, removed from the key file."""
+    taken = pending_failures(path)
+    clear_failures(path, len(taken))
     return taken

@@ -5,7 +5,9 @@ The list never loads every case: it asks for the rows on screen (offset and limi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -115,7 +117,7 @@ def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> lis
         query = query.order_by(Escalation.opened_at.desc(), Escalation.ref)
     else:
         query = query.order_by(Escalation.urgency, Escalation.sort_due, Escalation.ref)
-    rows = query.offset(offset).limit(limit).tuples()
+    rows = cast(Iterable[tuple[Any, ...]], query.offset(offset).limit(limit).tuples())
     return [
         CaseRow(
             ref,
@@ -183,4 +185,36 @@ def refs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
         .limit(limit)
         .tuples()
     )
-    return list(query)
+    return [(str(ref), str(name)) for ref, name in cast(Iterable[tuple[Any, ...]], query)]
+
+
+def position(view: View, text: str, as_of: datetime, ref: str) -> int | None:
+    """Where a case sits in the view's order (0 first), or None when the view leaves it out.
+
+    The console uses it to keep the highlighted case highlighted when the list is re-queried.
+    """
+    where = _where(view, text, as_of)
+    found = (
+        Escalation.select(Escalation.urgency, Escalation.sort_due, Escalation.opened_at)
+        .join(ChildRow)
+        .where(where & (Escalation.ref == ref))
+        .tuples()
+        .first()
+    )
+    if found is None:
+        return None
+    urgency, sort_due, opened_at = found
+    if view in (View.RESOLVED, View.RETENTION):
+        before = (Escalation.opened_at > opened_at) | (
+            (Escalation.opened_at == opened_at) & (Escalation.ref < ref)
+        )
+    else:
+        before = (Escalation.urgency < urgency) | (
+            (Escalation.urgency == urgency)
+            & (
+                (Escalation.sort_due < sort_due)
+                | ((Escalation.sort_due == sort_due) & (Escalation.ref < ref))
+            )
+        )
+    query = Escalation.select(fn.COUNT(Escalation.id)).join(ChildRow).where(where & before)
+    return int(query.scalar() or 0)

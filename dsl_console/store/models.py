@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peewee import (
+    AutoField,
     BooleanField,
     DatabaseProxy,
     Field,
@@ -41,16 +42,22 @@ def utc_text(moment: datetime) -> str:
 
 
 class BaseModel(Model):
+    id = AutoField()
+
     class Meta:
         database = database_proxy
         legacy_table_names = False
 
 
-class Setting(BaseModel):
+class Setting(Model):
     """Key-value facts about the database: schema version, calendar fingerprint."""
 
     key = TextField(primary_key=True)
     value = TextField()
+
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
 
 
 class User(BaseModel):
@@ -111,6 +118,7 @@ class EventRow(BaseModel):
     """An entry in a case's history. Append-only: triggers refuse UPDATE and DELETE."""
 
     escalation = ForeignKeyField(Escalation, backref="events")
+    escalation_id: int  # the foreign key's raw value, set by Peewee
     seq = IntegerField()
     at = UtcField()
     kind = TextField()
@@ -145,4 +153,4 @@ class AuditEntry(BaseModel):
         table_name = "audit"
 
 
-ALL_MODELS: list[type[BaseModel]] = [Setting, User, ChildRow, Escalation, EventRow, AuditEntry]
+ALL_MODELS: list[type[Model]] = [Setting, User, ChildRow, Escalation, EventRow, AuditEntry]
