@@ -77,19 +77,23 @@ class CaseHistory:
 
     def action_lines(self) -> list[str]:
         """Dated lines for the steps taken towards resolution, oldest first."""
+        return [line for _, line in self.steps()]
+
+    def steps(self) -> list[tuple[Event, str]]:
+        """The steps taken towards resolution, each with its dated line, oldest first."""
         has_actions = any(e.kind == EventKind.ACTION for e in self.events)
         done = {n: finished for n, _, finished in self.actions()} if has_actions else {}
-        lines: list[str] = []
+        steps: list[tuple[Event, str]] = []
         number = 0
         for event in self.events:
             if event.kind not in _ACTION_KINDS:
                 continue
             if event.kind == EventKind.ACTION:
                 number += 1
-                lines.append(_action_line(event, done.get(number)))
+                steps.append((event, _action_line(event, done.get(number))))
             else:
-                lines.append(self._step_line(event))
-        return lines
+                steps.append((event, self._step_line(event)))
+        return steps
 
     def _step_line(self, event: Event) -> str:
         if event.kind == EventKind.ESCALATED and event.stage is not None:
@@ -104,10 +108,12 @@ class CaseHistory:
 
 
 def _action_line(event: Event, finished: Event | None) -> str:
-    owner = f"; owner {event.whom}" if event.whom else ""
-    due = f"; by {uk_day(event.due)}" if event.due else ""
-    done = f"; done {uk_day(finished.at)}" if finished else "; not yet done"
-    return f"{uk_day(event.at)} Action agreed: {event.note or 'not described'}{owner}{due}{done}"
+    details = [f"owner {event.whom}" if event.whom else "no owner recorded"]
+    if event.due:
+        details.append(f"due {uk_day(event.due)}")
+    details.append(f"completed {uk_day(finished.at)}" if finished else "not yet completed")
+    what = event.note or "not described"
+    return f"{uk_day(event.at)} Action agreed: {what} ({', '.join(details)})"
 
 
 def whom_label(whom: str) -> str:

@@ -16,10 +16,10 @@ UNRESOLVED = "Unresolved"
 # Liverpool names four areas where disagreements "are most likely to arise" (levels of need,
 # roles and responsibilities, the need for action, communication); St Helens' Resolution
 # Template asks for the same four as the "main reason". Each detailed reason maps to one.
-THRESHOLD_CONFLICT = "Threshold conflict"
+THRESHOLD_CONFLICT = "Threshold Conflict"
 COMMUNICATION = "Communication"
-NEED_FOR_ACTION = "Need for action"
-ROLES = "Roles & responsibilities"
+NEED_FOR_ACTION = "Need for Action"
+ROLES = "Roles & Responsibilities"
 MAIN_REASONS = (THRESHOLD_CONFLICT, COMMUNICATION, NEED_FOR_ACTION, ROLES)
 _MAIN_REASON_OF = {
     "threshold": THRESHOLD_CONFLICT,

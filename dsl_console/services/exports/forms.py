@@ -1,0 +1,371 @@
+"""The partnerships' per-case forms as PDF: each form's own headings and every one of its fields.
+
+Forms: Liverpool Appendix 2 "Report to LSCB" (stages 3 and 4), the Newham "NSCP Escalation
+Referral Form", and St Helens' "Escalation Notice" and "Escalation Resolution Template". Each
+field the console knows is filled from the case; the rest (signatures, dates of completion,
+the partnership's own boxes) is left visibly blank for hand completion. The school's own
+record of the case (professionals, stage history, meetings, actions, outcome) follows each
+form on a new page.
+
+Why fpdf2 rather than reportlab: the forms are simple bordered tables and text, which fpdf2
+lays out faithfully (tables with wrapping cells, page breaks, TrueType subsetting); it is pure
+Python with two small dependencies, where reportlab is a larger install with C extensions and
+a second layout model (platypus) this job does not need. Fonts: see `pdf_fonts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.core.records import PARTNERSHIP, Case, EventKind
+from dsl_console.errors import InputError
+from dsl_console.services.exports.atomic import atomic_output
+from dsl_console.services.exports.case_record import (
+    NOT_COMPLETED,
+    AgreedAction,
+    adhered,
+    agreed_actions,
+    meeting_dates,
+    others,
+    outcome_text,
+    person,
+    role_and_agency,
+    supporting_record,
+    visit_of,
+)
+from dsl_console.services.exports.history import (
+    CaseHistory,
+    ProcedureLookup,
+    history_of,
+    whom_label,
+)
+from dsl_console.services.exports.pdf_layout import BLANK_LINE, ExportPdf, Field
+from dsl_console.services.exports.wording import (
+    MAIN_REASONS,
+    level_label,
+    main_reason,
+    reason_label,
+    stage_label,
+    uk_date,
+    uk_day,
+)
+
+FormName = Literal["liverpool", "newham", "st-helens-notice", "st-helens-resolution"]
+FORM_TITLES: dict[str, str] = {
+    "liverpool": "Report to LSCB: Multi-Agency Resolution: Escalation Stages 3 and 4",
+    "newham": "NSCP Escalation Referral Form",
+    "st-helens-notice": "Escalation Notice",
+    "st-helens-resolution": "Escalation Resolution Template",
+}
+FORMS: tuple[str, ...] = tuple(FORM_TITLES)
+# Liverpool's tick boxes for the level of need, by the console's level codes.
+_LIVERPOOL_LEVELS = {"early-help": "Early Help", "s17": "S17", "s47": "S47"}
+
+
+def write_form(
+    case: Case,
+    registry: ProcedureRegistry,
+    calendar: WorkingCalendar,
+    *,
+    form: FormName,
+    school: str,
+    out: Path,
+    as_of: datetime,
+) -> None:
+    """Write one case's partnership form, as the case stood at as_of, to the PDF file `out`."""
+    if form not in FORM_TITLES:
+        raise InputError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
+    history = history_of(case, ProcedureLookup(registry)(case), calendar, as_of)
+    pdf = ExportPdf(
+        f"OFFICIAL-SENSITIVE | {case.ref} | {FORM_TITLES[form]} | prepared {uk_day(as_of)}"
+    )
+    pdf.set_title(f"{FORM_TITLES[form]} {case.ref}")  # the ref only: no name in the metadata
+    pdf.set_creator("DSL Console")
+    pdf.set_creation_date(as_of)
+    _LAYOUTS[form](pdf, history, school)
+    supporting_record(pdf, history, school)
+    pdf.continuations()
+    data = bytes(pdf.output())
+    with atomic_output(Path(out), "wb") as handle:
+        handle.write(data)
+
+
+def _liverpool(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+    """Liverpool SCB, Appendix 2."""
+    case, resolution = history.case, history.resolution
+    pdf.title_block(
+        "Liverpool Safeguarding Children Board",
+        "Appendix 2. Report to LSCB: Multi-Agency Resolution: Escalation Stages 3 and 4",
+        "(*Multi-Agency Conflicts resolved at Stages 3 and 4 must be reported to the LSCB Team)",
+    )
+    raised = case.raised_by
+    pdf.fields(
+        [
+            Field("Name of Child / young Person", case.child.name),
+            Field("Date of Birth", uk_date(case.child.dob)),
+            Field("Address", case.child.address, lines=2),
+            Field(
+                "Name and email of Professional Escalating concern",
+                ", ".join(p for p in (raised.name, raised.email) if p) if raised else "",
+            ),
+            Field("Role and Agency", role_and_agency(raised) or school),
+        ]
+    )
+    pdf.table_of(
+        (
+            "Name(s) of other professionals involved: "
+            "(Including LSCB Board Members where appropriate)",
+            "Role and Agency",
+        ),
+        [[p.name, role_and_agency(p)] for p in others(case)],
+        (0.5, 0.5),
+    )
+    pdf.choices(
+        "Please indicate level of need",
+        ("Early Help", "S17", "S47"),
+        _LIVERPOOL_LEVELS.get(case.level_of_need),
+    )
+    details = case.summary + "\n\nAgreed outcomes:\n" + outcome_text(history)
+    pdf.box("Brief details of inter agency disagreement (including agreed outcomes)", details)
+    pdf.fields(
+        [
+            Field("Date of discussion/ Meeting re disagreement", meeting_dates(history)),
+            Field("Methodology used to resolve conflict", resolution.method if resolution else ""),
+        ]
+    )
+    resolved_at = history.resolved_stage
+    pdf.choices(
+        "Disagreement resolved at",
+        ("Level 3", "Level 4"),
+        f"Level {resolved_at}" if resolved_at in (3, 4) else None,
+    )
+    pdf.box(
+        "Please indicate lessons learned from this disagreement resolution (e.g. Individual "
+        "agency review of procedure, requirement for staff training, further understanding "
+        "of LSCB Levels of Need);",
+        resolution.lessons if resolution else "",
+    )
+    pdf.heading(
+        "Please identify any further actions taken by your agency following the resolution "
+        "of this issue:"
+    )
+    pdf.table_of(
+        ("Actions taken", "By whom", "Date completed"),
+        [[a.action, a.owner, a.completed or NOT_COMPLETED] for a in agreed_actions(history)],
+        (0.55, 0.25, 0.2),
+    )
+    pdf.ln(2)
+    pdf.fields([Field("Form completed by"), Field("Date")])
+    pdf.heading("To be completed by LSCB Business Manager:")
+    pdf.fields(
+        [
+            Field("Date received by LSCB Business Manager"),
+            Field("Outcome / Issues notified to LSCB Executive Group", lines=3),
+            Field("Date"),
+        ]
+    )
+    pdf.paragraph("Completed reports should be referred to the LSCB Team.", size=8)
+
+
+def _newham(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+    """Newham SCP, the NSCP Escalation Referral Form."""
+    case, resolution = history.case, history.resolution
+    pdf.title_block(
+        "Newham Safeguarding Children Partnership",
+        "NSCP Escalation Referral Form",
+        "(Copy to be kept on service user file)",
+    )
+    pdf.fields(
+        [
+            Field("Name of child/young person", case.child.name),
+            Field("DOB", uk_date(case.child.dob)),
+            Field("Address", case.child.address, lines=2),
+            Field("Name, Role and Agency of person completing this form", person(case.raised_by)),
+            Field(
+                "Name, Roles and Agency of others involved",
+                "\n".join(person(p) for p in others(case)),
+                lines=3,
+            ),
+        ]
+    )
+    pdf.box("Brief details of the professional disagreement:", case.summary)
+    pdf.heading(
+        "Outline of Steps taken and who was involved from Stages 1-5 in line with NSCP "
+        "Escalation Policy"
+    )
+    pdf.table_of(
+        ("Stage", "Steps taken and who was involved"),
+        [[stage_label(history.procedure, n), _steps_at(history, n)] for n in range(1, 6)],
+        (0.3, 0.7),
+    )
+    pdf.fields([Field(f"Stage {n} Meeting Date", meeting_dates(history, n)) for n in (1, 3, 5)])
+    pdf.box(
+        "If any of the above Stage Meeting dates have not taken place please outline the "
+        "reasons why:",
+        _meetings_not_held(history),
+        lines=3,
+    )
+    pdf.box(
+        "What is the learning for your agencies from this case?",
+        resolution.lessons if resolution else "",
+    )
+    pdf.box("Is there learning for the wider safeguarding partnership?", "", lines=3)
+    for question in (
+        "A requirement for staff training",
+        "Development of a new NSCP Protocol / Procedure",
+        "Further discussion at a particular NSCP Sub Group",
+    ):
+        pdf.choices(question, ("Yes", "No"), None)
+    pdf.fields([Field("Other", lines=2)])
+    pdf.paragraph(
+        "Submit the completed form to the NSCP Business Manager by secure email or as a "
+        "password-protected document.",
+        size=8,
+    )
+
+
+def _steps_at(history: CaseHistory, stage: int) -> str:
+    """What was done, and by whom, while the case was at a stage."""
+    if visit_of(history, stage) is None:
+        return "Skipped" if stage in history.state.skipped else "Not reached"
+    lines = [line for event, line in history.steps() if history.stage_at(event.at) == stage]
+    return "\n".join(lines) or "Reached; no steps recorded"
+
+
+def _meetings_not_held(history: CaseHistory) -> str:
+    """The reasons the console knows for a missing stage 1, 3 or 5 meeting date."""
+    known = []
+    for stage in (1, 3, 5):
+        if meeting_dates(history, stage):
+            continue
+        if visit_of(history, stage) is None:
+            reached = "skipped" if stage in history.state.skipped else "not reached"
+            known.append(f"Stage {stage}: {reached}.")
+        else:
+            known.append(f"Stage {stage}: no meeting recorded. Reason: {BLANK_LINE}")
+    return "\n".join(known)
+
+
+def _st_helens_notice(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+    """St Helens SCB, the Escalation Notice."""
+    case, resolution = history.case, history.resolution
+    pdf.title_block(
+        "St Helens Safeguarding Children Board",
+        "Escalation Notice",
+        "Forwarded to the Service Manager (or agency equivalent) within 5 working days; a copy "
+        "is sent to the LSCB Business Manager.",
+    )
+    issuing = school or (case.raised_by.agency if case.raised_by else "")
+    pdf.fields(
+        [
+            Field("Agency issuing Escalation Notice", issuing),
+            Field("Agency receiving Escalation Notice", case.other_agency),
+            Field("Name of Child/Young Person", case.child.name),
+            Field("D.O.B", uk_date(case.child.dob)),
+        ]
+    )
+    concern = (
+        f"{case.summary}\n\nConcern: {reason_label(case.reason)}\n"
+        f"Level of need: {level_label(case.level_of_need)}"
+    )
+    pdf.box("Please document any information of concern.", concern)
+    copies = [
+        e for e in history.of_kind(EventKind.NOTIFIED) if e.whom.strip().lower() == PARTNERSHIP
+    ]
+    pdf.fields(
+        [
+            Field("Signed"),
+            Field("Role", case.raised_by.role if case.raised_by else ""),
+            Field("Dated"),
+            Field("Copy to LSCB", "Yes" if copies else ""),
+            Field("Date", uk_day(copies[0].at) if copies else ""),
+        ]
+    )
+    pdf.heading("Resolution")
+    issues = reason_label(case.reason)
+    if resolution is not None and resolution.note:
+        issues += f"\nOutcome: {resolution.note}"
+    pdf.fields(
+        [
+            Field("Date of resolution", uk_day(resolution.at) if resolution else ""),
+            Field(
+                "Level of resolution",
+                stage_label(history.procedure, history.resolved_stage)
+                if history.resolved_stage
+                else "",
+            ),
+            Field("Issues raised", issues, lines=3),
+            Field("Lessons learnt", resolution.lessons if resolution else "", lines=3),
+        ]
+    )
+
+
+def _st_helens_resolution(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+    """St Helens SCB, the Escalation Resolution Template."""
+    case, state = history.case, history.state
+    pdf.title_block(
+        "St Helens Safeguarding Children Board",
+        "Escalation Resolution Template",
+        "This is to be completed once the Escalation is resolved and sent to the Business "
+        "Manager (Safeguarding Children Board)",
+    )
+    managed = [
+        label
+        for label, on in (
+            ("Child Protection Plan", case.cp_plan),
+            ("Child Looked After", case.looked_after),
+        )
+        if on
+    ]
+    resolved = history.resolved_stage
+    pdf.fields(
+        [
+            Field("Name of Child", case.child.name),
+            Field("Parents", case.child.parents),
+            Field("Lead Practitioner & Agency"),
+            Field("Continuum of Need", level_label(case.level_of_need)),
+            Field("Procedures Case Managed", ", ".join(managed)),
+            Field("Stage of Escalation", stage_label(history.procedure, state.highest_stage)),
+            Field(
+                "Stage Escalation Resolved",
+                stage_label(history.procedure, resolved) if resolved else "Not yet resolved",
+            ),
+            *[Field(f"Timescales adhered to Stage {n}", adhered(history, n)) for n in (1, 2, 3)],
+        ]
+    )
+    reason = main_reason(case.reason)
+    pdf.choices(
+        "Main reason for escalation", MAIN_REASONS, reason if reason in MAIN_REASONS else None
+    )
+    pdf.box("Action", "\n".join(_action_line(a) for a in agreed_actions(history)))
+    informed = [whom_label(e.whom) for e in history.of_kind(EventKind.NOTIFIED)]
+    pdf.fields(
+        [
+            Field("Name of referrer", case.raised_by.name if case.raised_by else ""),
+            Field("Practitioners Informed", "; ".join(informed)),
+            Field("Date form completed"),
+            Field("Method of delivery (delete as appropriate)"),
+        ]
+    )
+
+
+def _action_line(action: AgreedAction) -> str:
+    details = [
+        f"by {action.owner}" if action.owner else "",
+        f"due {action.due}" if action.due else "",
+    ]
+    details.append(f"completed {action.completed}" if action.completed else NOT_COMPLETED.lower())
+    return f"{action.action} ({', '.join(d for d in details if d)})"
+
+
+_LAYOUTS: dict[str, Callable[[ExportPdf, CaseHistory, str], None]] = {
+    "liverpool": _liverpool,
+    "newham": _newham,
+    "st-helens-notice": _st_helens_notice,
+    "st-helens-resolution": _st_helens_resolution,
+}

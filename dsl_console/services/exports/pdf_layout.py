@@ -1,0 +1,230 @@
+"""The PDF building blocks the exports share: titles, labelled fields, tables, tick boxes, bars.
+
+Every piece of text passes through the font's `fit` (see `pdf_fonts`), so any name can be drawn.
+A field the console cannot fill is left visibly blank for hand completion: a ruled line for a
+short field, an empty ruled box for a long one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from dsl_console.services.exports.pdf_fonts import family_of, use_fonts
+
+BLANK_LINE = "_" * 34  # what a short field the console cannot fill shows
+TICKED, UNTICKED = "[X]", "[  ]"
+# A table cell longer than this would not fit on one page; the rest goes to a continuation note.
+CELL_LIMIT = 1200
+_SHADE = (232, 232, 232)
+_LABEL_STYLE = FontFace(emphasis="BOLD", fill_color=_SHADE)
+# Explicit white: otherwise a tall empty cell can take the label's shading.
+_VALUE_STYLE = FontFace(fill_color=(255, 255, 255))
+_BODY_SIZE = 9.5
+
+
+@dataclass(frozen=True)
+class Field:
+    """A labelled field of a form; `lines` is the height of the blank box when value is empty."""
+
+    label: str
+    value: str = ""
+    lines: int = 1
+
+
+class ExportPdf(FPDF):
+    """An A4 document with the export's font, a footer on every page and form-like blocks."""
+
+    def __init__(self, footer_note: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.fit = use_fonts(self)
+        self.family = family_of(self)
+        self._footer_note = footer_note
+        self._continued: list[tuple[str, str]] = []
+        self.set_margins(15, 14, 15)
+        self.set_auto_page_break(True, margin=16)
+        self.add_page()
+        self.set_font(self.family, size=_BODY_SIZE)
+
+    def footer(self) -> None:
+        """Every page says what it is and which page of how many."""
+        self.set_y(-12)
+        self.set_font(self.family, size=7)
+        width = self.w - self.l_margin - self.r_margin
+        self.cell(width - 24, 5, self.fit(self._footer_note))
+        self.cell(24, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_font(self.family, size=_BODY_SIZE)
+
+    # -- text --------------------------------------------------------------------------------
+    def title_block(self, over: str, title: str, under: str = "") -> None:
+        """The partnership's name above the form's title, and the form's own instruction."""
+        self.set_font(self.family, "B", 10)
+        self.multi_cell(0, 5, self.fit(over), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.family, "B", 14)
+        self.multi_cell(0, 7, self.fit(title), align="L", new_x="LMARGIN", new_y="NEXT")
+        if under:
+            self.set_font(self.family, "", 8.5)
+            self.multi_cell(0, 4.5, self.fit(under), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.family, size=_BODY_SIZE)
+        self.ln(2)
+
+    def heading(self, text: str) -> None:
+        """A section heading on a shaded band."""
+        self.ln(2)
+        if self.will_page_break(20):
+            self.add_page()
+        self.set_font(self.family, "B", 10.5)
+        self.set_fill_color(*_SHADE)
+        self.multi_cell(0, 6.5, self.fit(text), fill=True, align="L", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.family, size=_BODY_SIZE)
+        self.ln(1)
+
+    def paragraph(self, text: str, *, size: float = _BODY_SIZE) -> None:
+        """Running text that flows across pages."""
+        self.set_font(self.family, size=size)
+        self.multi_cell(0, size * 0.5, self.fit(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.family, size=_BODY_SIZE)
+
+    # -- form blocks -------------------------------------------------------------------------
+    def fields(self, fields: Sequence[Field], *, label_width: float = 0.36) -> None:
+        """Label | value rows, as the partnerships' forms lay them out; blanks stay blank."""
+        with self.table(
+            col_widths=(label_width, 1 - label_width),
+            first_row_as_headings=False,
+            text_align="LEFT",
+            v_align="TOP",
+            line_height=_BODY_SIZE * 0.5,
+            padding=1.2,
+        ) as table:
+            for field in fields:
+                blank_height = _BODY_SIZE * 0.5 * field.lines + 2.4
+                row = table.row(min_height=blank_height if not field.value else None)
+                row.cell(self.fit(field.label), style=_LABEL_STYLE)
+                if field.value:
+                    row.cell(self._cell_text(field.label, field.value), style=_VALUE_STYLE)
+                else:
+                    row.cell(BLANK_LINE if field.lines == 1 else "", style=_VALUE_STYLE)
+
+    def box(self, label: str, value: str, *, lines: int = 4) -> None:
+        """A labelled box for long text, flowing across pages; an empty ruled box when blank."""
+        if self.will_page_break(12):
+            self.add_page()
+        self.set_font(self.family, "B", _BODY_SIZE)
+        self.set_fill_color(*_SHADE)
+        self.multi_cell(
+            0, 5, self.fit(label), border=1, fill=True, align="L", new_x="LMARGIN", new_y="NEXT"
+        )
+        self.set_font(self.family, size=_BODY_SIZE)
+        if value:
+            self.multi_cell(
+                0,
+                4.8,
+                self.fit(value),
+                border=1,
+                padding=1,
+                align="L",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+            return
+        height = 6.0 * lines
+        if self.will_page_break(height):
+            self.add_page()
+        x, y = self.l_margin, self.get_y()
+        width = self.w - self.l_margin - self.r_margin
+        self.rect(x, y, width, height)
+        self.set_draw_color(190, 190, 190)
+        for n in range(1, lines):
+            self.line(x + 2, y + 6.0 * n, x + width - 2, y + 6.0 * n)
+        self.set_draw_color(0, 0, 0)
+        self.set_y(y + height)
+
+    def table_of(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        *,
+        blank_rows: int = 2,
+    ) -> None:
+        """A table with a header row; with no rows, empty ruled rows for hand completion."""
+        if self.will_page_break(20):
+            self.add_page()
+        with self.table(
+            col_widths=tuple(widths),
+            text_align="LEFT",
+            v_align="TOP",
+            line_height=_BODY_SIZE * 0.5,
+            padding=1.2,
+            headings_style=_LABEL_STYLE,
+        ) as table:
+            table.row([self.fit(h) for h in headers])
+            for cells in rows:
+                row = table.row()
+                for header, text in zip(headers, cells, strict=True):
+                    row.cell(self._cell_text(header, text))
+            for _ in range(0 if rows else blank_rows):
+                table.row([""] * len(headers), min_height=8)
+
+    def choices(self, label: str, options: Sequence[str], chosen: str | None) -> None:
+        """A line of tick boxes, the chosen one ticked; none ticked when the console cannot say."""
+        marks = "   ".join(f"{o} {TICKED if o == chosen else UNTICKED}" for o in options)
+        self.fields([Field(label, marks)])
+
+    def continuations(self) -> None:
+        """The full text of any table cell that was too long to fit, after the form."""
+        if not self._continued:
+            return
+        self.heading("Continuation notes")
+        for number, (label, text) in enumerate(self._continued, start=1):
+            self.box(f"Note {number}: {label} (full text)", text)
+            self.ln(1)
+
+    def _cell_text(self, label: str, text: str) -> str:
+        if len(text) <= CELL_LIMIT:
+            return self.fit(text)
+        self._continued.append((label, text))
+        head = text[:CELL_LIMIT].rsplit(" ", 1)[0]
+        return self.fit(f"{head} ... (continued in note {len(self._continued)})")
+
+    # -- charts ------------------------------------------------------------------------------
+    def bar_chart(
+        self,
+        title: str,
+        bars: Sequence[tuple[str, int]],
+        colours: Sequence[tuple[int, int, int]] = ((70, 110, 160),),
+    ) -> None:
+        """Horizontal bars, one per label, scaled to the largest value, the value at the end.
+
+        `colours` are used in turn, bar after bar (e.g. kept / missed pairs).
+        """
+        self.heading(title)
+        if not bars:
+            self.paragraph("None in this period.")
+            return
+        label_w, bar_h, gap = 62.0, 5.0, 1.6
+        room = self.w - self.l_margin - self.r_margin - label_w - 14
+        top = max(value for _, value in bars) or 1
+        self.set_font(self.family, size=8.5)
+        for index, (label, value) in enumerate(bars):
+            if self.will_page_break(bar_h + gap):
+                self.add_page()
+            x, y = self.l_margin, self.get_y()
+            self.set_xy(x, y)
+            self.cell(label_w - 2, bar_h, self.fit(_clip(label, 48)), align="R")
+            width = room * value / top
+            if width > 0:
+                self.set_fill_color(*colours[index % len(colours)])
+                self.rect(x + label_w, y + 0.6, width, bar_h - 1.2, style="F")
+            self.set_xy(x + label_w + width + 1.5, y)
+            self.cell(12, bar_h, str(value))
+            self.set_y(y + bar_h + gap)
+        self.set_font(self.family, size=_BODY_SIZE)
+
+
+def _clip(text: str, limit: int) -> str:
+    """Text cut to a length with an ellipsis, for chart labels that must stay on one line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
