@@ -280,6 +280,14 @@ def showcase(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalend
                     note="Strategy meeting agreed.",
                 ),
                 Event(
+                    _at(calendar, day(23), 15),
+                    EventKind.ACTION,
+                    whom="Sam Worker",
+                    due=_at(calendar, day(22), 17),
+                    note="Send the strategy meeting minutes.",
+                ),
+                Event(_at(calendar, day(22), 12), EventKind.ACTION_DONE, action=1, by="Jo Lead"),
+                Event(
                     _at(calendar, day(22), 16),
                     EventKind.RESOLVED,
                     by="Jo Lead",
@@ -398,8 +406,53 @@ def random_cases(
         )
 
 
+def every_stage(
+    now: datetime, registry: ProcedureRegistry, calendar: WorkingCalendar, start: int = 50
+) -> list[Case]:
+    """One open case standing at each stage (2 and up) of every procedure."""
+    today = local_date(now)
+    last_working = (
+        today if calendar.is_working_day(today) else _working_days_back(calendar, today, 1)
+    )
+    rng = random.Random(11)
+    opened_day = _working_days_back(calendar, last_working, 2)
+    cases = []
+    n = start
+    for proc in registry.latest():
+        for stage in proc.stages[1:]:
+            escalated = _at(calendar, _working_days_back(calendar, last_working, 1), 10)
+            cases.append(
+                Case(
+                    ref=f"DEMO-{n:03d}",
+                    procedure=proc.id,
+                    procedure_version=proc.version,
+                    opened_at=_at(calendar, opened_day, 9),
+                    child=_child(rng, today, n),
+                    other_agency=AGENCIES[n % len(AGENCIES)],
+                    level_of_need="s17",
+                    reason=list(REASONS)[n % len(REASONS)],
+                    summary=SUMMARIES[n % len(SUMMARIES)],
+                    professionals=(WORKERS[n % len(WORKERS)],),
+                    raised_by=DSL,
+                    events=(
+                        Event(
+                            escalated,
+                            EventKind.ESCALATED,
+                            stage=stage.number,
+                            by="Jo Lead",
+                            note=f"Escalated to {stage.name}.",
+                        ),
+                    ),
+                )
+            )
+            n += 1
+    return cases
+
+
 def demo_cases(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalendar) -> list[Case]:
-    """The demo database's cases: the showcase plus some thirty more of every kind."""
-    return showcase(now, registry, calendar) + list(
-        random_cases(now, registry, calendar, 30, seed=3)
+    """The demo database's cases: the showcase, every stage of every procedure, and more."""
+    return (
+        showcase(now, registry, calendar)
+        + every_stage(now, registry, calendar)
+        + list(random_cases(now, registry, calendar, 30, seed=3))
     )
