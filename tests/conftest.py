@@ -26,8 +26,13 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    for name in ("DSL_CONSOLE_DB", "DSL_CONSOLE_CONFIG", "DSL_CONSOLE_USER",
-                 "DSL_CONSOLE_PASSPHRASE", "DSL_CONSOLE_NEW_PASSPHRASE"):
+    for name in (
+        "DSL_CONSOLE_DB",
+        "DSL_CONSOLE_CONFIG",
+        "DSL_CONSOLE_USER",
+        "DSL_CONSOLE_PASSPHRASE",
+        "DSL_CONSOLE_NEW_PASSPHRASE",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -38,9 +38,11 @@ def test_core_imports_no_peewee_and_no_store():
     offenders = [
         str(path.relative_to(PACKAGE))
         for path in (PACKAGE / "core").rglob("*.py")
-        if any(m.split(".")[0] in ("peewee", "playhouse", "sqlcipher3")
-               or m.startswith(("dsl_console.store", "dsl_console.services"))
-               for m in imported_modules(path))
+        if any(
+            m.split(".")[0] in ("peewee", "playhouse", "sqlcipher3")
+            or m.startswith(("dsl_console.store", "dsl_console.services"))
+            for m in imported_modules(path)
+        )
     ]
     assert offenders == []
 
@@ -51,6 +53,5 @@ def test_import_linter_contracts_hold():
         lint = None
     if lint is None:
         pytest.skip("import-linter is not installed")
-    result = subprocess.run([lint], capture_output=True, text=True, cwd=PACKAGE.parent,
-                            check=False)
+    result = subprocess.run([lint], capture_output=True, text=True, cwd=PACKAGE.parent, check=False)
     assert result.returncode == 0, result.stdout[-2000:]

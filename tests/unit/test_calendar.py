@@ -96,7 +96,9 @@ def test_local_time_input_dst_gap_refused_and_repeat_takes_first():
     assert parse_moment("2026-07-01T09:00:00Z") == utc(2026, 7, 1, 9)
 
 
-@pytest.mark.parametrize("text", ["2026-02-30T10:00:00", "yesterday", "2026-13-01", "", "26-01-01T10:00"])
+@pytest.mark.parametrize(
+    "text", ["2026-02-30T10:00:00", "yesterday", "2026-13-01", "", "26-01-01T10:00"]
+)
 def test_bad_timestamps_are_refused(text: str):
     with pytest.raises(InputError):
         parse_moment(text)
@@ -134,7 +136,9 @@ def test_working_days_left_counts_back_what_within_added(moment, n, calendar):
 
 
 @settings(max_examples=200, deadline=None)
-@given(a=st.dates(date(2020, 1, 1), date(2040, 1, 1)), b=st.dates(date(2020, 1, 1), date(2040, 1, 1)))
+@given(
+    a=st.dates(date(2020, 1, 1), date(2040, 1, 1)), b=st.dates(date(2020, 1, 1), date(2040, 1, 1))
+)
 def test_counting_by_bisection_matches_counting_day_by_day(a, b):
     slow, day = 0, a
     while day < b:

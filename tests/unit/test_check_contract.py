@@ -35,16 +35,30 @@ def entry(result: dict, ref: str) -> dict:
 def test_contract_example_liverpool_stage_2(cli_env, tmp_path, capsys):
     # Opened Mon 14 Dec 2026 (day 1). Escalated to stage 2 on Tue 15 Dec: stage 2 is due by
     # day 9 = Thu 24 Dec (14,15,16,17,18,21,22,23,24), 17:00 GMT.
-    run_import(tmp_path, case_json(events=[
-        {"at": "2026-12-15T11:00:00+00:00", "kind": "escalated", "stage": 2, "by": "J. Smith",
-         "note": "No agreement with the social worker."},
-    ]))
+    run_import(
+        tmp_path,
+        case_json(
+            events=[
+                {
+                    "at": "2026-12-15T11:00:00+00:00",
+                    "kind": "escalated",
+                    "stage": 2,
+                    "by": "J. Smith",
+                    "note": "No agreement with the social worker.",
+                },
+            ]
+        ),
+    )
     status, result = check(capsys, "2026-12-24T10:00:00+00:00")
     assert result["as_of"] == "2026-12-24T10:00:00+00:00"
     assert entry(result, "SCH-2026-014") == {
-        "ref": "SCH-2026-014", "procedure": "liverpool", "stage": 2,
-        "due": "2026-12-24T17:00:00+00:00", "working_days_left": 0,
-        "risk_due": None, "flags": ["due-today"],
+        "ref": "SCH-2026-014",
+        "procedure": "liverpool",
+        "stage": 2,
+        "due": "2026-12-24T17:00:00+00:00",
+        "working_days_left": 0,
+        "risk_due": None,
+        "flags": ["due-today"],
     }
     assert status == 1
     # On Tue 15 Dec at noon: working days in (15 Dec, 24 Dec] = 16,17,18,21,22,23,24 = 7.
@@ -61,10 +75,12 @@ def test_contract_example_liverpool_stage_2(cli_env, tmp_path, capsys):
 def test_as_of_leaves_out_later_events_and_later_cases(cli_env, tmp_path, capsys):
     run_import(
         tmp_path,
-        case_json(events=[
-            {"at": "2026-12-15T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
-            {"at": "2026-12-16T15:00:00+00:00", "kind": "resolved", "note": "Agreed."},
-        ]),
+        case_json(
+            events=[
+                {"at": "2026-12-15T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
+                {"at": "2026-12-16T15:00:00+00:00", "kind": "resolved", "note": "Agreed."},
+            ]
+        ),
         case_json("SCH-2026-020", opened_at="2026-12-18T09:00:00+00:00"),
     )
     # At 14 Dec 12:00 the case is at stage 1 (by day 2 = Tue 15 Dec 17:00), 1 working day left.
@@ -81,9 +97,19 @@ def test_as_of_leaves_out_later_events_and_later_cases(cli_env, tmp_path, capsys
 
 def test_immediate_risk_in_hours_then_escalated(cli_env, tmp_path, capsys):
     # Raised at opening, Mon 14 Dec 09:30: same working day -> due 14 Dec 17:00.
-    run_import(tmp_path, case_json(immediate_risk=True, events=[
-        {"at": "2026-12-14T12:00:00+00:00", "kind": "risk-escalated", "note": "Police informed."},
-    ]))
+    run_import(
+        tmp_path,
+        case_json(
+            immediate_risk=True,
+            events=[
+                {
+                    "at": "2026-12-14T12:00:00+00:00",
+                    "kind": "risk-escalated",
+                    "note": "Police informed.",
+                },
+            ],
+        ),
+    )
     status, result = check(capsys, "2026-12-14T10:00:00+00:00")
     case = entry(result, "SCH-2026-014")
     assert case["risk_due"] == "2026-12-14T17:00:00+00:00"
@@ -96,9 +122,14 @@ def test_immediate_risk_in_hours_then_escalated(cli_env, tmp_path, capsys):
 
 def test_risk_raised_out_of_hours_is_due_at_once(cli_env, tmp_path, capsys):
     # Raised Sat 19 Dec 2026 10:00: not a working day, so due at that moment (out of hours).
-    run_import(tmp_path, case_json(events=[
-        {"at": "2026-12-19T10:00:00+00:00", "kind": "risk-raised", "note": "Disclosure."},
-    ]))
+    run_import(
+        tmp_path,
+        case_json(
+            events=[
+                {"at": "2026-12-19T10:00:00+00:00", "kind": "risk-raised", "note": "Disclosure."},
+            ]
+        ),
+    )
     _, result = check(capsys, "2026-12-19T10:05:00+00:00")
     case = entry(result, "SCH-2026-014")
     assert case["risk_due"] == "2026-12-19T10:00:00+00:00"
@@ -108,12 +139,21 @@ def test_risk_raised_out_of_hours_is_due_at_once(cli_env, tmp_path, capsys):
 def test_iro_notice_liverpool_from_stage_1_gloucestershire_from_stage_2(cli_env, tmp_path, capsys):
     run_import(
         tmp_path,
-        case_json("LIV-1", cp_plan=True, events=[
-            {"at": "2026-12-15T09:00:00+00:00", "kind": "notified", "whom": "iro"},
-        ]),
-        case_json("GLO-1", procedure="gloucestershire", looked_after=True, events=[
-            {"at": "2026-12-16T09:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
-        ]),
+        case_json(
+            "LIV-1",
+            cp_plan=True,
+            events=[
+                {"at": "2026-12-15T09:00:00+00:00", "kind": "notified", "whom": "iro"},
+            ],
+        ),
+        case_json(
+            "GLO-1",
+            procedure="gloucestershire",
+            looked_after=True,
+            events=[
+                {"at": "2026-12-16T09:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
+            ],
+        ),
     )
     _, result = check(capsys, "2026-12-14T12:00:00+00:00")
     assert "iro-notice" in entry(result, "LIV-1")["flags"]
@@ -126,12 +166,33 @@ def test_iro_notice_liverpool_from_stage_1_gloucestershire_from_stage_2(cli_env,
 
 
 def test_newham_stage_without_timescale_then_deadline_set_then_stage_5(cli_env, tmp_path, capsys):
-    run_import(tmp_path, case_json("NEW-1", procedure="newham", events=[
-        {"at": "2026-12-15T10:00:00+00:00", "kind": "escalated", "stage": 4, "note": "CP manager"},
-        {"at": "2026-12-15T11:00:00+00:00", "kind": "deadline-set",
-         "due": "2026-12-18T12:00:00+00:00", "note": "CP manager asked for Friday noon."},
-        {"at": "2026-12-17T10:00:00+00:00", "kind": "escalated", "stage": 5, "note": "Senior"},
-    ]))
+    run_import(
+        tmp_path,
+        case_json(
+            "NEW-1",
+            procedure="newham",
+            events=[
+                {
+                    "at": "2026-12-15T10:00:00+00:00",
+                    "kind": "escalated",
+                    "stage": 4,
+                    "note": "CP manager",
+                },
+                {
+                    "at": "2026-12-15T11:00:00+00:00",
+                    "kind": "deadline-set",
+                    "due": "2026-12-18T12:00:00+00:00",
+                    "note": "CP manager asked for Friday noon.",
+                },
+                {
+                    "at": "2026-12-17T10:00:00+00:00",
+                    "kind": "escalated",
+                    "stage": 5,
+                    "note": "Senior",
+                },
+            ],
+        ),
+    )
     _, result = check(capsys, "2026-12-15T10:30:00+00:00")
     assert entry(result, "NEW-1")["due"] is None
     assert entry(result, "NEW-1")["working_days_left"] is None
@@ -146,8 +207,9 @@ def test_newham_stage_without_timescale_then_deadline_set_then_stage_5(cli_env, 
 
 def test_st_helens_stage_1_opened_in_the_evening_is_due_at_once(cli_env, tmp_path, capsys):
     # Opened Mon 14 Dec 18:00, after the end of the working day: due at that moment.
-    run_import(tmp_path, case_json("STH-1", procedure="st-helens",
-                                   opened_at="2026-12-14T18:00:00+00:00"))
+    run_import(
+        tmp_path, case_json("STH-1", procedure="st-helens", opened_at="2026-12-14T18:00:00+00:00")
+    )
     _, result = check(capsys, "2026-12-14T18:00:00+00:00")
     assert entry(result, "STH-1")["due"] == "2026-12-14T18:00:00+00:00"
     assert entry(result, "STH-1")["flags"] == ["due-today"]
@@ -158,8 +220,7 @@ def test_st_helens_stage_1_opened_in_the_evening_is_due_at_once(cli_env, tmp_pat
 def test_local_time_input_is_london_and_output_has_offset(cli_env, tmp_path, capsys):
     # Opened Tue 1 Jun 2027 09:00 London (BST) written without an offset. St Helens stage 2 is
     # within 5 working days of opening; but stage 1 is same day: 17:00 BST = 16:00Z.
-    run_import(tmp_path, case_json("STH-2", procedure="st-helens",
-                                   opened_at="2027-06-01T09:00:00"))
+    run_import(tmp_path, case_json("STH-2", procedure="st-helens", opened_at="2027-06-01T09:00:00"))
     # The as-of is in the future relative to the case, which was opened "today" for the import.
     _, result = check(capsys, "2027-06-01T10:00:00+01:00")
     assert entry(result, "STH-2")["due"] == "2027-06-01T16:00:00+00:00"
@@ -171,8 +232,10 @@ def test_scottish_school_uses_scottish_holidays(cli_env, tmp_path, capsys, monke
     monkeypatch.setenv("DSL_CONSOLE_CONFIG", str(config))
     # Gloucestershire stage 1 within 5 working days of Wed 25 Nov 2026; Scotland keeps
     # Mon 30 Nov (St Andrew's Day): 26, 27 Nov, 1, 2, 3 Dec -> Thu 3 Dec 17:00.
-    run_import(tmp_path, case_json("GLO-S", procedure="gloucestershire",
-                                   opened_at="2026-11-25T10:00:00+00:00"))
+    run_import(
+        tmp_path,
+        case_json("GLO-S", procedure="gloucestershire", opened_at="2026-11-25T10:00:00+00:00"),
+    )
     _, result = check(capsys, "2026-11-26T09:00:00+00:00")
     assert entry(result, "GLO-S")["due"] == "2026-12-03T17:00:00+00:00"
 

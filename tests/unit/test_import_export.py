@@ -22,33 +22,62 @@ def case_count(capsys: pytest.CaptureFixture[str]) -> int:
 
 
 BAD = {
-    "dob in the future": (case_json(child={"name": "Ada Example", "dob": "2031-01-01"}),
-                          "child.dob"),
+    "dob in the future": (
+        case_json(child={"name": "Ada Example", "dob": "2031-01-01"}),
+        "child.dob",
+    ),
     "two-digit year": (case_json(child={"name": "Ada Example", "dob": "14-05-02"}), "child.dob"),
-    "not a real date": (case_json(child={"name": "Ada Example", "dob": "2014-02-30"}),
-                        "not a real calendar date"),
+    "not a real date": (
+        case_json(child={"name": "Ada Example", "dob": "2014-02-30"}),
+        "not a real calendar date",
+    ),
     "bad timestamp": (case_json(opened_at="14/12/2026 09:30"), "opened_at"),
     "dst gap": (case_json(opened_at="2027-03-28T01:30:00"), "does not exist"),
-    "events out of order": (case_json(events=[
-        {"at": "2026-12-16T11:00:00+00:00", "kind": "note", "note": "a"},
-        {"at": "2026-12-15T11:00:00+00:00", "kind": "note", "note": "b"},
-    ]), "time order"),
-    "event before opening": (case_json(events=[
-        {"at": "2026-12-13T11:00:00+00:00", "kind": "note", "note": "a"}]), "before the case"),
-    "downward escalation": (case_json(events=[
-        {**EVENT, "stage": 3},
-        {"at": "2026-12-16T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
-    ]), "cannot go down"),
+    "events out of order": (
+        case_json(
+            events=[
+                {"at": "2026-12-16T11:00:00+00:00", "kind": "note", "note": "a"},
+                {"at": "2026-12-15T11:00:00+00:00", "kind": "note", "note": "b"},
+            ]
+        ),
+        "time order",
+    ),
+    "event before opening": (
+        case_json(events=[{"at": "2026-12-13T11:00:00+00:00", "kind": "note", "note": "a"}]),
+        "before the case",
+    ),
+    "downward escalation": (
+        case_json(
+            events=[
+                {**EVENT, "stage": 3},
+                {"at": "2026-12-16T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
+            ]
+        ),
+        "cannot go down",
+    ),
     "stage beyond the procedure": (case_json(events=[{**EVENT, "stage": 5}]), "stages 1 to 4"),
-    "escalated without stage": (case_json(events=[{k: v for k, v in EVENT.items()
-                                                   if k != "stage"}]), "needs a stage"),
+    "escalated without stage": (
+        case_json(events=[{k: v for k, v in EVENT.items() if k != "stage"}]),
+        "needs a stage",
+    ),
     "unknown procedure": (case_json(procedure="atlantis"), "not known"),
     "unknown kind": (case_json(events=[{**EVENT, "kind": "teleported"}]), "not a known kind"),
-    "deadline-set without note": (case_json(events=[{
-        "at": "2026-12-15T11:00:00+00:00", "kind": "deadline-set",
-        "due": "2026-12-18T12:00:00+00:00"}]), "note"),
-    "notified without whom": (case_json(events=[{
-        "at": "2026-12-15T11:00:00+00:00", "kind": "notified"}]), "whom"),
+    "deadline-set without note": (
+        case_json(
+            events=[
+                {
+                    "at": "2026-12-15T11:00:00+00:00",
+                    "kind": "deadline-set",
+                    "due": "2026-12-18T12:00:00+00:00",
+                }
+            ]
+        ),
+        "note",
+    ),
+    "notified without whom": (
+        case_json(events=[{"at": "2026-12-15T11:00:00+00:00", "kind": "notified"}]),
+        "whom",
+    ),
     "name too long": (case_json(child={"name": "A" * 201, "dob": "2014-05-02"}), "200"),
     "summary too long": (case_json(summary="x" * 20_001), "20,000"),
     "bad level of need": (case_json(level_of_need="high"), "level_of_need"),
@@ -85,12 +114,15 @@ def test_duplicate_refs_in_file_and_in_database(cli_env, tmp_path, capsys):
     assert case_count(capsys) == 1
 
 
-@pytest.mark.parametrize("content,fragment", [
-    (b"{not json", "not valid JSON"),
-    (b'{"format": "other/1", "cases": []}', "format"),
-    (b"\xff\xfe", "UTF-8"),
-    (b"[]", "JSON object"),
-])
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"format": "other/1", "cases": []}', "format"),
+        (b"\xff\xfe", "UTF-8"),
+        (b"[]", "JSON object"),
+    ],
+)
 def test_malformed_documents(content, fragment, cli_env, tmp_path, capsys):
     path = tmp_path / "in.json"
     path.write_bytes(content)
@@ -112,17 +144,33 @@ def test_export_import_export_round_trips(cli_env, tmp_path, capsys, monkeypatch
         cp_plan=True,
         immediate_risk=True,
         child={"name": "Zoë Ó'Brien-Example", "dob": "2013-01-31", "address": "1 Example Road"},
-        professionals=[{"name": "Sam Worker", "role": "Social worker",
-                        "agency": "Children's social care", "email": "sam@example.org"}],
+        professionals=[
+            {
+                "name": "Sam Worker",
+                "role": "Social worker",
+                "agency": "Children's social care",
+                "email": "sam@example.org",
+            }
+        ],
         events=[
             {"at": "2026-12-14T10:00:00+00:00", "kind": "risk-escalated", "note": "Police told."},
             {**EVENT, "by": "J. Smith"},
             {"at": "2026-12-15T12:00:00+00:00", "kind": "notified", "whom": "iro"},
-            {"at": "2026-12-15T13:00:00+00:00", "kind": "action", "whom": "Sam Worker",
-             "due": "2026-12-18T17:00:00+00:00", "note": "Share the assessment."},
+            {
+                "at": "2026-12-15T13:00:00+00:00",
+                "kind": "action",
+                "whom": "Sam Worker",
+                "due": "2026-12-18T17:00:00+00:00",
+                "note": "Share the assessment.",
+            },
             {"at": "2026-12-16T13:00:00+00:00", "kind": "action-done", "action": 1},
-            {"at": "2026-12-16T15:00:00+00:00", "kind": "resolved", "note": "Agreed.",
-             "lessons": "Share early.", "method": "Meeting"},
+            {
+                "at": "2026-12-16T15:00:00+00:00",
+                "kind": "resolved",
+                "note": "Agreed.",
+                "lessons": "Share early.",
+                "method": "Meeting",
+            },
         ],
     )
     src = tmp_path / "in.json"
@@ -167,15 +215,18 @@ def test_missing_database_is_a_clear_error(monkeypatch, tmp_path, capsys):
     assert "no database at" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("content,key", [
-    ('colour = "blue"\n', "colour"),
-    ('nation = "FRA"\n', "nation"),
-    ('end_of_working_day = "25:00"\n', "end_of_working_day"),
-    ('closure_days = ["2026-02-30"]\n', "closure_days"),
-    ("scan_seconds = 0\n", "scan_seconds"),
-    ('lock_minutes = "five"\n', "lock_minutes"),
-    ("school = \n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "content,key",
+    [
+        ('colour = "blue"\n', "colour"),
+        ('nation = "FRA"\n', "nation"),
+        ('end_of_working_day = "25:00"\n', "end_of_working_day"),
+        ('closure_days = ["2026-02-30"]\n', "closure_days"),
+        ("scan_seconds = 0\n", "scan_seconds"),
+        ('lock_minutes = "five"\n', "lock_minutes"),
+        ("school = \n", "not valid TOML"),
+    ],
+)
 def test_bad_config_names_the_key(content, key, cli_env, tmp_path, capsys):
     config = tmp_path / "config.toml"
     config.write_text(content)

@@ -1,0 +1,96 @@
+"""Exports are written whole or not at all, privately, into a folder that must exist."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dsl_console.errors import InputError
+from dsl_console.services.exports.atomic import atomic_output
+
+
+def leftovers(folder: Path, keep: str) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name != keep)
+
+
+def test_writes_the_whole_file_readable_only_by_the_owner(tmp_path: Path):
+    out = tmp_path / "log.csv"
+    with atomic_output(out, "w") as handle:
+        handle.write("Ada Example\r\n")
+    assert out.read_bytes() == b"Ada Example\r\n"  # newline="" leaves line ends to the writer
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert leftovers(tmp_path, "log.csv") == []
+
+
+def test_an_error_while_writing_leaves_the_old_file_and_no_temp(tmp_path: Path):
+    out = tmp_path / "report.pdf"
+    out.write_bytes(b"the previous report")
+    with pytest.raises(RuntimeError), atomic_output(out, "wb") as handle:
+        handle.write(b"half a rep")
+        raise RuntimeError("the writer failed")
+    assert out.read_bytes() == b"the previous report"
+    assert leftovers(tmp_path, "report.pdf") == []
+
+
+def test_an_error_before_the_first_write_creates_nothing(tmp_path: Path):
+    out = tmp_path / "new.xlsx"
+    with pytest.raises(ValueError), atomic_output(out):
+        raise ValueError("no rows")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_writer_never_leaves_a_half_file(tmp_path: Path):
+    out = tmp_path / "log.csv"
+    out.write_text("complete old log\n")
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from dsl_console.services.exports.atomic import atomic_output\n"
+        "with atomic_output(Path(sys.argv[1]), 'w') as handle:\n"
+        "    handle.write('partial new log')\n"
+        "    handle.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, str(out)], check=False, timeout=60)
+    assert result.returncode == -signal.SIGKILL
+    assert out.read_text() == "complete old log\n"
+    # What a kill leaves is a hidden temp file beside it, never the target half-written.
+    assert all(name.startswith(".log.csv.") for name in leftovers(tmp_path, "log.csv"))
+
+
+def test_a_missing_folder_is_one_readable_line(tmp_path: Path):
+    with pytest.raises(InputError) as caught, atomic_output(tmp_path / "nope" / "log.csv"):
+        pass
+    message = str(caught.value)
+    assert "does not exist" in message and "\n" not in message
+
+
+def test_a_file_in_place_of_the_folder_is_refused(tmp_path: Path):
+    (tmp_path / "notafolder").write_text("x")
+    with pytest.raises(InputError), atomic_output(tmp_path / "notafolder" / "log.csv"):
+        pass
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write to any folder")
+def test_a_read_only_folder_is_refused(tmp_path: Path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(InputError) as caught, atomic_output(folder / "log.csv"):
+            pass
+        assert "not writable" in str(caught.value)
+    finally:
+        folder.chmod(0o700)
+
+
+def test_a_folder_in_place_of_the_target_is_refused(tmp_path: Path):
+    (tmp_path / "log.csv").mkdir()
+    with pytest.raises(InputError), atomic_output(tmp_path / "log.csv"):
+        pass
