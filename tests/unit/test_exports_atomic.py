@@ -94,3 +94,26 @@ def test_a_folder_in_place_of_the_target_is_refused(tmp_path: Path):
     (tmp_path / "log.csv").mkdir()
     with pytest.raises(InputError), atomic_output(tmp_path / "log.csv"):
         pass
+
+
+def test_a_folder_the_console_may_not_write_is_refused(tmp_path: Path, monkeypatch):
+    # Root ignores permissions, so the refusal is checked through what os.access reports.
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(InputError) as caught, atomic_output(tmp_path / "log.csv"):
+        pass
+    assert "not writable" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_while_finishing_is_one_line_and_leaves_the_old_file(tmp_path: Path, monkeypatch):
+    out = tmp_path / "log.csv"
+    out.write_text("old\n")
+
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(InputError, match="No space left on device"), atomic_output(out, "w") as f:
+        f.write("new\n")
+    assert out.read_text() == "old\n"
+    assert leftovers(tmp_path, "log.csv") == []

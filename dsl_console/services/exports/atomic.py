@@ -46,18 +46,24 @@ def atomic_output(
         tmp.unlink(missing_ok=True)
         raise
     try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        # A full disk or a vanished folder: one readable line for the user, nothing left over.
-        tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write {path.name}: {exc.strerror or 'write failed'}") from exc
+        yield handle
     except BaseException:
+        # The caller's failure is the caller's to report: just leave nothing behind.
+        with contextlib.suppress(OSError):
+            handle.close()
         tmp.unlink(missing_ok=True)
         raise
+    try:
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
+        os.replace(tmp, path)
+    except OSError as exc:
+        # A full disk or a vanished folder while finishing: one line, nothing left over.
+        with contextlib.suppress(OSError):
+            handle.close()
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path.name}: {exc.strerror or 'write failed'}") from exc
     _sync_folder(folder)
 
 
