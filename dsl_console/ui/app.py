@@ -1,22 +1,69 @@
-"""The console application and its factory, shared by the command line and the tests."""
+"""The console application and its factory, shared by the command line and the tests.
+
+The app owns the session (None until unlocked and while locked), the background sweep and the
+idle lock. Screens ask it for `session`, `now()`, `case_changed(ref)` and `open_case(ref)`.
+"""
 
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
+from textual import events, on, work
 from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
+from dsl_console.errors import ConsoleError
 from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
+from dsl_console.ui.commands import ConsoleCommands
+from dsl_console.ui.messages import CasesChanged, SweepFinished
+from dsl_console.ui.screens.case_list import CaseListScreen
+from dsl_console.ui.screens.help import HelpScreen, help_for
+from dsl_console.ui.screens.unlock import Opener, UnlockMode, UnlockScreen
+from dsl_console.ui.sweeper import FlagMemory, condense, run_sweep
+
+# Input that counts as the user being at the keyboard (a mouse merely passing over does not).
+ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
 
 
 class DslConsoleApp(App[int]):
     """The DSL Console: unlock, the case list, the background sweep and the idle lock."""
 
     TITLE = "DSL Console"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    # How often the idle lock looks at the (injectable) clock.
+    IDLE_CHECK_SECONDS = 1.0
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            id="app.help",
+            tooltip="Every key on this screen and what it does",
+        ),
+        Binding(
+            "ctrl+l",
+            "lock",
+            "Lock",
+            id="app.lock",
+            tooltip="Hide case data and forget the key until you unlock",
+        ),
+    ]
 
     def __init__(
         self,
@@ -36,22 +83,225 @@ class DslConsoleApp(App[int]):
         self.demo = demo
         self.kdf_cost = kdf_cost
         self.session: Session | None = None
+        self.locked = False
+        self.opener = Opener(db_path, config, clock, kdf_cost)
+        self.flag_memory = FlagMemory()
+        self.last_sweep: SweepFinished | None = None
+        self.sweep_count = 0
+        self.bell_count = 0
+        self._last_active = clock()
+        self._sweep_timer: Timer | None = None
 
-    def now(self):  # type: ignore[no-untyped-def]
+    # -- the clock -------------------------------------------------------------------------------
+    def now(self) -> datetime:
         """The current moment from the injected clock."""
         return self.clock()
 
-    def case_changed(self, ref: str = "") -> None:
-        """Call after any write: refresh the list and run a sweep."""
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, ACTIVITY):
+            self._last_active = self.now()
+        await super().on_event(event)
 
+    def bell(self) -> None:
+        """Ring the terminal bell (counted, so a test can hear it)."""
+        self.bell_count += 1
+        super().bell()
+
+    # -- starting and unlocking ------------------------------------------------------------------
+    def on_mount(self) -> None:
+        first_run = not self.db_path.exists()
+        credentials = None if first_run else self.credentials
+        self.push_screen(
+            UnlockScreen(
+                self.opener,
+                UnlockMode.FIRST_RUN if first_run else UnlockMode.UNLOCK,
+                credentials=credentials,
+                user=self.credentials.user if self.credentials else "",
+                demo=self.demo,
+            )
+        )
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
+
+    @on(UnlockScreen.Unlocked)
+    def _unlocked(self, message: UnlockScreen.Unlocked) -> None:
+        self.session = message.session
+        self.locked = False
+        self._last_active = self.now()
+        parts = [self.config.school or "DSL Console", message.session.user]
+        if self.demo:
+            parts.append("DEMO: fictional cases")
+        self.sub_title = " · ".join(parts)
+        if message.mode == UnlockMode.LOCKED:
+            # Only the lock screen goes: whatever was underneath, unsaved forms included, stays.
+            self.pop_screen()
+            self.refresh_list()
+        else:
+            self.switch_screen(CaseListScreen())
+            self._sweep_timer = self.set_interval(self.config.scan_seconds, self.request_sweep)
+        self.request_sweep()
+
+    # -- changes and the sweep -------------------------------------------------------------------
+    def case_changed(self, ref: str = "") -> None:
+        """Call after any write: refresh the list (highlighting `ref`) and run a sweep."""
+        self.post_message(CasesChanged(ref))
+
+    @on(CasesChanged)
+    def _cases_changed(self, message: CasesChanged) -> None:
+        self.refresh_list(keep=message.ref or None)
+        self.request_sweep()
+
+    def refresh_list(self, keep: str | None = None) -> None:
+        """Re-query the case list's rows on screen and its counts, keeping the selection."""
+        for screen in self.screen_stack:
+            if isinstance(screen, CaseListScreen):
+                screen.refresh_cases(keep=keep)
+
+    @property
+    def case_list(self) -> CaseListScreen | None:
+        """The main screen, once unlocked."""
+        for screen in self.screen_stack:
+            if isinstance(screen, CaseListScreen):
+                return screen
+        return None
+
+    def request_sweep(self) -> None:
+        """Run the background sweep now (it also runs every `scan_seconds`)."""
+        if self.session is not None:
+            self._sweep(self.session, self.now())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep", description="sweep")
+    def _sweep(self, session: Session, as_of: datetime) -> None:
+        results = run_sweep(session, as_of)
+        if not get_current_worker().is_cancelled:
+            self.post_message(SweepFinished(as_of, results))
+
+    @on(SweepFinished)
+    def _swept(self, message: SweepFinished) -> None:
+        session = self.session
+        if session is None:
+            return  # locked meanwhile: say nothing about cases
+        self.last_sweep = message
+        self.sweep_count += 1
+        notices = self.flag_memory.update(message.results, message.as_of, session.calendar)
+        shown, summary = condense(notices, first=self.sweep_count == 1)
+        for notice in shown:
+            self.notify(
+                notice.text,
+                title="Immediate risk" if notice.bell else "Case flagged",
+                severity=notice.severity,  # type: ignore[arg-type]
+                timeout=60 if notice.bell else 20,
+                markup=False,
+            )
+        if summary:
+            self.notify(
+                summary, title="Cases flagged", severity="warning", timeout=20, markup=False
+            )
+        if any(n.bell for n in notices):
+            self.bell()
+        self.refresh_list()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker failure ends here: shown as one line that names no case or person."""
+        if event.state != WorkerState.ERROR or self.locked:
+            return
+        error = event.worker.error
+        text = str(error) if isinstance(error, ConsoleError) else "an unexpected error"
+        self.notify(f"Something went wrong: {text}", severity="error", timeout=20, markup=False)
+
+    # -- the idle lock ---------------------------------------------------------------------------
+    def check_idle_lock(self) -> None:
+        """Lock when nobody has pressed a key for `lock_minutes` by the injected clock."""
+        if self.session is None or self.locked:
+            return
+        if self.now() - self._last_active >= timedelta(minutes=self.config.lock_minutes):
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        """Cover the screen, forget the key, and ask for the passphrase again."""
+        session = self.session
+        if session is None or self.locked:
+            return
+        self.session = None
+        self.locked = True
+        self.clear_notifications()
+        list_screen = self.case_list
+        if list_screen is not None:
+            list_screen.forget_cases()
+        self.push_screen(
+            UnlockScreen(
+                self.opener,
+                UnlockMode.LOCKED,
+                user=session.user,
+                demo=self.demo,
+                note=(
+                    f"The console locked after {self.config.lock_minutes} minutes without a "
+                    "key press. Your work is kept: unlock to carry on."
+                ),
+            )
+        )
+        self._close_session(session)
+
+    @work(thread=True, exit_on_error=False, group="lock", description="lock")
+    def _close_session(self, session: Session) -> None:
+        try:
+            with session.db.connection_context():
+                session.audit("lock")
+        finally:
+            session.close()
+
+    # -- navigation ------------------------------------------------------------------------------
     def open_case(self, ref: str) -> None:
         """Show one case's stage timeline."""
+        if self.session is None:
+            return
         try:
             from dsl_console.ui.screens.case_screen import CaseScreen
         except ImportError:
             self.notify("The case screen is not available yet.", severity="warning")
             return
         self.push_screen(CaseScreen(ref))
+
+    def action_new_case(self) -> None:
+        """Open the new-case form."""
+        if self.session is None:
+            return
+        if not self.session.can_write:
+            self.notify(f"{self.session.user} has a read-only account.", severity="warning")
+            return
+        try:
+            from dsl_console.ui.forms.new_case import NewCaseForm
+        except ImportError:
+            self.notify("The new-case form is not available yet.", severity="warning")
+            return
+        self.push_screen(NewCaseForm())
+
+    def action_help(self) -> None:
+        """Show every key of the current screen."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(help_for(self.screen))
+
+    def action_show_view(self, name: str) -> None:
+        """Switch the case list to a quick view (from the command palette)."""
+        if isinstance(self.screen, CaseListScreen):
+            self.screen.action_view(name)
+        else:
+            self.notify("Go back to the case list first (escape).", timeout=5)
+
+    def action_filter_list(self) -> None:
+        """Start filtering the case list (from the command palette)."""
+        if isinstance(self.screen, CaseListScreen):
+            self.screen.action_filter()
+        else:
+            self.notify("Go back to the case list first (escape).", timeout=5)
+
+    def action_sweep_now(self) -> None:
+        """Run the background sweep at once (from the command palette)."""
+        self.request_sweep()
+
+    def on_unmount(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
 
 def create_app(
@@ -76,7 +326,11 @@ def run_console(
     credentials: Credentials | None = None,
     demo: bool = False,
 ) -> int:
-    """Run the console in this terminal; the exit status (0 on a normal quit)."""
+    """Run the console in this terminal; the exit status (0 on a normal quit).
+
+    Credentials come from the caller (the demo), else DSL_CONSOLE_USER and
+    DSL_CONSOLE_PASSPHRASE, else the unlock screen asks.
+    """
     if credentials is None:
         user, passphrase = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
         if user and passphrase:

@@ -1,0 +1,88 @@
+"""The command palette (ctrl+p): every list action, and "Go to case" by ref or child name."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+from dsl_console.store.listing import refs_matching
+
+if TYPE_CHECKING:
+    from dsl_console.ui.app import DslConsoleApp
+
+# (title, help, action run on the app); the case list's actions are reached through it.
+CONSOLE_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("View: open cases", "Every open case, most urgent first", "app.show_view('open')"),
+    (
+        "View: flagged cases",
+        "Immediate risk, due today, overdue, IRO notice",
+        "app.show_view('flagged')",
+    ),
+    ("View: overdue cases", "Open cases past their stage's due", "app.show_view('overdue')"),
+    ("View: resolved cases", "Closed cases, newest first", "app.show_view('resolved')"),
+    (
+        "View: retention review",
+        "Records past the child's 25th birthday",
+        "app.show_view('retention')",
+    ),
+    ("Filter the list", "Type part of a ref or a child's name", "app.filter_list"),
+    ("New case", "Open a new escalation", "app.new_case"),
+    ("Check flags now", "Run the background sweep at once", "app.sweep_now"),
+    ("Lock the console", "Hide case data and forget the key until unlocked", "app.lock"),
+    ("Keys", "Every key and what it does", "app.help"),
+)
+
+
+class ConsoleCommands(Provider):
+    """The console's own commands and the go-to-case search."""
+
+    @property
+    def console(self) -> DslConsoleApp:
+        return self.app  # type: ignore[return-value]
+
+    def _runner(self, action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.console.run_action(action)
+
+        return run
+
+    async def discover(self) -> Hits:
+        if self.console.session is None:
+            return
+        for title, help_text, action in CONSOLE_COMMANDS:
+            yield DiscoveryHit(title, self._runner(action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        session = self.console.session
+        if session is None:
+            return
+        matcher = self.matcher(query)
+        for title, help_text, action in CONSOLE_COMMANDS:
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), self._runner(action), help=help_text)
+        text = query.strip()
+        if not text:
+            return
+        # The query runs in a thread: the palette stays responsive on a large database.
+        matches = await asyncio.to_thread(_refs_matching, session, text)
+        for rank, (ref, child_name) in enumerate(matches):
+            title = f"Go to case {ref} ({child_name})"
+            yield Hit(
+                # Exact refs first, then in the list's own urgency order.
+                1.0 if ref.lower() == text.lower() else 0.9 - rank * 0.01,
+                Content(title),  # plain text: a name is never read as markup
+                partial(self.console.open_case, ref),
+                text=title,
+                help="Open this case's stage timeline",
+            )
+
+
+def _refs_matching(session, text: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with session.db.connection_context():
+        return refs_matching(text)

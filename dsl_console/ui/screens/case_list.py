@@ -1,0 +1,232 @@
+"""The main screen: every case in urgency order, with quick views, a filter and flag counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from dsl_console.store.listing import FlagCounts, View, flag_counts
+from dsl_console.ui.widgets.case_table import CaseTable
+from dsl_console.ui.widgets.flag_summary import FlagSummary
+
+VIEW_KEYS = {
+    "1": View.OPEN,
+    "2": View.FLAGGED,
+    "3": View.OVERDUE,
+    "4": View.RESOLVED,
+    "5": View.RETENTION,
+}
+VIEW_TITLES = {
+    View.OPEN: "Open",
+    View.FLAGGED: "Flagged",
+    View.OVERDUE: "Overdue",
+    View.RESOLVED: "Resolved",
+    View.RETENTION: "Retention review",
+}
+VIEW_HELP = {
+    View.OPEN: "every open case, most urgent first",
+    View.FLAGGED: "open cases with immediate risk, due today, overdue or an IRO notice due",
+    View.OVERDUE: "open cases past their stage's due",
+    View.RESOLVED: "closed cases, newest first",
+    View.RETENTION: "records past the child's 25th birthday: review for deletion",
+}
+
+
+class ViewBar(Static):
+    """The quick views with their keys; the current one marked in words as well as colour."""
+
+    DEFAULT_CSS = """
+    ViewBar { height: 1; padding: 0 1; color: $text-muted; }
+    """
+
+    def show(self, current: View, total: int | None, text: str) -> None:
+        """Redraw for the current view and the number of cases it shows."""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for key, view in VIEW_KEYS.items():
+            if view == current:
+                line.append(f"[{key} {VIEW_TITLES[view]}]", style="bold reverse")
+            else:
+                line.append(f" {key} {VIEW_TITLES[view]} ")
+            line.append(" ")
+        if total is not None:
+            line.append(f" {total} case{'' if total == 1 else 's'}", style="bold")
+        if text:
+            line.append(f' matching "{text}"')
+        self.update(line)
+
+
+class CaseListScreen(Screen[None]):
+    """The case list: what needs doing first is at the top."""
+
+    AUTO_FOCUS = "CaseTable"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash", "filter", "Filter", id="list.filter", tooltip="Filter by ref or child name"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="list.clear",
+            tooltip="Clear the filter and return to the list",
+        ),
+        Binding("n", "app.new_case", "New case", id="list.new", tooltip="Open a new escalation"),
+        Binding("1", "view('open')", "Open", id="list.view.open", tooltip=VIEW_HELP[View.OPEN]),
+        Binding(
+            "2",
+            "view('flagged')",
+            "Flagged",
+            id="list.view.flagged",
+            tooltip=VIEW_HELP[View.FLAGGED],
+        ),
+        Binding(
+            "3",
+            "view('overdue')",
+            "Overdue",
+            id="list.view.overdue",
+            tooltip=VIEW_HELP[View.OVERDUE],
+        ),
+        Binding(
+            "4",
+            "view('resolved')",
+            "Resolved",
+            id="list.view.resolved",
+            tooltip=VIEW_HELP[View.RESOLVED],
+        ),
+        Binding(
+            "5",
+            "view('retention')",
+            "Retention",
+            id="list.view.retention",
+            tooltip=VIEW_HELP[View.RETENTION],
+        ),
+        Binding("q", "app.quit", "Quit", id="list.quit", tooltip="Quit the console"),
+    ]
+
+    view: reactive[View] = reactive(View.OPEN, init=False)
+
+    @dataclass
+    class Counted(Message):
+        """Fresh flag counts for the header line."""
+
+        generation: int
+        counts: FlagCounts
+
+    def __init__(self) -> None:
+        super().__init__(id="case-list")
+        self._counts_generation = 0
+
+    def compose(self) -> ComposeResult:
+        session = self.app.session  # type: ignore[attr-defined]
+        registry = session.registry
+
+        def stage_name(procedure: str, version: str, stage: int) -> str:
+            try:
+                return registry.get(procedure, version or None).stage(stage).short
+            except (KeyError, ValueError, LookupError):
+                return ""
+
+        yield Header()
+        yield FlagSummary(id="flag-summary")
+        yield ViewBar(id="view-bar")
+        yield Input(placeholder="Filter by ref or child name", id="filter", classes="hidden")
+        yield CaseTable(calendar=session.calendar, stage_name=stage_name, id="cases")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ViewBar).show(self.view, None, "")
+        self.refresh_cases()
+
+    @property
+    def table(self) -> CaseTable:
+        """The case table."""
+        return self.query_one(CaseTable)
+
+    @property
+    def filter_text(self) -> str:
+        """What the user has typed in the filter."""
+        return self.query_one("#filter", Input).value.strip()
+
+    # -- refreshing ------------------------------------------------------------------------------
+    def refresh_cases(self, keep: str | None = None) -> None:
+        """Re-query the rows on screen and the flag counts, keeping the highlighted case."""
+        app = self.app
+        if getattr(app, "session", None) is None:
+            return
+        as_of = app.now()  # type: ignore[attr-defined]
+        self.table.reload(self.view, self.filter_text, as_of, keep=keep)
+        self._counts_generation += 1
+        self._count_flags(self._counts_generation, as_of)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="flag-counts")
+    def _count_flags(self, generation: int, as_of) -> None:  # type: ignore[no-untyped-def]
+        session = getattr(self.app, "session", None)
+        if session is None:
+            return
+        with session.db.connection_context():
+            counts = flag_counts(as_of)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Counted(generation, counts))
+
+    @on(Counted)
+    def _counted(self, message: Counted) -> None:
+        if message.generation == self._counts_generation:
+            self.query_one(FlagSummary).show_counts(message.counts)
+
+    @on(CaseTable.Counted)
+    def _table_counted(self, message: CaseTable.Counted) -> None:
+        self.query_one(ViewBar).show(message.view, message.total, message.text)
+
+    @on(CaseTable.Opened)
+    def _opened(self, message: CaseTable.Opened) -> None:
+        self.app.open_case(message.ref)  # type: ignore[attr-defined]
+
+    def forget_cases(self) -> None:
+        """Drop every row from memory and screen (the idle lock)."""
+        self.table.clear()
+        self.query_one(FlagSummary).clear_counts()
+
+    # -- views and filter ------------------------------------------------------------------------
+    def watch_view(self, view: View) -> None:
+        self.query_one(ViewBar).show(view, None, self.filter_text)
+        self.refresh_cases()
+
+    def action_view(self, name: str) -> None:
+        """Switch to a quick view."""
+        self.view = View(name)
+
+    def action_filter(self) -> None:
+        """Show the filter and type into it."""
+        box = self.query_one("#filter", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        """Leave the filter: clear it if it has text, and go back to the list."""
+        box = self.query_one("#filter", Input)
+        had_text = bool(box.value)
+        box.value = ""
+        box.add_class("hidden")
+        self.table.focus()
+        if had_text:
+            self.refresh_cases()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.refresh_cases()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        # Enter in the filter goes to the list, keeping the filter; enter again opens the case.
+        self.table.focus()

@@ -1,0 +1,238 @@
+"""Unlocking: the first screen, the first-run account form, and the idle lock's screen.
+
+Opening a session runs Argon2id (a third of a second or more), so it runs in a thread worker and
+the screen only shows the outcome. Errors are shown in place and name no case or person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from dsl_console.config import Config
+from dsl_console.core.clock import Clock
+from dsl_console.errors import ConsoleError
+from dsl_console.services.session import Credentials, Session, check_passphrase, open_session
+from dsl_console.store.keyslots import KdfCost
+
+DEMO_HINT = 'Demo database of fictional cases: user "demo", passphrase "demo passphrase".'
+
+
+class UnlockMode(StrEnum):
+    """Why the screen is up."""
+
+    FIRST_RUN = "first-run"  # no database yet: create it with the first DSL account
+    UNLOCK = "unlock"  # the console is starting
+    LOCKED = "locked"  # the idle lock: the same user unlocks again
+
+
+@dataclass(frozen=True)
+class Opener:
+    """Everything needed to open a session, bundled so the screen never touches the app's."""
+
+    db_path: Path
+    config: Config
+    clock: Clock
+    kdf_cost: KdfCost
+
+    def open(self, credentials: Credentials, *, create: bool) -> Session:
+        """Open (or create) the database: slow, so only ever called from a thread."""
+        session = open_session(
+            self.db_path,
+            self.config,
+            credentials,
+            create=create,
+            clock=self.clock,
+            kdf_cost=self.kdf_cost,
+        )
+        # This worker's thread is about to end: close its connection now. Every later read
+        # opens a connection of its own in its own worker.
+        session.db.close()
+        return session
+
+
+class UnlockScreen(Screen[None]):
+    """Asks who is unlocking; covers everything underneath while locked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "ctrl+q",
+            "app.quit",
+            "Quit",
+            id="unlock.quit",
+            tooltip="Quit the console",
+            priority=True,
+        ),
+    ]
+
+    @dataclass
+    class Unlocked(Message):
+        """The database is open; the app takes the session from here."""
+
+        session: Session
+        mode: UnlockMode
+
+    @dataclass
+    class Refused(Message):
+        """Unlocking failed; `reason` is safe to show."""
+
+        reason: str
+
+    def __init__(
+        self,
+        opener: Opener,
+        mode: UnlockMode,
+        *,
+        credentials: Credentials | None = None,
+        user: str = "",
+        demo: bool = False,
+        note: str = "",
+    ) -> None:
+        super().__init__(classes=f"unlock {mode}")
+        self.opener = opener
+        self.mode = mode
+        self.credentials = credentials
+        self.user = user or (credentials.user if credentials else "")
+        self.demo = demo
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        titles = {
+            UnlockMode.FIRST_RUN: "Create the first DSL account",
+            UnlockMode.UNLOCK: "Unlock the DSL Console",
+            UnlockMode.LOCKED: "Locked",
+        }
+        with Center(), Vertical(id="unlock-box"):
+            yield Label(titles[self.mode], id="unlock-title")
+            if self.mode == UnlockMode.FIRST_RUN:
+                yield Static(
+                    f"No database at {self.opener.db_path}. This creates it, encrypted, with "
+                    "you as its first designated safeguarding lead.",
+                    id="unlock-intro",
+                )
+            elif self.note:
+                yield Static(self.note, id="unlock-intro")
+            yield Label("User name")
+            yield Input(
+                value=self.user,
+                id="unlock-user",
+                disabled=self.mode == UnlockMode.LOCKED,
+                max_length=64,
+            )
+            yield Label("Passphrase")
+            yield Input(password=True, id="unlock-passphrase", max_length=1024)
+            if self.mode == UnlockMode.FIRST_RUN:
+                yield Label("Passphrase again")
+                yield Input(password=True, id="unlock-repeat", max_length=1024)
+            yield Static("", id="unlock-error")
+            if self.demo:
+                yield Static(DEMO_HINT, id="unlock-hint")
+            label = "Create" if self.mode == UnlockMode.FIRST_RUN else "Unlock"
+            yield Button(label, id="unlock-button", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.credentials is not None and self.mode == UnlockMode.UNLOCK:
+            self._busy("Unlocking…")
+            self._open(self.credentials, create=False)
+        elif self.user:
+            self.query_one("#unlock-passphrase", Input).focus()
+        else:
+            self.query_one("#unlock-user", Input).focus()
+
+    # -- submitting ------------------------------------------------------------------------------
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        fields = ["#unlock-user", "#unlock-passphrase"]
+        if self.mode == UnlockMode.FIRST_RUN:
+            fields.append("#unlock-repeat")
+        # Enter moves to the next empty field, and submits from the last one.
+        for selector in fields:
+            widget = self.query_one(selector, Input)
+            if not widget.value and not widget.disabled:
+                widget.focus()
+                return
+        self.submit()
+
+    @on(Button.Pressed, "#unlock-button")
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.submit()
+
+    def submit(self) -> None:
+        """Check the form and open the database in a worker."""
+        user = self.query_one("#unlock-user", Input).value.strip()
+        passphrase = self.query_one("#unlock-passphrase", Input).value
+        if not user:
+            self.show_error("Enter your user name.")
+            self.query_one("#unlock-user", Input).focus()
+            return
+        if not passphrase:
+            self.show_error("Enter your passphrase.")
+            self.query_one("#unlock-passphrase", Input).focus()
+            return
+        create = self.mode == UnlockMode.FIRST_RUN
+        if create:
+            try:
+                check_passphrase(passphrase)
+            except ConsoleError as exc:
+                self.show_error(str(exc))
+                return
+            if passphrase != self.query_one("#unlock-repeat", Input).value:
+                self.show_error("The two passphrases differ: type the same one twice.")
+                self.query_one("#unlock-repeat", Input).focus()
+                return
+        self._busy("Creating the database…" if create else "Unlocking…")
+        self._open(Credentials(user, passphrase), create=create)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
+    def _open(self, credentials: Credentials, *, create: bool) -> None:
+        try:
+            session = self.opener.open(credentials, create=create)
+        except ConsoleError as exc:
+            self.post_message(self.Refused(str(exc)))
+            return
+        except Exception:
+            # Anything else is a bug or a damaged file; its text might quote data, so it is
+            # not shown.
+            self.post_message(self.Refused("the database could not be opened"))
+            return
+        self.post_message(self.Unlocked(session, self.mode))
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        message.stop()
+        self.show_error(message.reason)
+        passphrase = self.query_one("#unlock-passphrase", Input)
+        passphrase.value = ""
+        if self.mode == UnlockMode.FIRST_RUN:
+            self.query_one("#unlock-repeat", Input).value = ""
+        if not self.query_one("#unlock-user", Input).value:
+            self.query_one("#unlock-user", Input).focus()
+        else:
+            passphrase.focus()
+
+    # -- showing state ---------------------------------------------------------------------------
+    def _busy(self, text: str) -> None:
+        self.query_one("#unlock-button", Button).disabled = True
+        error = self.query_one("#unlock-error", Static)
+        error.remove_class("error")
+        error.update(text)
+
+    def show_error(self, text: str) -> None:
+        """Show why unlocking failed, in place, and let the user try again."""
+        self.query_one("#unlock-button", Button).disabled = False
+        error = self.query_one("#unlock-error", Static)
+        error.add_class("error")
+        error.update(text[:1].upper() + text[1:])

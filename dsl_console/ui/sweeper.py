@@ -1,0 +1,129 @@
+"""The console's side of the background sweep: run it on a fresh read, and decide what to say.
+
+The sweep itself is `services.sweep.sweep`, the code `dsl-console check` runs. This module only
+reads through a connection of the worker's own (so every sweep sees what other processes have
+committed) and turns new flags into notices, each flag announced once until it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.deadlines import (
+    FLAG_DUE_TODAY,
+    FLAG_IMMEDIATE_RISK,
+    FLAG_IRO_NOTICE,
+    FLAG_OVERDUE,
+    FLAGS,
+)
+from dsl_console.core.wording import FLAG_WORDS, countdown, risk_instruction
+from dsl_console.services.session import Session
+from dsl_console.services.sweep import CaseFlags, sweep
+
+# More new flags than this in one sweep (the first one after unlocking, say) are summed up in
+# one notice rather than a wall of them.
+MAX_NOTICES = 5
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to tell the user about one case: the ref and what to do now (never a name)."""
+
+    ref: str
+    text: str
+    severity: str  # "error", "warning" or "information", as Textual's notify takes it
+    bell: bool
+    flags: tuple[str, ...]  # the flags newly raised, most urgent first
+
+
+def run_sweep(session: Session, as_of: datetime) -> list[CaseFlags]:
+    """The sweep on a connection opened for this call and closed after it.
+
+    A connection of its own, with no read transaction left open, is what lets each sweep see
+    changes committed meanwhile by another console or an import.
+    """
+    with session.db.connection_context():
+        return sweep(session, as_of)
+
+
+def instruction(item: CaseFlags, flag: str, as_of: datetime, calendar: WorkingCalendar) -> str:
+    """What to do now about one flag on one case."""
+    if flag == FLAG_IMMEDIATE_RISK and item.risk_due is not None:
+        return f"immediate risk: {risk_instruction(item.risk_due, as_of)}"
+    when = countdown(item.due, item.working_days_left, as_of, calendar)
+    if flag == FLAG_OVERDUE:
+        return (
+            f"stage {item.stage} {when}: escalate to the next stage or record why the "
+            "timescale was missed"
+        )
+    if flag == FLAG_DUE_TODAY:
+        return f"stage {item.stage} {when}: resolve, escalate or record the outcome today"
+    if flag == FLAG_IRO_NOTICE:
+        return "notify the Independent Reviewing Officer (child on a CP plan or looked after)"
+    return flag
+
+
+LATE_RISK = FLAG_IMMEDIATE_RISK + "@late"
+
+
+def _tokens(item: CaseFlags, as_of: datetime) -> frozenset[str]:
+    # A risk whose same-day deadline has passed is announced again: what to do has changed
+    # (out of hours, the emergency duty team or the police).
+    late = item.risk_due is not None and item.risk_due <= as_of
+    return frozenset(LATE_RISK if f == FLAG_IMMEDIATE_RISK and late else f for f in item.flags)
+
+
+class FlagMemory:
+    """Which flags have been announced for each case, so each is announced once."""
+
+    def __init__(self) -> None:
+        self._announced: dict[str, frozenset[str]] = {}
+
+    def update(
+        self, results: Iterable[CaseFlags], as_of: datetime, calendar: WorkingCalendar
+    ) -> list[Notice]:
+        """Notices for the flags that are new since the last sweep, most urgent first.
+
+        A flag that clears is forgotten, so if it comes back it is announced again.
+        """
+        notices = []
+        seen: dict[str, frozenset[str]] = {}
+        for item in results:
+            tokens = _tokens(item, as_of)
+            seen[item.ref] = tokens
+            new = tokens - self._announced.get(item.ref, frozenset())
+            if not new:
+                continue
+            new_flags = {FLAG_IMMEDIATE_RISK if t == LATE_RISK else t for t in new}
+            ordered = [f for f in FLAGS if f in new_flags]
+            text = f"{item.ref}: " + "; ".join(
+                instruction(item, f, as_of, calendar) for f in ordered
+            )
+            risk = FLAG_IMMEDIATE_RISK in new_flags
+            severity = "error" if risk or FLAG_OVERDUE in new_flags else "warning"
+            if ordered == [FLAG_IRO_NOTICE]:
+                severity = "information"
+            notices.append(Notice(item.ref, text, severity, risk, tuple(ordered)))
+        self._announced = seen
+        return notices
+
+
+def condense(notices: list[Notice], *, first: bool = False) -> tuple[list[Notice], str]:
+    """The notices to show one by one, and a one-line summary of the rest ("" when none).
+
+    Every immediate risk is shown on its own. After unlocking (`first`), everything else is
+    summed up, since the list's header already counts it; later, a few are shown each sweep.
+    """
+    risks = [n for n in notices if n.bell]
+    others = [n for n in notices if not n.bell]
+    room = 0 if first else max(0, MAX_NOTICES - len(risks))
+    shown, rest = risks + others[:room], others[room:]
+    if not rest:
+        return shown, ""
+    counts = {flag: sum(flag in n.flags for n in rest) for flag in FLAGS}
+    words = ", ".join(f"{n} {FLAG_WORDS[flag]}" for flag, n in counts.items() if n)
+    cases = f"{len(rest)} case{'' if len(rest) == 1 else 's'}"
+    return shown, f"{cases} flagged ({words}): press 2 on the case list for the flagged view"
