@@ -293,6 +293,8 @@ def test_very_long_text_flows_onto_further_pages(tmp_path):
     text = render(stage_three_case(summary=summary, events=events), "liverpool", tmp_path)
     assert "END-OF-SUMMARY" in text
     assert "continued in note 1" in text and "END-OF-ACTION" in text
+    # The action is in the form's table and in the record's: one note serves both.
+    assert "continued in note 2" not in text and text.count("END-OF-ACTION") == 1
 
 
 def test_an_unknown_form_is_refused(tmp_path):

@@ -21,13 +21,11 @@ from dsl_console.services.exports.wording import (
 )
 
 
-def person(professional: Professional | None, *, email: bool = False) -> str:
-    """ "Name, role, agency" (and email when asked), leaving out what is not recorded."""
+def person(professional: Professional | None) -> str:
+    """ "Name, role, agency", leaving out what is not recorded."""
     if professional is None:
         return ""
-    parts = [professional.name, professional.role, professional.agency]
-    if email:
-        parts.append(professional.email)
+    parts = (professional.name, professional.role, professional.agency)
     return ", ".join(p for p in parts if p)
 
 

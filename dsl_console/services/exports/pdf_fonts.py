@@ -79,7 +79,7 @@ def use_fonts(pdf: FPDF) -> Callable[[str], str]:
         regular, bold = find_unicode_font()
         pdf.add_font(FAMILY, "", str(regular))
         pdf.add_font(FAMILY, "B", str(bold))
-    except (LookupError, OSError, RuntimeError):
+    except Exception:  # no font, or one fpdf2 cannot read: the core font still works
         return _latin1_text
     covered = set(pdf.fonts[FAMILY].cmap) & set(pdf.fonts[FAMILY + "B"].cmap)  # type: ignore[union-attr]
     covered.add(ord("\n"))  # a line break is layout, not a glyph

@@ -186,9 +186,15 @@ class ExportPdf(FPDF):
     def _cell_text(self, label: str, text: str) -> str:
         if len(text) <= CELL_LIMIT:
             return self.fit(text)
-        self._continued.append((label, text))
+        # The same text in two tables (the form and the record) shares one note.
+        texts = [full for _, full in self._continued]
+        if text in texts:
+            number = texts.index(text) + 1
+        else:
+            self._continued.append((label, text))
+            number = len(self._continued)
         head = text[:CELL_LIMIT].rsplit(" ", 1)[0]
-        return self.fit(f"{head} ... (continued in note {len(self._continued)})")
+        return self.fit(f"{head} ... (continued in note {number})")
 
     # -- charts ------------------------------------------------------------------------------
     def bar_chart(
