@@ -1,0 +1,320 @@
+"""The modal form every write goes through: fields with in-place messages, a worker that writes.
+
+A form reads its fields on the UI thread (pure parsing, InputError "field: reason" on bad
+input), then writes in a thread worker. A refusal from the services (InputError, AccessError,
+StoreError) comes back as a message and is shown next to the field it names, or at the foot of
+the form; the form stays open with everything typed still in it. Nothing raised by a write
+ever reaches the user as a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from dsl_console.core.deadlines import CaseState
+from dsl_console.core.procedures import Procedure
+from dsl_console.core.records import Case, Event
+from dsl_console.errors import ConsoleError, InputError
+from dsl_console.services.casebook import record_event
+from dsl_console.services.session import Session
+from dsl_console.ui.forms.fields import FormField, humanise
+from dsl_console.ui.forms.host import host, session_of
+
+UNEXPECTED = "Not saved: something unexpected went wrong, and nothing was changed. Try again."
+
+
+def record_events(session: Session, ref: str, events: Sequence[Event]) -> Case:
+    """Append several events as one change: all of them, or none (e.g. escalated + IRO told)."""
+    if len(events) == 1:
+        return record_event(session, ref, events[0])
+
+    def change() -> Case:
+        case: Case | None = None
+        for event in events:
+            case = record_event(session, ref, event)
+        assert case is not None
+        return case
+
+    return session.write(change)
+
+
+class FormScreen(ModalScreen[Any]):
+    """A modal form: a title, fields, a foot line for messages no field owns, Save / Cancel."""
+
+    DEFAULT_CSS = """
+    FormScreen {
+        align: center middle;
+    }
+    FormScreen > #dialog {
+        width: 84;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    FormScreen #form-title {
+        text-style: bold;
+        width: 1fr;
+        padding-bottom: 1;
+    }
+    FormScreen #form-context {
+        color: $text-muted;
+        padding-bottom: 1;
+    }
+    FormScreen #form-fields {
+        height: auto;
+        max-height: 1fr;
+    }
+    FormScreen #form-error {
+        display: none;
+        color: $text-error;
+        text-style: bold;
+    }
+    FormScreen #form-error.-shown {
+        display: block;
+    }
+    FormScreen #form-buttons {
+        height: auto;
+        align-horizontal: right;
+    }
+    FormScreen #form-buttons Button {
+        margin-left: 2;
+    }
+    FormScreen Input, FormScreen Select, FormScreen TextArea {
+        width: 1fr;
+    }
+    /* Compact controls have no border: a tint shows where to type, focus a stronger one. */
+    FormScreen Input, FormScreen TextArea, FormScreen SelectCurrent {
+        background: $boost;
+    }
+    FormScreen Input:focus, FormScreen TextArea:focus {
+        background: $primary 25%;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="form.cancel",
+            tooltip="Close the form without saving anything",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="form.save",
+            tooltip="Check the form and save it",
+            priority=True,
+        ),
+    ]
+
+    TITLE_TEXT = "Form"
+    SAVE_LABEL = "Save"
+    # Error prefixes (as the services name fields) that belong to a field of a different name.
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {}
+
+    @dataclass
+    class Saved(Message):
+        """The write succeeded; `result` is what the form dismisses with."""
+
+        result: Any
+
+    @dataclass
+    class Refused(Message):
+        """The write was refused; `reason` is the one-line message to show in place."""
+
+        reason: str
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.TITLE_TEXT, id="form-title")
+            context = self.context_text()
+            if context:
+                yield Static(context, id="form-context")
+            with VerticalScroll(id="form-fields"):
+                yield from self.compose_fields()
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(self.SAVE_LABEL, id="save", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    @property
+    def app_session(self) -> Session | None:
+        """The app's session (None while locked), for defaults shown in the fields."""
+        return host(self.app).session
+
+    def current_moment(self) -> datetime:
+        """Now, from the app's injected clock."""
+        return host(self.app).now()
+
+    # -- what each form supplies -------------------------------------------------------------
+    def context_text(self) -> str:
+        """A line under the title saying what the form changes."""
+        return ""
+
+    def compose_fields(self) -> ComposeResult:
+        """The form's FormFields."""
+        yield from ()
+
+    def collect(self, session: Session) -> Any:
+        """Read the fields into what `write` needs; InputError("field: reason") if bad."""
+        raise NotImplementedError
+
+    def write(self, session: Session, collected: Any) -> Any:
+        """Do the change (runs in a thread worker); its return value is the form's result."""
+        raise NotImplementedError
+
+    def after_saved(self, result: Any) -> None:
+        """Called on the UI thread after a successful write, once the form is dismissed."""
+
+    # -- messages in place --------------------------------------------------------------------
+    def field_for(self, prefix: str) -> FormField | None:
+        """The field a service's error prefix names, if the form has it."""
+        name = prefix.removeprefix("event.")
+        name = self.FIELD_ALIASES.get(name, name)
+        # Compared by id rather than by selector: a prefix may be any text ("case SCH-1").
+        for field in self.query(FormField):
+            if field.id == f"field-{name}":
+                return field
+        return None
+
+    def show_error(self, message: str) -> None:
+        """Show a refusal next to the field it names, else at the foot of the form."""
+        prefix, sep, reason = message.partition(": ")
+        field = self.field_for(prefix) if sep else None
+        if field is not None:
+            field.show_error(reason)
+            field.control.focus()
+            field.scroll_visible()
+            return
+        foot = self.query_one("#form-error", Static)
+        foot.update(f"✗ {humanise(message)}")
+        foot.add_class("-shown")
+
+    def clear_errors(self) -> None:
+        """Hide every message before a new attempt."""
+        for field in self.query(FormField):
+            field.clear_error()
+        foot = self.query_one("#form-error", Static)
+        foot.update("")
+        foot.remove_class("-shown")
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """The messages on show, by field name ('' for the foot line): for tests."""
+        shown = {
+            (field.id or "").removeprefix("field-"): field.error_text
+            for field in self.query(FormField)
+            if field.error_text
+        }
+        foot = self.query_one("#form-error", Static)
+        if foot.has_class("-shown"):
+            shown[""] = str(foot.content)
+        return shown
+
+    # -- saving -------------------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        """Check the fields; if they read well, write in a worker."""
+        save = self.query_one("#save", Button)
+        if save.disabled:
+            return
+        self.clear_errors()
+        try:
+            session = session_of(self.app)
+            collected = self.collect(session)
+        except ConsoleError as exc:
+            self.show_error(str(exc))
+            return
+        save.disabled = True
+        self._write(session, collected)
+
+    def confirm_then_write(self, session: Session, collected: Any) -> None:
+        """Start the write worker (forms that ask first call this from their confirmation)."""
+        self.query_one("#save", Button).disabled = True
+        self._write(session, collected)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-write")
+    def _write(self, session: Session, collected: Any) -> None:
+        try:
+            # A connection of the worker's own, closed when the write is done.
+            with session.db.connection_context():
+                result = self.write(session, collected)
+        except ConsoleError as exc:
+            self.post_message(self.Refused(str(exc)))
+            return
+        self.post_message(self.Saved(result))
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self.query_one("#save", Button).disabled = False
+        self.show_error(message.reason)
+
+    @on(Saved)
+    def _saved(self, message: Saved) -> None:
+        self.dismiss(message.result)
+        self.after_saved(message.result)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Anything but a ConsoleError is a bug; it is not shown (it may quote personal data).
+        if event.worker.group == "form-write" and event.state == WorkerState.ERROR:
+            self.query_one("#save", Button).disabled = False
+            self.show_error(UNEXPECTED)
+
+
+class CaseEventForm(FormScreen):
+    """A form that appends events to one case, shown over that case's screen."""
+
+    def __init__(self, case: Case, procedure: Procedure, state: CaseState) -> None:
+        super().__init__()
+        self.case = case
+        self.procedure = procedure
+        self.state = state
+
+    @property
+    def ref(self) -> str:
+        return self.case.ref
+
+    def context_text(self) -> str:
+        stage = self.procedure.stage(self.state.stage)
+        return f"{self.case.ref} · {self.case.child.name} · stage {stage.number} {stage.name}"
+
+    def events(self, session: Session) -> list[Event]:
+        """The events the form's fields describe; InputError("field: reason") if bad."""
+        raise NotImplementedError
+
+    def collect(self, session: Session) -> list[Event]:
+        events = self.events(session)
+        if not events:
+            raise InputError("nothing to record")
+        return events
+
+    def write(self, session: Session, collected: Any) -> Case:
+        return record_events(session, self.case.ref, collected)

@@ -1,0 +1,59 @@
+"""Set the current stage's deadline, with the reason (e.g. the Chair's timescale)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.widgets import Input, TextArea
+
+from dsl_console.core.clock import local_date
+from dsl_console.core.records import Event, EventKind
+from dsl_console.errors import InputError
+from dsl_console.services.session import Session
+from dsl_console.ui.forms.base import CaseEventForm
+from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.host import stamp
+from dsl_console.ui.forms.parsing import due_typed, required_text
+
+
+class DeadlineForm(CaseEventForm):
+    """Give the current stage a due (key d); it lasts until the case leaves the stage."""
+
+    TITLE_TEXT = "Set the stage deadline"
+    SAVE_LABEL = "Set deadline"
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"due": "due-date", "at": "due-date"}
+
+    def context_text(self) -> str:
+        current = stamp(self.state.due) if self.state.due else "no deadline set"
+        return f"{super().context_text()}\nCurrent due: {current}"
+
+    def compose_fields(self) -> ComposeResult:
+        session = self.app_session
+        end = session.config.end_of_working_day if session else None
+        yield FormField(
+            "Due date",
+            Input(placeholder="YYYY-MM-DD", id="due-date", compact=True),
+            name="due-date",
+            hint=f"London date; today is {local_date(self.current_moment()):%Y-%m-%d}",
+        )
+        yield FormField(
+            "Due time",
+            Input(f"{end:%H:%M}" if end else "17:00", id="due-time", compact=True),
+            name="due-time",
+            hint="HH:MM, London time",
+        )
+        yield FormField("Reason", TextArea(id="note", compact=True), name="note")
+
+    def events(self, session: Session) -> list[Event]:
+        due = due_typed(
+            self.query_one("#due-date", Input).value,
+            self.query_one("#due-time", Input).value,
+            "due-date",
+            "due-time",
+        )
+        now = session.now()
+        if due < now:
+            raise InputError("due-date: is in the past; a deadline must be later than now")
+        note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
+        return [Event(at=now, kind=EventKind.DEADLINE_SET, due=due, by=session.user, note=note)]

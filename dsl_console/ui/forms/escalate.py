@@ -1,0 +1,110 @@
+"""Escalate a case to a higher stage, with a note, and the IRO notice where it is due."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Button, Checkbox, Input, Select, TextArea
+
+from dsl_console.core.records import IRO, Case, Event, EventKind
+from dsl_console.errors import InputError
+from dsl_console.services.session import Session
+from dsl_console.ui.forms.base import CaseEventForm
+from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.host import input_moment
+from dsl_console.ui.forms.parsing import moment_typed, required_text
+
+
+def iro_told(case: Case) -> bool:
+    """Whether the IRO has already been notified on this case."""
+    return any(e.kind == EventKind.NOTIFIED and e.whom.strip().lower() == IRO for e in case.events)
+
+
+class EscalateForm(CaseEventForm):
+    """Move the case up to a higher stage (key x); stages below or at the current one are
+    never offered, since escalation may skip stages but never go down."""
+
+    TITLE_TEXT = "Escalate to a higher stage"
+    SAVE_LABEL = "Escalate"
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"at": "when"}
+
+    @property
+    def higher_stages(self) -> list[tuple[str, int]]:
+        """(label, number) of every stage above the current one."""
+        return [
+            (f"{s.number}  {s.name}", s.number)
+            for s in self.procedure.stages
+            if s.number > self.state.stage
+        ]
+
+    def iro_offered(self, stage: int | None) -> bool:
+        """The IRO notice is due with this escalation: CP plan / looked after, the procedure's
+        IRO stage reached (now or by this escalation), and the IRO not yet notified."""
+        start = self.procedure.iro_notice_from_stage
+        if start is None or not (self.case.cp_plan or self.case.looked_after):
+            return False
+        if iro_told(self.case):
+            return False
+        return max(self.state.highest_stage, stage or 0) >= start
+
+    def context_text(self) -> str:
+        text = super().context_text()
+        if not self.higher_stages:
+            text += "\nThe case is at the last stage of its procedure: there is no higher stage."
+        return text
+
+    def compose_fields(self) -> ComposeResult:
+        options = self.higher_stages
+        yield FormField(
+            "To stage",
+            Select(options, prompt="Choose a higher stage", id="stage", compact=True),
+            name="stage",
+            hint="Stages may be skipped; escalation never goes down.",
+        )
+        yield FormField(
+            "When",
+            Input(input_moment(self.current_moment()), id="when", compact=True),
+            name="when",
+            hint="London time, YYYY-MM-DD HH:MM",
+        )
+        yield FormField("Note", TextArea(id="note", compact=True), name="note")
+        iro = FormField(
+            "IRO",
+            Checkbox("Record that the IRO has been notified now", id="iro", compact=True),
+            name="iro",
+            hint="Child on a CP plan / looked after: the IRO must be told.",
+        )
+        iro.display = self.iro_offered(None)
+        yield iro
+
+    def on_mount(self) -> None:
+        if not self.higher_stages:
+            self.query_one("#save", Button).disabled = True
+
+    @on(Select.Changed, "#stage")
+    def _stage_chosen(self, event: Select.Changed) -> None:
+        stage = event.value if isinstance(event.value, int) else None
+        self.query_one("#field-iro", FormField).display = self.iro_offered(stage)
+
+    def events(self, session: Session) -> list[Event]:
+        value = self.query_one("#stage", Select).value
+        if not isinstance(value, int):
+            raise InputError("stage: choose the stage to escalate to")
+        if value <= self.state.stage:
+            raise InputError(f"stage: escalation must go above stage {self.state.stage}")
+        at = moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
+        note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
+        events = [Event(at=at, kind=EventKind.ESCALATED, stage=value, by=session.user, note=note)]
+        if self.iro_offered(value) and self.query_one("#iro", Checkbox).value:
+            events.append(
+                Event(
+                    at=at,
+                    kind=EventKind.NOTIFIED,
+                    whom=IRO,
+                    by=session.user,
+                    note=f"IRO notified on escalation to stage {value}.",
+                )
+            )
+        return events

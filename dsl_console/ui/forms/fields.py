@@ -1,0 +1,84 @@
+"""A labelled form control with its validation message shown in place beneath it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+
+def humanise(reason: str) -> str:
+    """A validation reason as a sentence: 'is required' -> 'Required: please fill this in.'"""
+    reason = reason.strip()
+    if reason == "is required":
+        return "Required: please fill this in."
+    return reason[:1].upper() + reason[1:]
+
+
+class FormField(Vertical):
+    """A label, one control, and the line where that control's validation message appears."""
+
+    DEFAULT_CSS = """
+    FormField {
+        height: auto;
+        margin-bottom: 1;
+    }
+    FormField > Horizontal {
+        height: auto;
+    }
+    FormField > Horizontal > Label {
+        width: 16;
+        padding-right: 1;
+        text-style: bold;
+    }
+    FormField > Horizontal > * {
+        width: 1fr;
+    }
+    FormField > Horizontal > TextArea {
+        height: 4;
+    }
+    FormField > .field-hint {
+        padding-left: 16;
+        color: $text-muted;
+    }
+    FormField > .field-error {
+        display: none;
+        padding-left: 16;
+        color: $text-error;
+        text-style: bold;
+    }
+    FormField.-invalid > .field-error {
+        display: block;
+    }
+    FormField.-invalid > Horizontal > Label {
+        color: $text-error;
+    }
+    """
+
+    def __init__(self, label: str, control: Widget, *, name: str, hint: str = "") -> None:
+        super().__init__(id=f"field-{name}")
+        self.label = label
+        self.control = control
+        self.hint = hint
+        self.error_text = ""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(self.label)
+            yield self.control
+        if self.hint:
+            yield Static(self.hint, classes="field-hint")
+        yield Static("", classes="field-error")
+
+    def show_error(self, reason: str) -> None:
+        """Show a validation message under the control, marked with a symbol as well as colour."""
+        self.error_text = humanise(reason)
+        self.query_one(".field-error", Static).update(f"✗ {self.error_text}")
+        self.add_class("-invalid")
+
+    def clear_error(self) -> None:
+        """Hide the validation message."""
+        self.error_text = ""
+        self.query_one(".field-error", Static).update("")
+        self.remove_class("-invalid")

@@ -1,0 +1,221 @@
+"""Open a new escalation case (key n on the case list)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Checkbox, Input, Select, TextArea
+
+from dsl_console.core.clock import local_date
+from dsl_console.core.records import LEVEL_LABELS, REASONS, Case, Child, LevelOfNeed, Professional
+from dsl_console.errors import InputError
+from dsl_console.services.casebook import open_case
+from dsl_console.services.session import Session
+from dsl_console.store.cases import existing_refs
+from dsl_console.ui.forms.base import FormScreen
+from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.host import host, input_moment
+from dsl_console.ui.forms.parsing import (
+    dob_typed,
+    moment_typed,
+    optional_text,
+    required_text,
+)
+
+REF_SPAN = 999  # SCH-YYYY-001 .. SCH-YYYY-999
+
+
+def ref_candidates(year: int) -> list[str]:
+    """Every ref of the school's yearly series, in order."""
+    return [f"SCH-{year}-{n:03d}" for n in range(1, REF_SPAN + 1)]
+
+
+def next_free_ref(year: int, taken: set[str]) -> str:
+    """The ref after the highest one taken this year (the first one if none is)."""
+    candidates = ref_candidates(year)
+    used = [i for i, ref in enumerate(candidates) if ref in taken]
+    start = used[-1] + 1 if used else 0
+    for ref in candidates[start:]:
+        if ref not in taken:
+            return ref
+    return next((ref for ref in candidates if ref not in taken), f"SCH-{year}-")
+
+
+class NewCaseForm(FormScreen):
+    """The facts of a new escalation; on success the case screen opens on it."""
+
+    TITLE_TEXT = "Open a new escalation"
+    SAVE_LABEL = "Open case"
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {
+        "child.name": "child-name",
+        "child.dob": "dob",
+        "opened_at": "opened-at",
+        "other_agency": "other-agency",
+        "level_of_need": "level",
+        "professionals.name": "pro-name",
+        "professionals.role": "pro-role",
+        "professionals.agency": "pro-agency",
+        "professionals.email": "pro-email",
+    }
+
+    def context_text(self) -> str:
+        return "Fields marked * are required. Ctrl+S saves, Escape cancels."
+
+    def compose_fields(self) -> ComposeResult:
+        session = self.app_session
+        procedures = session.registry.latest() if session else []
+        default = session.config.procedure if session else ""
+        ids = [p.id for p in procedures]
+        yield FormField(
+            "Ref *",
+            Input(id="ref", compact=True),
+            name="ref",
+            hint="Suggested: the next free number this year",
+        )
+        yield FormField(
+            "Procedure *",
+            Select(
+                [(f"{p.name} ({p.id})", p.id) for p in procedures],
+                value=default if default in ids else (ids[0] if ids else Select.NULL),
+                allow_blank=not ids,
+                id="procedure",
+                compact=True,
+            ),
+            name="procedure",
+        )
+        yield FormField(
+            "Opened at *",
+            Input(input_moment(self.current_moment()), id="opened-at", compact=True),
+            name="opened-at",
+            hint="London time, YYYY-MM-DD HH:MM",
+        )
+        yield FormField("Child name *", Input(id="child-name", compact=True), name="child-name")
+        yield FormField(
+            "DOB *", Input(placeholder="YYYY-MM-DD", id="dob", compact=True), name="dob"
+        )
+        yield FormField("Other agency", Input(id="other-agency", compact=True), name="other-agency")
+        yield FormField(
+            "Level of need",
+            Select(
+                [(label, value) for value, label in LEVEL_LABELS.items()],
+                value=LevelOfNeed.UNKNOWN.value,
+                allow_blank=False,
+                id="level",
+                compact=True,
+            ),
+            name="level",
+        )
+        marks = Horizontal(
+            Checkbox("CP plan", id="cp-plan", compact=True),
+            Checkbox("Looked after", id="looked-after", compact=True),
+            Checkbox("Immediate risk", id="immediate-risk", compact=True),
+            id="marks",
+        )
+        marks.styles.height = "auto"
+        yield FormField(
+            "Marks",
+            marks,
+            name="marks",
+            hint="Immediate risk: escalate the same working day (safeguarding procedures).",
+        )
+        yield FormField(
+            "Reason *",
+            Select(
+                [(label, value) for value, label in REASONS.items()],
+                prompt="Choose the main reason",
+                id="reason",
+                compact=True,
+            ),
+            name="reason",
+        )
+        yield FormField("Summary", TextArea(id="summary", compact=True), name="summary")
+        yield FormField(
+            "Professional",
+            Input(placeholder="Name (optional)", id="pro-name", compact=True),
+            name="pro-name",
+            hint="One professional involved in the other agency; more can be noted later.",
+        )
+        yield FormField("Role", Input(id="pro-role", compact=True), name="pro-role")
+        yield FormField("Agency", Input(id="pro-agency", compact=True), name="pro-agency")
+        yield FormField("Email", Input(id="pro-email", compact=True), name="pro-email")
+
+    def on_mount(self) -> None:
+        self.query_one("#ref", Input).focus()
+        session = self.app_session
+        if session is not None:
+            self._suggest_ref(session, local_date(self.current_moment()).year)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="suggest-ref")
+    def _suggest_ref(self, session: Session, year: int) -> None:
+        with session.db.connection_context():
+            taken = existing_refs(ref_candidates(year))
+        ref = next_free_ref(year, taken)
+        self.app.call_from_thread(self._fill_ref, ref)
+
+    def _fill_ref(self, ref: str) -> None:
+        field = self.query_one("#ref", Input)
+        if not field.value:  # never overwrite what the user has started typing
+            field.value = ref
+            field.cursor_position = len(ref)
+
+    def _text(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value
+
+    def collect(self, session: Session) -> Case:
+        now = session.now()
+        ref = required_text(self._text("ref"), "ref")
+        procedure = self.query_one("#procedure", Select).value
+        if not isinstance(procedure, str) or procedure not in session.registry:
+            raise InputError("procedure: choose a procedure")
+        opened_at = moment_typed(self._text("opened-at"), "opened-at", not_after=now)
+        name = required_text(self._text("child-name"), "child-name")
+        dob = dob_typed(self._text("dob"), "dob", local_date(now))
+        reason = self.query_one("#reason", Select).value
+        if not isinstance(reason, str):
+            raise InputError("reason: choose the main reason for the disagreement")
+        level = self.query_one("#level", Select).value
+        person = [
+            optional_text(self._text(f"pro-{part}"), f"pro-{part}")
+            for part in ("name", "role", "agency", "email")
+        ]
+        if any(person[1:]) and not person[0]:
+            raise InputError("pro-name: give the professional's name, or clear their details")
+        professionals = (Professional(*person),) if person[0] else ()
+        return Case(
+            ref=ref,
+            procedure=procedure,
+            opened_at=opened_at,
+            child=Child(name=name, dob=dob),
+            other_agency=optional_text(self._text("other-agency"), "other-agency"),
+            level_of_need=str(level) if isinstance(level, str) else LevelOfNeed.UNKNOWN,
+            cp_plan=self.query_one("#cp-plan", Checkbox).value,
+            looked_after=self.query_one("#looked-after", Checkbox).value,
+            immediate_risk=self.query_one("#immediate-risk", Checkbox).value,
+            reason=reason,
+            summary=optional_text(self.query_one("#summary", TextArea).text, "summary", long=True),
+            professionals=professionals,
+        )
+
+    def write(self, session: Session, collected: Case) -> str:  # type: ignore[override]
+        try:
+            return open_case(session, collected).ref
+        except KeyError:
+            # The registry names no such procedure (it was removed while the form was open).
+            raise InputError("procedure: is no longer known; choose another") from None
+
+    def show_error(self, message: str) -> None:
+        # The store names a clash by case ("case SCH-2026-001: ref is already ..."): put it
+        # under the ref.
+        prefix, _, reason = message.partition(": ")
+        if prefix.startswith("case ") and reason.startswith("ref "):
+            message = f"ref: this {reason}; choose another ref"
+        super().show_error(message)
+
+    def after_saved(self, result: object) -> None:
+        ref = str(result)
+        console = host(self.app)
+        console.case_changed(ref)
+        console.open_case(ref)

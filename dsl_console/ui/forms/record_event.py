@@ -1,0 +1,79 @@
+"""Record an event on a case: a note, discussion, meeting, outcome, notification or risk step."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Select, TextArea
+
+from dsl_console.core.records import IRO, PARTNERSHIP, Event, EventKind
+from dsl_console.errors import InputError
+from dsl_console.services.session import Session
+from dsl_console.ui.forms.base import CaseEventForm
+from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.host import input_moment
+from dsl_console.ui.forms.parsing import moment_typed, optional_text, required_text
+
+# What the form offers: (label, choice) -> (event kind, whom).
+CHOICES: dict[str, tuple[str, str, str]] = {
+    "note": ("Note", EventKind.NOTE, ""),
+    "discussion": ("Discussion", EventKind.DISCUSSION, ""),
+    "meeting": ("Meeting", EventKind.MEETING, ""),
+    "outcome": ("Outcome agreed", EventKind.OUTCOME, ""),
+    "iro": ("IRO notified", EventKind.NOTIFIED, IRO),
+    "partnership": ("Partnership notified", EventKind.NOTIFIED, PARTNERSHIP),
+    "risk-raised": ("Immediate risk raised", EventKind.RISK_RAISED, ""),
+    "risk-escalated": ("Immediate risk escalated", EventKind.RISK_ESCALATED, ""),
+}
+# The records themselves are the point of these kinds, so their text may not be blank.
+NOTE_REQUIRED = frozenset({"note", "discussion", "meeting", "outcome"})
+# What a resolved case may still take (the rest belong to an open disagreement).
+AFTER_RESOLUTION = ("note", "discussion", "meeting", "outcome", "iro", "partnership")
+
+
+class RecordEventForm(CaseEventForm):
+    """Append one record to the case's history (key e on the case screen)."""
+
+    TITLE_TEXT = "Record an event"
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"at": "when", "by": "by", "whom": "kind"}
+
+    def compose_fields(self) -> ComposeResult:
+        session = self.app_session
+        choices = AFTER_RESOLUTION if self.case.resolved else tuple(CHOICES)
+        yield FormField(
+            "What",
+            Select(
+                [(CHOICES[c][0], c) for c in choices],
+                value="note",
+                allow_blank=False,
+                id="kind",
+                compact=True,
+            ),
+            name="kind",
+        )
+        yield FormField(
+            "When",
+            Input(input_moment(self.current_moment()), id="when", compact=True),
+            name="when",
+            hint="London time, YYYY-MM-DD HH:MM",
+        )
+        yield FormField(
+            "By", Input(session.user if session else "", id="by", compact=True), name="by"
+        )
+        yield FormField("Note", TextArea(id="note", compact=True), name="note")
+
+    def events(self, session: Session) -> list[Event]:
+        choice = self.query_one("#kind", Select).value
+        if not isinstance(choice, str) or choice not in CHOICES:
+            raise InputError("kind: choose what to record")
+        _label, kind, whom = CHOICES[choice]
+        at = moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
+        by = optional_text(self.query_one("#by", Input).value, "by")
+        text = self.query_one("#note", TextArea).text
+        note = (
+            required_text(text, "note", long=True)
+            if choice in NOTE_REQUIRED
+            else optional_text(text, "note", long=True)
+        )
+        return [Event(at=at, kind=kind, by=by, whom=whom, note=note)]

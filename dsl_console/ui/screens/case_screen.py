@@ -1,0 +1,341 @@
+"""One case: its status, the child and case facts, and the stage timeline; every change by key.
+
+The case is read in a thread worker (view_case, which audits the view). Each change opens a
+modal form; the form writes in its own worker and hands back the updated case, which is shown
+at once (no second read, so no second audit entry) after telling the app the case changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from dsl_console.core.deadlines import CaseState, case_state
+from dsl_console.core.procedures import Procedure
+from dsl_console.core.records import Case
+from dsl_console.errors import ConsoleError
+from dsl_console.services.casebook import view_case
+from dsl_console.services.session import Session
+from dsl_console.ui.forms.actions import ActionDoneForm, AddActionForm
+from dsl_console.ui.forms.base import CaseEventForm
+from dsl_console.ui.forms.deadline import DeadlineForm
+from dsl_console.ui.forms.escalate import EscalateForm
+from dsl_console.ui.forms.host import host
+from dsl_console.ui.forms.missed import TimescaleMissedForm
+from dsl_console.ui.forms.record_event import RecordEventForm
+from dsl_console.ui.forms.resolve import ResolveForm
+from dsl_console.ui.widgets.case_facts import CaseFacts, CaseStatus, case_status, facts_content
+from dsl_console.ui.widgets.timeline import StageTimeline, build_timeline
+
+# Each write action: (form, title for the palette, help for the palette).
+FORMS: dict[str, tuple[type[CaseEventForm], str, str]] = {
+    "record_event": (
+        RecordEventForm,
+        "Record an event",
+        "Note, discussion, meeting, outcome, IRO / partnership notified, risk raised / escalated",
+    ),
+    "escalate": (EscalateForm, "Escalate to a higher stage", "Choose the stage; needs a note"),
+    "set_deadline": (DeadlineForm, "Set the stage deadline", "A due date and time, with reason"),
+    "resolve": (ResolveForm, "Resolve the case", "Outcome, method and lessons learned"),
+    "timescale_missed": (
+        TimescaleMissedForm,
+        "Record why a timescale was missed",
+        "The stage and the reason",
+    ),
+    "add_action": (AddActionForm, "Add an agreed action", "What, owner, by when"),
+    "action_done": (ActionDoneForm, "Mark an action done", "Choose an open action"),
+}
+# Actions that only an open case may take.
+OPEN_ONLY = frozenset({"escalate", "set_deadline", "resolve"})
+READ_ONLY_NOTE = (
+    "Read-only account: you can read this case but not change it. "
+    "The keys that change records are disabled."
+)
+REDRAW_SECONDS = 30  # countdowns and kept / pending move with the clock
+
+
+class CaseCommands(Provider):
+    """The case screen's changes in the command palette (those the account may make)."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        screen = self.screen
+        if not isinstance(screen, CaseScreen):
+            return []
+        found: list[tuple[str, str, Callable[[], object]]] = []
+        for action, (_form, title, help_text) in FORMS.items():
+            if screen.check_action(action, ()) is True:
+                found.append((title, help_text, partial(screen.run_action, action)))
+        return found
+
+    async def discover(self) -> Hits:
+        for title, help_text, run in self._commands():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, run in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, help=help_text)
+
+
+class CaseScreen(Screen[None]):
+    """One case's facts and stage timeline, with a key for every kind of change."""
+
+    COMMANDS: ClassVar = {CaseCommands}
+    # Facts beside the timeline from 100 columns, above it below that. (Textual types this as
+    # an instance variable, so it cannot be annotated ClassVar here.)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+
+    DEFAULT_CSS = """
+    CaseScreen #case-body {
+        height: 1fr;
+    }
+    CaseScreen.-wide #case-body {
+        layout: horizontal;
+    }
+    CaseScreen.-wide CaseFacts {
+        width: 44;
+        border-right: vkey $foreground 20%;
+    }
+    CaseScreen.-wide StageTimeline {
+        width: 1fr;
+    }
+    CaseScreen.-narrow CaseFacts {
+        border-bottom: hkey $foreground 20%;
+        margin-bottom: 1;
+    }
+    CaseScreen #read-only {
+        display: none;
+        padding: 0 1;
+        background: $warning 20%;
+        color: $text;
+        text-style: bold;
+    }
+    CaseScreen.-read-only #read-only {
+        display: block;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="case.back", tooltip="Back to the case list"),
+        Binding(
+            "e",
+            "record_event",
+            "Event",
+            id="case.record-event",
+            tooltip="Record a note, discussion, meeting, outcome, notification or risk step",
+        ),
+        Binding(
+            "x",
+            "escalate",
+            "Escalate",
+            id="case.escalate",
+            tooltip="Escalate to a higher stage (with the IRO notice where due)",
+        ),
+        Binding(
+            "d",
+            "set_deadline",
+            "Due",
+            id="case.set-deadline",
+            tooltip="Set the current stage's due, with the reason",
+        ),
+        Binding(
+            "r",
+            "resolve",
+            "Resolve",
+            id="case.resolve",
+            tooltip="Resolve: outcome, method, lessons learned (asks to confirm)",
+        ),
+        Binding(
+            "m",
+            "timescale_missed",
+            "Missed",
+            id="case.timescale-missed",
+            tooltip="Record why a stage missed its timescale",
+        ),
+        Binding("a", "add_action", "Action", id="case.add-action", tooltip="Add an agreed action"),
+        Binding(
+            "A",
+            "action_done",
+            "Done",
+            id="case.action-done",
+            key_display="A",
+            tooltip="Mark an agreed action done",
+        ),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        """The case was read (and the view audited)."""
+
+        case: Case
+        procedure: Procedure
+
+    @dataclass
+    class LoadFailed(Message):
+        """The case could not be read; `reason` is safe to show."""
+
+        reason: str
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
+        self.case: Case | None = None
+        self.procedure: Procedure | None = None
+        self.state: CaseState | None = None
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield CaseStatus(f"{self.ref}: loading…", id="status")
+        yield Static(READ_ONLY_NOTE, id="read-only")
+        with VerticalScroll(id="case-body"):
+            yield CaseFacts("", id="facts")
+            yield StageTimeline(id="timeline")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        session = self.app_session
+        if session is None:
+            self.query_one("#status", CaseStatus).update("The console is locked.")
+            return
+        self.set_class(not session.can_write, "-read-only")
+        self.query_one("#case-body").focus()
+        self.load(session)
+        self.set_interval(REDRAW_SECONDS, self.redraw)
+
+    @property
+    def app_session(self) -> Session | None:
+        """The app's session; None while the console is locked."""
+        return host(self.app).session
+
+    # -- reading --------------------------------------------------------------------------------
+    def load(self, session: Session) -> None:
+        """Read the case afresh (audited as a view)."""
+        self._load(session, self.ref)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="case-load")
+    def _load(self, session: Session, ref: str) -> None:
+        try:
+            with session.db.connection_context():
+                case = view_case(session, ref)
+            procedure = session.registry.get(case.procedure, case.procedure_version or None)
+        except ConsoleError as exc:
+            self.post_message(self.LoadFailed(str(exc)))
+            return
+        except KeyError:
+            self.post_message(self.LoadFailed("this case's procedure is not known here"))
+            return
+        self.post_message(self.Loaded(case, procedure))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        self.show_case(message.case, message.procedure)
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#status", CaseStatus).update(f"{self.ref}: cannot be shown")
+        self.query_one("#facts", CaseFacts).display = False
+        self.query_one("#timeline", StageTimeline).show_message(
+            f"✗ The case could not be read: {message.reason}"
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # An unexpected failure: say so without its text (it could quote a record).
+        if event.worker.group == "case-load" and event.state == WorkerState.ERROR:
+            self.post_message(self.LoadFailed("an unexpected error"))
+            event.stop()
+
+    def show_case(self, case: Case, procedure: Procedure | None = None) -> None:
+        """Show this version of the case (after a load or a write)."""
+        session = self.app_session
+        procedure = procedure or self.procedure
+        if session is None or procedure is None:
+            return
+        self.case, self.procedure = case, procedure
+        self.state = case_state(case, procedure, session.calendar)
+        self.redraw()
+        self.refresh_bindings()
+
+    def redraw(self) -> None:
+        """Draw the case as of now (countdowns and pending timescales move with the clock)."""
+        session = self.app_session
+        case, procedure, state = self.case, self.procedure, self.state
+        if session is None or case is None or procedure is None or state is None:
+            return
+        as_of = host(self.app).now()
+        calendar = session.calendar
+        self.query_one("#status", CaseStatus).update(
+            case_status(case, procedure, state, calendar, as_of)
+        )
+        self.query_one("#facts", CaseFacts).update(
+            facts_content(case, procedure, state, calendar, as_of)
+        )
+        self.query_one("#timeline", StageTimeline).show(
+            build_timeline(case, procedure, state, as_of)
+        )
+
+    # -- changing -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Write keys are shown disabled until the case is loaded, for a read-only account,
+        and (for escalate / deadline / resolve) once the case is resolved."""
+        if action not in FORMS:
+            return True
+        session = self.app_session
+        if session is None or not session.can_write or self.case is None:
+            return None
+        if action in OPEN_ONLY and self.case.resolved:
+            return None
+        return True
+
+    def open_form(self, action: str) -> None:
+        """Push the form for one of the write actions over this screen."""
+        if self.check_action(action, ()) is not True:
+            self.notify(READ_ONLY_NOTE, severity="warning", timeout=8)
+            return
+        assert self.case is not None and self.procedure is not None and self.state is not None
+        form_class = FORMS[action][0]
+        self.app.push_screen(form_class(self.case, self.procedure, self.state), self._form_done)
+
+    def _form_done(self, result: Case | None) -> None:
+        if result is None:
+            return  # cancelled: nothing was written
+        host(self.app).case_changed(self.ref)
+        self.show_case(result)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_record_event(self) -> None:
+        self.open_form("record_event")
+
+    def action_escalate(self) -> None:
+        self.open_form("escalate")
+
+    def action_set_deadline(self) -> None:
+        self.open_form("set_deadline")
+
+    def action_resolve(self) -> None:
+        self.open_form("resolve")
+
+    def action_timescale_missed(self) -> None:
+        self.open_form("timescale_missed")
+
+    def action_add_action(self) -> None:
+        self.open_form("add_action")
+
+    def action_action_done(self) -> None:
+        self.open_form("action_done")

@@ -1,0 +1,186 @@
+"""The child and case facts beside the timeline, and the status line above both.
+
+`case_status` and `facts_content` build plain Content from records; `CaseFacts` and
+`CaseStatus` show it. Flags are always a symbol and words, never colour alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.content import Content
+from textual.widgets import Static
+
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.clock import local_date
+from dsl_console.core.deadlines import CaseState, days_left, flags_at
+from dsl_console.core.procedures import Procedure
+from dsl_console.core.records import (
+    LEVEL_LABELS,
+    REASONS,
+    Case,
+    EventKind,
+    Professional,
+    actions_of,
+    age_on,
+)
+from dsl_console.core.wording import FLAG_SYMBOLS, FLAG_WORDS, countdown, risk_instruction
+from dsl_console.ui.forms.host import day_text, stamp
+
+
+def flag_badges(flags: list[str]) -> Content:
+    """Each flag as '[SYMBOL] words', or 'no flags'."""
+    if not flags:
+        return Content("no flags")
+    parts: list[Content] = []
+    for flag in flags:
+        style = "$text-error bold" if flag in ("immediate-risk", "overdue") else "$text-warning"
+        parts.append(Content.assemble((f"[{FLAG_SYMBOLS[flag]}] {FLAG_WORDS[flag]}", style)))
+    return Content("  ").join(parts)
+
+
+def stage_countdown(state: CaseState, calendar: WorkingCalendar, as_of: datetime) -> str:
+    """The current stage's deadline in words, or when the case was resolved."""
+    if state.resolved_at is not None:
+        return f"resolved {stamp(state.resolved_at)}"
+    left = days_left(state.standing, calendar, as_of)
+    return countdown(state.due, left, as_of, calendar)
+
+
+def case_status(
+    case: Case, procedure: Procedure, state: CaseState, calendar: WorkingCalendar, as_of: datetime
+) -> Content:
+    """The status lines: who, where in the procedure, the countdown, flags, outstanding risk."""
+    stage = procedure.stage(state.stage)
+    lines = [
+        Content.assemble(
+            (case.ref, "bold"),
+            "  ",
+            (case.child.name, "bold"),
+            f"  · {procedure.name}",
+        ),
+        Content.assemble(
+            ("Stage ", "dim"),
+            (f"{stage.number} {stage.short}", "bold"),
+            ("  Deadline: ", "dim"),
+            (stage_countdown(state, calendar, as_of), "bold"),
+            ("  Flags: ", "dim"),
+            flag_badges(flags_at(state.standing, as_of)),
+        ),
+    ]
+    if state.standing.risk_due is not None and state.resolved_at is None:
+        lines.append(
+            Content.assemble(
+                ("!! IMMEDIATE RISK: ", "$text-error bold"),
+                (risk_instruction(state.standing.risk_due, as_of), "bold"),
+            )
+        )
+    return Content("\n").join(lines)
+
+
+def _person(person: Professional) -> str:
+    extra = ", ".join(p for p in (person.role, person.agency, person.email) if p)
+    return f"{person.name} ({extra})" if extra else person.name
+
+
+def _marks(case: Case) -> str:
+    marks = []
+    if case.cp_plan:
+        marks.append("[CPP] on a child protection plan")
+    if case.looked_after:
+        marks.append("[CLA] looked after")
+    return "; ".join(marks) if marks else "no CP plan; not looked after"
+
+
+def facts_content(
+    case: Case, procedure: Procedure, state: CaseState, calendar: WorkingCalendar, as_of: datetime
+) -> Content:
+    """The child and case facts, one labelled line or paragraph each."""
+    today = local_date(as_of)
+    stage = procedure.stage(state.stage)
+
+    def row(label: str, value: str | Content) -> Content:
+        return Content.assemble((f"{label}: ", "bold"), value)
+
+    lines: list[Content] = [
+        row("Child", case.child.name),
+        row("DOB", f"{day_text(case.child.dob)} (age {age_on(case.child.dob, today)})"),
+        row("Level of need", LEVEL_LABELS.get(case.level_of_need, case.level_of_need)),
+        row("Marks", _marks(case)),
+        row("Other agency", case.other_agency or "not recorded"),
+        row("Reason", REASONS.get(case.reason, case.reason or "not recorded")),
+        row("Opened", stamp(case.opened_at)),
+        row("Procedure", f"{procedure.name} (v{procedure.version})"),
+        row("Current stage", f"{stage.number} {stage.name}, since {stamp(state.stage_entered_at)}"),
+        row("Due", stamp(state.due) if state.due else "no deadline set"),
+        row("Countdown", stage_countdown(state, calendar, as_of)),
+        row("Flags", flag_badges(flags_at(state.standing, as_of))),
+    ]
+    if state.standing.risk_due is not None and state.resolved_at is None:
+        lines.append(
+            Content.assemble(
+                ("!! Immediate risk outstanding: ", "$text-error bold"),
+                risk_instruction(state.standing.risk_due, as_of),
+            )
+        )
+    people = list(case.professionals)
+    lines.append(Content(""))
+    lines.append(Content.styled("Professionals", "bold underline"))
+    if case.raised_by:
+        lines.append(Content(f"• {_person(case.raised_by)} (raised it)"))
+    lines.extend(Content(f"• {_person(p)}") for p in people)
+    if not people and not case.raised_by:
+        lines.append(Content.styled("none recorded", "dim"))
+    lines.append(Content(""))
+    lines.append(Content.styled("Summary", "bold underline"))
+    lines.append(Content(case.summary or "none recorded"))
+    lines.append(Content(""))
+    lines.append(Content.styled("Actions", "bold underline"))
+    actions = actions_of(case)
+    if not actions:
+        lines.append(Content.styled("none agreed (key a adds one)", "dim"))
+    for number, action, done in actions:
+        owner = action.whom or "no owner"
+        by_when = f", by {stamp(action.due)}" if action.due else ""
+        if done is not None:
+            state_text = Content.styled(f"[x] done {stamp(done.at)}", "$text-success")
+        elif action.due is not None and action.due < as_of:
+            state_text = Content.styled("[ ] OVERDUE", "$text-error bold")
+        else:
+            state_text = Content("[ ] open")
+        lines.append(
+            Content.assemble(
+                (f"{number}. ", "bold"), state_text, f" {action.note} ({owner}{by_when})"
+            )
+        )
+    if case.resolved:
+        resolution = next(e for e in case.events if e.kind == EventKind.RESOLVED)
+        lines.append(Content(""))
+        lines.append(Content.styled("Resolution", "bold underline"))
+        lines.append(row("Outcome", resolution.note or "not recorded"))
+        lines.append(row("Method", resolution.method or "not recorded"))
+        lines.append(row("Lessons", resolution.lessons or "not recorded"))
+    return Content("\n").join(lines)
+
+
+class CaseStatus(Static):
+    """The two or three status lines at the top of the case screen."""
+
+    DEFAULT_CSS = """
+    CaseStatus {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+
+class CaseFacts(Static):
+    """The child and case facts."""
+
+    DEFAULT_CSS = """
+    CaseFacts {
+        height: auto;
+        padding: 0 1;
+    }
+    """

@@ -1,0 +1,313 @@
+"""The stage timeline: every stage of the case's procedure in order, with what happened in it.
+
+`build_timeline` turns a case, its procedure and its replayed state into plain rows (no
+Textual); `StageTimeline` draws them, one block per stage. Meaning is carried by words and
+symbols (kept / missed / skipped ...); colour only repeats it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from dsl_console.core.deadlines import CaseState, StageVisit
+from dsl_console.core.procedures import Procedure
+from dsl_console.core.records import EVENT_LABELS, IRO, PARTNERSHIP, Case, Event, EventKind
+from dsl_console.ui.forms.host import stamp
+
+# Stage statuses, in words: the first thing read on each stage's heading line.
+CURRENT = "current"
+PASSED = "passed"
+RESOLVED = "resolved here"
+SKIPPED = "skipped"
+NOT_REACHED = "not reached"
+
+STATUS_SYMBOLS = {
+    CURRENT: "▶",
+    PASSED: "✓",
+    RESOLVED: "■",
+    SKIPPED: "↷",
+    NOT_REACHED: "·",
+}
+
+KEPT = "kept"
+MISSED = "missed"
+PENDING = "pending"
+NO_TIMESCALE = "no timescale"
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    """One pass through a stage: when it was entered, its due and whether that was kept."""
+
+    entered_at: datetime
+    left_at: datetime | None
+    due: datetime | None
+    due_reason: str
+    timescale: str  # KEPT, MISSED, PENDING or NO_TIMESCALE
+    missed_reason: str
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as listed under its stage."""
+
+    at: datetime
+    kind: str
+    label: str
+    by: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """A stage of the procedure as this case met it."""
+
+    number: int
+    name: str
+    timescale_rule: str
+    status: str
+    visits: tuple[VisitRow, ...]
+    events: tuple[EventRow, ...]
+
+
+def timescale_result(visit: StageVisit, as_of: datetime) -> str:
+    """Kept, missed, pending or no timescale, for one pass through a stage."""
+    kept = visit.kept(as_of)
+    if kept is True:
+        return KEPT
+    if kept is False:
+        return MISSED
+    return NO_TIMESCALE if visit.due is None else PENDING
+
+
+def event_label(event: Event, action_number: int | None = None) -> str:
+    """What an event was, in a few words."""
+    kind = event.kind
+    if kind == EventKind.ESCALATED:
+        return f"Escalated to stage {event.stage}"
+    if kind == EventKind.NOTIFIED:
+        whom = event.whom.strip()
+        if whom.lower() == IRO:
+            return "IRO notified"
+        if whom.lower() == PARTNERSHIP:
+            return "Partnership notified"
+        return f"Notified: {whom}"
+    if kind == EventKind.DEADLINE_SET:
+        return f"Deadline set: due {stamp(event.due)}"
+    if kind == EventKind.ACTION:
+        return f"Action {action_number} agreed"
+    if kind == EventKind.ACTION_DONE:
+        return f"Action {event.action} done"
+    if kind == EventKind.TIMESCALE_MISSED:
+        return f"Timescale missed at stage {event.stage}" if event.stage else "Timescale missed"
+    return EVENT_LABELS.get(kind, kind)
+
+
+def event_detail(event: Event) -> str:
+    """The free text of an event, with the fields its kind carries."""
+    parts: list[str] = []
+    kind = event.kind
+    if kind == EventKind.DEADLINE_SET and event.note:
+        parts.append(f"Reason: {event.note}")
+    elif kind == EventKind.ACTION:
+        parts.append(event.note)
+        owner = f"owner {event.whom}" if event.whom else "no owner"
+        by_when = f", by {stamp(event.due)}" if event.due else ""
+        parts.append(f"({owner}{by_when})")
+    elif kind == EventKind.RESOLVED:
+        if event.note:
+            parts.append(f"Outcome: {event.note}")
+        if event.method:
+            parts.append(f"Method: {event.method}")
+        if event.lessons:
+            parts.append(f"Lessons: {event.lessons}")
+    elif event.note:
+        parts.append(event.note)
+    return "\n".join(p for p in parts if p)
+
+
+def build_timeline(
+    case: Case, procedure: Procedure, state: CaseState, as_of: datetime
+) -> list[StageRow]:
+    """Every stage of the procedure in order, with its passes and the events recorded in it."""
+    events_by_stage: dict[int, list[EventRow]] = {}
+    current, actions = 1, 0
+    for event in case.events:
+        number: int | None = None
+        if event.kind == EventKind.ESCALATED and event.stage is not None:
+            current = event.stage
+        elif event.kind == EventKind.ACTION:
+            actions += 1
+            number = actions
+        # A missed timescale is about the stage it names, wherever it was recorded.
+        home = current
+        if event.kind == EventKind.TIMESCALE_MISSED and event.stage is not None:
+            home = event.stage
+        row = EventRow(
+            event.at, event.kind, event_label(event, number), event.by, event_detail(event)
+        )
+        events_by_stage.setdefault(home, []).append(row)
+
+    visits_by_stage: dict[int, list[StageVisit]] = {}
+    for visit in state.visits:
+        visits_by_stage.setdefault(visit.stage, []).append(visit)
+
+    rows: list[StageRow] = []
+    for stage in procedure.stages:
+        visits = visits_by_stage.get(stage.number, [])
+        if stage.number in state.skipped:
+            status = SKIPPED
+        elif not visits:
+            status = NOT_REACHED
+        elif stage.number == state.stage:
+            status = RESOLVED if state.resolved_at is not None else CURRENT
+        else:
+            status = PASSED
+        rows.append(
+            StageRow(
+                number=stage.number,
+                name=stage.name,
+                timescale_rule=stage.timescale.describe(),
+                status=status,
+                visits=tuple(
+                    VisitRow(
+                        v.entered_at,
+                        v.left_at,
+                        v.due,
+                        v.due_reason,
+                        timescale_result(v, as_of),
+                        v.missed_reason,
+                    )
+                    for v in visits
+                ),
+                events=tuple(events_by_stage.get(stage.number, [])),
+            )
+        )
+    return rows
+
+
+def visit_lines(visit: VisitRow) -> list[Content]:
+    """The entered / due / timescale lines of one pass through a stage."""
+    lines = [Content.assemble(("Entered ", "dim"), stamp(visit.entered_at))]
+    if visit.due is not None:
+        due = Content.assemble(("Due     ", "dim"), stamp(visit.due))
+        if visit.due_reason:
+            due = Content.assemble(
+                due, ("  (deadline set: ", "dim"), visit.due_reason, (")", "dim")
+            )
+        lines.append(due)
+    if visit.timescale == KEPT:
+        lines.append(Content.assemble(("✓ kept its timescale", "$text-success")))
+    elif visit.timescale == MISSED:
+        reason = visit.missed_reason or "no reason recorded yet (key m)"
+        lines.append(
+            Content.assemble(("✗ missed its timescale", "$text-error bold"), f": {reason}")
+        )
+    elif visit.timescale == PENDING:
+        lines.append(Content.assemble(("… timescale pending", "$text-warning")))
+    else:
+        lines.append(Content.assemble(("– no timescale", "dim")))
+    return lines
+
+
+def event_lines(event: EventRow) -> list[Content]:
+    """An event's heading (when, what, who) and its text, indented beneath."""
+    heading = Content.assemble(
+        (stamp(event.at), "dim"),
+        "  ",
+        (event.label, "bold"),
+        (f"  by {event.by}" if event.by else "", "italic"),
+    )
+    lines = [heading]
+    for text in event.detail.splitlines():
+        lines.append(Content.assemble("    ", text))
+    return lines
+
+
+def stage_content(row: StageRow) -> Content:
+    """One stage's block: heading, its passes, its events."""
+    symbol = STATUS_SYMBOLS[row.status]
+    lines: list[Content] = [
+        Content.assemble(
+            (f"{symbol} Stage {row.number}  {row.name}", "bold"),
+            (f"  [{row.status}]", "bold" if row.status in (CURRENT, RESOLVED) else "dim"),
+        ),
+        Content.assemble(("Timescale: ", "dim"), (row.timescale_rule, "dim")),
+    ]
+    for visit in row.visits:
+        lines.extend(visit_lines(visit))
+    if row.status == SKIPPED:
+        lines.append(Content("Skipped: the case was escalated past this stage."))
+    for event in row.events:
+        lines.extend(event_lines(event))
+    return Content("\n").join(lines)
+
+
+class StageTimeline(Vertical):
+    """The case's stages in procedure order, one block each, with their events."""
+
+    DEFAULT_CSS = """
+    StageTimeline {
+        height: auto;
+    }
+    StageTimeline > .stage {
+        height: auto;
+        padding: 0 1;
+        margin-bottom: 1;
+        border-left: outer $foreground 20%;
+    }
+    StageTimeline > .stage.-current {
+        border-left: outer $accent;
+    }
+    StageTimeline > .stage.-resolved-here {
+        border-left: outer $success;
+    }
+    StageTimeline > .stage.-skipped, StageTimeline > .stage.-not-reached {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[StageRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading the case…", classes="stage")
+
+    def show(self, rows: list[StageRow]) -> None:
+        """Show these stages: redrawn in place when the same stages are on screen already
+        (the periodic redraw keeps the scroll position), else the blocks are replaced."""
+        self.rows = rows
+        blocks = list(self.query_children(".stage").results(Static))
+        if [b.id for b in blocks] == [f"stage-{row.number}" for row in rows]:
+            for block, row in zip(blocks, rows, strict=True):
+                block.update(stage_content(row))
+                block.set_classes(stage_classes(row))
+            return
+        self.remove_children()
+        # Without ids: the old blocks are still being removed while these are mounted.
+        self.mount_all(Static(stage_content(row), classes=stage_classes(row)) for row in rows)
+        self.call_after_refresh(self._name_blocks)
+
+    def _name_blocks(self) -> None:
+        for block, row in zip(
+            self.query_children(".stage").results(Static), self.rows, strict=False
+        ):
+            block.id = f"stage-{row.number}"
+
+    def show_message(self, text: str) -> None:
+        """Show one line instead of the stages (while loading, or when the case is gone)."""
+        self.rows = []
+        self.remove_children()
+        self.mount(Static(text, classes="stage"))
+
+
+def stage_classes(row: StageRow) -> str:
+    """The CSS classes of a stage's block, from its status."""
+    return f"stage -{row.status.replace(' ', '-')}"
