@@ -214,15 +214,19 @@ def audit(args: argparse.Namespace) -> int:
         if args.action == "verify":
             count, broken, why = trail.verify()
             if broken is not None:
-                print(f"audit trail BROKEN: {why} ({count} entries intact before it)")
+                print(
+                    f"audit trail BROKEN at entry {broken}: {why} ({count} entries intact before it)"
+                )
                 return 1
             last_id, head = trail.head()
             print(f"audit trail intact: {count} entries, head {last_id}:{head}")
             return 0
+        # The hash column lets a reviewer match an exported "audit head N:hash" to entry N.
         for line in trail.lines(limit=args.limit, ref=args.ref):
             print(
                 f"{line.id:>6}  {line.at.astimezone(_london()):%d/%m/%Y %H:%M}  "
-                f"{line.user:<16} {line.action:<22} {line.ref}"
+                f"{line.user:<16} {line.action:<20} {line.ref:<14} "
+                f"{line.hash[: trail.HEAD_PREFIX_CHARS]}  {line.detail}".rstrip()
             )
         return 0
     finally:
@@ -247,8 +251,10 @@ def restore(args: argparse.Namespace) -> int:
     from dsl_console.services.backups import restore_backup
 
     config = resolve_config(args)
-    restore_backup(Path(args.file), resolve_db(args), config, credentials_from_environment())
-    print("database restored from the backup")
+    file = Path(args.file)
+    aside = restore_backup(file, resolve_db(args), config, credentials_from_environment())
+    kept = f"; the database it replaced is kept as {aside}" if aside else ""
+    print(f"database restored from {file}{kept}")
     return 0
 
 

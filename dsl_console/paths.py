@@ -11,12 +11,27 @@ APP = "dsl-console"
 
 
 def private_dir(path: Path) -> Path:
-    """Create a folder (and parents) readable by its owner only, and return it."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        os.chmod(path, 0o700)
-    except OSError:  # a folder we do not own (e.g. /tmp itself): leave its mode alone
-        pass
+    """Create a folder (and missing parents) readable by its owner only, and return it.
+
+    Only folders created here are made private: an existing folder (a home folder, /tmp, a
+    shared drive) keeps its mode, since changing it would break things for others.
+    """
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:  # created meanwhile by another process: not ours to chmod
+            continue
+        # mkdir's mode is filtered by the umask; set it exactly.
+        os.chmod(folder, 0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(20, "not a folder", str(path))
     return path
 
 

@@ -177,37 +177,15 @@ def open_session(
     """Unlock and open the database; create it (with this user as its first DSL) if allowed."""
     registry = registry or load_registry(config.procedures_dir)
     keys = keyslots.keys_path(path)
-    creating = not path.exists()
-    if creating and not create:
-        raise StoreError(
-            f"no database at {path}: create one with `dsl-console import` or `dsl-console demo`"
-        )
-    if creating:
-        user = check_user_name(credentials.user)
-        check_passphrase(credentials.passphrase)
-        if keys.exists():
-            raise StoreError(f"{keys.name} exists without its database; move it aside first")
-        key = keyslots.new_database_key()
-        from dsl_console.paths import private_dir
-
-        try:
-            private_dir(path.parent)
-            keyslots.write_slots(
-                keys, [keyslots.make_slot(user, credentials.passphrase, key, kdf_cost)]
+    created = None
+    if not path.exists():
+        if not create:
+            raise StoreError(
+                f"no database at {path}: create one with `dsl-console import` or `dsl-console demo`"
             )
-        except OSError as exc:
-            raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from None
-        try:
-            db = open_database(path, key, create=True)
-            now = clock()
-            with db.atomic():
-                users.add(user, Role.DSL, now)
-                audit.record(now, user, "account-created", detail="first DSL")
-        except BaseException:
-            keys.unlink(missing_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                path.with_name(path.name + suffix).unlink(missing_ok=True)
-            raise
+        created = _create_database(path, credentials, kdf_cost, clock)
+    if created is not None:
+        db, key, user = created
         role = Role.DSL
     else:
         if path.is_dir():
@@ -236,6 +214,69 @@ def open_session(
     )
     _refresh_cached_states(session)
     return session
+
+
+def _create_database(
+    path: Path, credentials: Credentials, kdf_cost: keyslots.KdfCost, clock: Clock
+) -> tuple[CipherDatabase, bytes, str] | None:
+    """Create the database with this user as its first DSL; None if another process created it
+    meanwhile (the caller then unlocks it like any other).
+
+    Built under staging names and renamed into place only once the first account is committed:
+    a creation killed part-way would otherwise leave a database with no account in it, which
+    refuses every passphrase, or a key file "without its database". The next creation clears
+    the staging leftovers instead.
+    """
+    from dsl_console.paths import private_dir
+
+    user = check_user_name(credentials.user)
+    check_passphrase(credentials.passphrase)
+    keys = keyslots.keys_path(path)
+    staging = path.with_name(path.name + ".creating")
+    staging_files = [
+        staging.with_name(staging.name + suffix) for suffix in ("", "-wal", "-shm", ".keys")
+    ]
+    try:
+        private_dir(path.parent)
+        with keyslots.locked_folder(path):
+            if path.exists():
+                return None
+            interrupted = any(part.exists() for part in staging_files)
+            for part in staging_files:
+                part.unlink(missing_ok=True)
+            if keys.exists():
+                if not interrupted:
+                    raise StoreError(
+                        f"{keys.name} exists without its database; move it aside first"
+                    )
+                keys.unlink()  # renamed into place by the creation that was cut short
+            key = keyslots.new_database_key()
+            keyslots.write_new_slots(
+                keyslots.keys_path(staging),
+                [keyslots.make_slot(user, credentials.passphrase, key, kdf_cost)],
+            )
+            db: CipherDatabase | None = None
+            try:
+                db = open_database(staging, key, create=True)
+                now = clock()
+                with db.atomic():
+                    users.add(user, Role.DSL, now)
+                    audit.record(now, user, "account-created", detail="first DSL")
+                # Fold the WAL into the file, so the file alone is the whole database.
+                db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                db.close()
+                # The key file first: the database's name appearing is the commit point.
+                os.replace(keyslots.keys_path(staging), keys)
+                os.replace(staging, path)
+                keyslots.fsync_folder(path.parent)
+            finally:
+                if db is not None and not db.is_closed():
+                    db.close()
+                for part in staging_files:
+                    part.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from None
+    return open_database(path, key), key, user
 
 
 def _refresh_cached_states(session: Session) -> None:

@@ -137,6 +137,12 @@ def update_slots(path: Path, change: Callable[[list[dict]], list[dict]]) -> None
         _write_doc(path, doc)
 
 
+def write_new_slots(path: Path, slots: list[dict]) -> None:
+    """Write a key file no other process can be using yet (a database being created), unlocked
+    so it can be called while `locked_folder` is held."""
+    _write_doc(path, {"format": FORMAT, "slots": slots})
+
+
 def export_slots(source: Path, target: Path) -> None:
     """Copy the slots (not the pending failure notes) to another key file, e.g. a backup's."""
     slots = read_slots(source)
@@ -223,6 +229,15 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextmanager
+def locked_folder(db_path: Path) -> Iterator[None]:
+    """Hold the lock of the database's folder (the one key-file updates take), e.g. so that two
+    processes never create the same database at once. Not reentrant: write key files with
+    `write_new_slots` inside it."""
+    with _locked(db_path):
+        yield
 
 
 @contextmanager

@@ -1,0 +1,353 @@
+"""Backups and restores.
+
+A backup is made with SQLite's online backup API, so it is consistent while a console is open,
+and written encrypted with the same database key (never decrypted to disk), with a copy of the
+key slots beside it as `FILE.keys`. A restore checks the backup before touching anything, and
+keeps the database it replaces aside as `<db>.before-restore-<timestamp>` (with its key file),
+so nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC
+from pathlib import Path
+
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from dsl_console.config import Config
+from dsl_console.core.clock import Clock, system_clock
+from dsl_console.errors import AccessError, InputError, StoreError
+from dsl_console.paths import private_dir
+from dsl_console.services.session import Credentials, Session, open_session
+from dsl_console.store import keyslots
+from dsl_console.store.migrations import LATEST, SCHEMA_VERSION_KEY
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+BUSY = (
+    "the database is open in a console or another command; close it (or let it lock) and "
+    "try again; nothing was changed"
+)
+
+
+def _connect(path: Path, key: bytes, *, timeout: float = 5.0) -> sqlcipher.Connection:
+    """A raw SQLCipher connection keyed like the console's own, and as quiet on stderr."""
+    conn = sqlcipher.connect(str(path), timeout=timeout, isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    except Exception:
+        conn.close()
+        raise
+    return conn
+
+
+def _side(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _create_private(path: Path) -> None:
+    path.unlink(missing_ok=True)  # a leftover from an interrupted run, ours to replace
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_private(source: Path, target: Path) -> None:
+    """Copy a file byte for byte into a new file readable by its owner only."""
+    _create_private(target)
+    with source.open("rb") as src, target.open("r+b") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def _remove_with_sides(path: Path) -> None:
+    for suffix in ("", *SIDE_FILES):
+        _side(path, suffix).unlink(missing_ok=True)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _check_copy(path: Path, key: bytes, label: str) -> sqlcipher.Connection:
+    """Open a copy and run both integrity checks; a damaged one is refused with one line."""
+    damaged = StoreError(
+        f"the backup {label} is damaged (it failed its integrity check); nothing was changed"
+    )
+    try:
+        conn = _connect(path, key)
+    except sqlcipher.DatabaseError:
+        raise damaged from None
+    try:
+        try:
+            # SQLCipher's check reads every page and verifies its HMAC: any flipped byte shows.
+            if conn.execute("PRAGMA cipher_integrity_check").fetchall():
+                raise damaged
+            if conn.execute("PRAGMA integrity_check").fetchall() != [("ok",)]:
+                raise damaged
+        except sqlcipher.DatabaseError as exc:
+            if "not a database" in str(exc).lower():
+                raise StoreError(
+                    f"the backup {label} cannot be read: it is damaged, or its key file belongs "
+                    "to another database; nothing was changed"
+                ) from None
+            raise damaged from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+# -- backup --------------------------------------------------------------------------------------
+def make_backup(session: Session, out: Path) -> Path:
+    """Write an encrypted, consistent copy of the open database to `out` (0600), with its key
+    slots as `out.keys`; returns the path written."""
+    session.require_write()
+    out = Path(out).expanduser()
+    for suffix in ("", ".keys", *SIDE_FILES):
+        if _same_file(out, _side(session.path, suffix)) or out == _side(session.path, suffix):
+            raise InputError("--out names the live database or its files; choose another file")
+    if out.is_dir():
+        raise InputError(f"--out {out} is a folder; name the backup file")
+    try:
+        private_dir(out.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder {out.parent}: {exc.strerror}") from None
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        _create_private(partial)
+        target = _connect(partial, session.database_key)
+        try:
+            # One step (pages=-1) copies every page inside one read transaction: a snapshot,
+            # while the console's writers carry on in the WAL.
+            session.db.connection().backup(target)
+            # A backup is one self-contained file: no WAL needed to read it.
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+        _check_copy(partial, session.database_key, out.name).close()
+        _fsync(partial)
+        # The key file first: a backup file never stands without the slots that open it.
+        keyslots.export_slots(keyslots.keys_path(session.path), keyslots.keys_path(out))
+        os.replace(partial, out)
+        keyslots.fsync_folder(out.parent)
+    except sqlcipher.DatabaseError as exc:
+        raise StoreError(f"the backup could not be written ({_reason(exc)})") from None
+    except OSError as exc:
+        raise StoreError(
+            f"the backup could not be written to {out}: {exc.strerror or 'file error'}"
+        ) from None
+    finally:
+        _remove_with_sides(partial)
+    session.audit("backup", detail=out.name)
+    return out
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if "full" in text:
+        return "the disk is full"
+    if "locked" in text or "busy" in text:
+        return "the database stayed busy"
+    return "a database error"
+
+
+# -- restore -------------------------------------------------------------------------------------
+def restore_backup(
+    file: Path,
+    db_path: Path,
+    config: Config,
+    credentials: Credentials,
+    *,
+    clock: Clock = system_clock,
+) -> Path | None:
+    """Replace the database at `db_path` with a checked backup; returns where the replaced
+    database was kept (None when there was none).
+
+    Only a DSL may restore: a DSL of the current database when it can be read, and always a
+    DSL of the backup (so the restored database can be unlocked by whoever restored it).
+    """
+    file = Path(file).expanduser()
+    if not file.is_file():
+        raise InputError(f"{file}: no such backup file")
+    if _same_file(file, db_path):
+        raise InputError(f"{file} is the live database itself, not a backup")
+    backup_keys = keyslots.keys_path(file)
+    keys_source = backup_keys if backup_keys.exists() else keyslots.keys_path(db_path)
+    key = keyslots.unwrap(
+        keyslots.read_slots(keys_source), credentials.user, credentials.passphrase
+    )
+    live_key = _authorise_on_live(db_path, credentials, key, keys_source)
+
+    try:
+        folder = private_dir(db_path.parent)
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder {db_path.parent}: {exc.strerror}") from None
+    staged = folder / f".{db_path.name}.restore-{os.getpid()}"
+    aside: Path | None = None
+    try:
+        # Checked as copied, so what is checked is exactly what is installed.
+        _copy_private(file, staged)
+        conn = _check_copy(staged, key, file.name)
+        try:
+            _check_contents(conn, credentials.user, file.name)
+            conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+        aside = _set_aside(db_path, live_key, clock)
+        os.replace(staged, db_path)
+        if keys_source == backup_keys:
+            keyslots.export_slots(backup_keys, keyslots.keys_path(db_path))
+        keyslots.fsync_folder(folder)
+    except OSError as exc:
+        raise StoreError(
+            f"the restore could not be written: {exc.strerror or 'file error'}; "
+            + (f"the previous database is kept as {aside.name}" if aside else "nothing changed")
+        ) from None
+    finally:
+        _remove_with_sides(staged)
+
+    session = open_session(db_path, config, credentials, clock=clock)
+    try:
+        kept = f"; previous database kept as {aside.name}" if aside else ""
+        session.audit("backup-restored", detail=f"from {file.name}{kept}")
+    finally:
+        session.close()
+    return aside
+
+
+def _authorise_on_live(
+    db_path: Path, credentials: Credentials, backup_key: bytes, keys_source: Path
+) -> bytes | None:
+    """The live database's key once its DSL is confirmed; None when it cannot be read at all
+    (missing, damaged, or its key file lost), which is when a restore is most needed."""
+    if not db_path.exists():
+        return None
+    live_keys = keyslots.keys_path(db_path)
+    try:
+        slots = keyslots.read_slots(live_keys)
+    except StoreError:
+        return None
+    if keys_source == live_keys:
+        live_key = backup_key
+    else:
+        try:
+            live_key = keyslots.unwrap(slots, credentials.user, credentials.passphrase)
+        except AccessError:
+            # A removed account's old passphrase may still open an old backup: it must not
+            # be able to undo its own removal by restoring over the current database.
+            raise AccessError(
+                "wrong user name or passphrase for the current database: only one of its DSL "
+                "accounts can replace it"
+            ) from None
+    try:
+        conn = _connect(db_path, live_key)
+    except sqlcipher.DatabaseError:
+        return None
+    try:
+        try:
+            if conn.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
+                return None
+            row = conn.execute(
+                "SELECT role FROM user WHERE name = ? AND removed_at IS NULL",
+                (credentials.user,),
+            ).fetchone()
+        except sqlcipher.DatabaseError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise StoreError(BUSY) from None
+            return None
+    finally:
+        conn.close()
+    if row is None or row[0] != "dsl":
+        raise AccessError("only a DSL account can restore a backup; nothing was changed")
+    return live_key
+
+
+def _check_contents(conn: sqlcipher.Connection, user: str, label: str) -> None:
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"setting", "user", "audit", "escalation"} <= tables:
+            raise StoreError(f"{label} is not a dsl-console backup; nothing was changed")
+        version = conn.execute(
+            "SELECT value FROM setting WHERE key = ?", (SCHEMA_VERSION_KEY,)
+        ).fetchone()
+        if version is None or int(version[0]) > LATEST:
+            raise StoreError(
+                f"the backup {label} is from a newer version of dsl-console; upgrade first"
+            )
+        row = conn.execute(
+            "SELECT role FROM user WHERE name = ? AND removed_at IS NULL", (user,)
+        ).fetchone()
+    except (sqlcipher.DatabaseError, ValueError):
+        raise StoreError(f"the backup {label} is damaged; nothing was changed") from None
+    if row is None or row[0] != "dsl":
+        raise AccessError(
+            f"{user} is not a DSL account in the backup, so could not unlock it once restored; "
+            "nothing was changed"
+        )
+
+
+def _aside_name(db_path: Path, clock: Clock) -> Path:
+    stamp = clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
+    n = 2
+    while aside.exists() or keyslots.keys_path(aside).exists():
+        aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}-{n}")
+        n += 1
+    return aside
+
+
+def _set_aside(db_path: Path, live_key: bytes | None, clock: Clock) -> Path | None:
+    """Move the live database (and a copy of its key file) aside; refuse while it is open."""
+    live_keys = keyslots.keys_path(db_path)
+    if not db_path.exists() and not live_keys.exists():
+        return None
+    aside = _aside_name(db_path, clock)
+    if db_path.exists():
+        _move_database(db_path, aside, live_key)
+    if live_keys.exists():
+        # A copy: the live key file stays until the backup's replaces it (or for good, when
+        # the backup came without one), and the database kept aside opens with `--db`.
+        _copy_private(live_keys, keyslots.keys_path(aside))
+    return aside
+
+
+def _move_database(db_path: Path, aside: Path, live_key: bytes | None) -> None:
+    if live_key is None:
+        # Unreadable: moved as it is, its WAL with it (it may hold the last commits).
+        os.replace(db_path, aside)
+        if _side(db_path, "-wal").exists():
+            os.replace(_side(db_path, "-wal"), _side(aside, "-wal"))
+        _side(db_path, "-shm").unlink(missing_ok=True)
+        return
+    conn = _connect(db_path, live_key, timeout=0)
+    try:
+        try:
+            # Exclusive locking plus a switch out of WAL: fails if any other connection is
+            # open, and folds the WAL into the file, so the copy kept aside is whole.
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+            if not mode or str(mode[0]).lower() != "delete":
+                raise StoreError(BUSY)
+            conn.execute("BEGIN EXCLUSIVE")
+        except sqlcipher.DatabaseError:
+            raise StoreError(BUSY) from None
+        # Renamed while the lock is held: no one can write between the check and the move.
+        os.replace(db_path, aside)
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+    for suffix in SIDE_FILES:  # stale: they would be applied to the restored file
+        _side(db_path, suffix).unlink(missing_ok=True)

@@ -1,0 +1,161 @@
+"""The audit trail: an attacker with the key and the file (triggers dropped first, as they
+would) cannot change, delete or reorder an entry without `audit verify` naming it; rewriting the
+whole chain is caught by an exported head."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from dsl_console.cli import main
+from dsl_console.store import audit
+from dsl_console.store.audit import audit_head_line, entry_hash
+from tests.security.conftest import add_fictional_cases, database_key, raw_connect
+
+
+@pytest.fixture
+def trail(cli_env: Path, session_factory) -> Path:  # type: ignore[no-untyped-def]
+    """A database with a few audit entries (creation, import, views), closed again."""
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001", "SCH-2026-002")
+    session.audit("case-viewed", "SCH-2026-001")
+    session.audit("case-viewed", "SCH-2026-002")
+    session.close()
+    return cli_env
+
+
+def tamper(db: Path, *statements: str) -> None:
+    conn = raw_connect(db, database_key(db))
+    for table in ("audit",):
+        conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+        conn.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+    for sql in statements:
+        conn.execute(sql)
+    conn.close()
+
+
+def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(["audit", "verify"])
+    return code, capsys.readouterr().out
+
+
+def test_an_intact_trail_verifies(trail: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = verify(capsys)
+    assert code == 0
+    assert out.startswith("audit trail intact: ")
+
+
+def test_the_triggers_refuse_changes_through_sql(trail: Path) -> None:
+    conn = raw_connect(trail, database_key(trail))
+    for sql in ("UPDATE audit SET user = 'someone' WHERE id = 2", "DELETE FROM audit WHERE id = 2"):
+        with pytest.raises(Exception, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+
+
+TAMPERING: dict[str, tuple[tuple[str, ...], int, str]] = {
+    "a changed entry": (("UPDATE audit SET user = 'someone.else' WHERE id = 3",), 3, "changed"),
+    "a changed time": (
+        ("UPDATE audit SET at = '2026-01-01 00:00:00.000000' WHERE id = 4",),
+        4,
+        "changed",
+    ),
+    "a deleted entry": (("DELETE FROM audit WHERE id = 3",), 3, "missing"),
+    "two entries swapped": (
+        (
+            "UPDATE audit SET id = 1000 WHERE id = 3",
+            "UPDATE audit SET id = 3 WHERE id = 4",
+            "UPDATE audit SET id = 4 WHERE id = 1000",
+        ),
+        3,
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_tampering_is_named_by_audit_verify(
+    trail: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    statements, broken, word = TAMPERING[how]
+    tamper(trail, *statements)
+    code, out = verify(capsys)
+    assert code == 1
+    assert out.startswith(f"audit trail BROKEN at entry {broken}:"), out
+    assert word in out
+
+
+def test_recomputing_one_entry_breaks_the_next(
+    trail: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A careful attacker recomputes the changed entry's own hash: the next entry still points
+    # at the old one.
+    conn = raw_connect(trail, database_key(trail))
+    row = conn.execute(
+        "SELECT id, at, user, action, ref, detail, prev_hash FROM audit WHERE id = 3"
+    ).fetchone()
+    forged = entry_hash(row[0], row[1], "someone.else", row[3], row[4], row[5], row[6])
+    conn.close()
+    tamper(trail, f"UPDATE audit SET user = 'someone.else', hash = '{forged}' WHERE id = 3")
+    code, out = verify(capsys)
+    assert code == 1
+    assert out.startswith("audit trail BROKEN at entry 4:"), out
+
+
+def test_a_rewritten_chain_no_longer_matches_an_exported_head(
+    trail: Path, session_factory: Callable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = session_factory()
+    exported = audit_head_line()  # what an export printed at the time
+    session.close()
+    entry_id, prefix = exported.removeprefix("audit head ").split(":")
+    # The attacker changes entry 3 and rebuilds every hash after it: the chain verifies...
+    conn = raw_connect(trail, database_key(trail))
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("UPDATE audit SET user = 'someone.else' WHERE id = 3")
+    prev = audit.GENESIS
+    rows = conn.execute(
+        "SELECT id, at, user, action, ref, detail FROM audit ORDER BY id"
+    ).fetchall()
+    for entry in rows:
+        digest = entry_hash(*entry, prev)
+        conn.execute(
+            "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, entry[0])
+        )
+        prev = digest
+    conn.close()
+    code, _ = verify(capsys)
+    assert code == 0
+    # ...but the entry the export named now carries another hash, in `audit show`.
+    main(["audit", "show", "--limit", "1000"])
+    shown = capsys.readouterr().out
+    line = next(x for x in shown.splitlines() if x.split()[0] == entry_id)
+    assert prefix not in line
+
+
+def test_the_head_line_matches_verify(
+    trail: Path, session_factory: Callable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    session = session_factory()
+    line = audit_head_line()
+    session.close()
+    assert line.isascii()
+    entry_id, prefix = line.removeprefix("audit head ").split(":")
+    assert len(prefix) == 16
+    main(["audit", "show", "--limit", "1000"])
+    shown = capsys.readouterr().out
+    assert any(x.split()[0] == entry_id and prefix in x for x in shown.splitlines())
+
+
+def test_audit_entries_hold_no_names_concerns_or_passphrases(trail: Path) -> None:
+    from tests.conftest import PASSPHRASE
+    from tests.security.conftest import CHILD_NAME, SUMMARY
+
+    conn = raw_connect(trail, database_key(trail))
+    text = repr(conn.execute("SELECT * FROM audit").fetchall())
+    conn.close()
+    for secret in (PASSPHRASE, CHILD_NAME, SUMMARY):
+        assert secret not in text

@@ -1,0 +1,253 @@
+"""Backups are encrypted, consistent while the console writes, and restorable; a restore checks
+the backup first, refuses a damaged one or the wrong person, and keeps what it replaces."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dsl_console.config import Config
+from dsl_console.errors import AccessError, InputError, StoreError
+from dsl_console.services import accounts
+from dsl_console.services.backups import make_backup, restore_backup
+from dsl_console.services.session import Credentials
+from dsl_console.store import audit, keyslots
+from dsl_console.store.listing import View, count
+from dsl_console.store.users import Role
+from tests.conftest import FAST_KDF, NOW, PASSPHRASE, USER
+from tests.security.conftest import add_fictional_cases, database_key, flip_middle, raw_connect
+
+DSL = Credentials(USER, PASSPHRASE)
+
+
+def case_count(db: Path, key: bytes) -> int:
+    conn = raw_connect(db, key)
+    try:
+        return int(conn.execute("SELECT count(*) FROM escalation").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def restore(file: Path, db: Path, creds: Credentials = DSL) -> Path | None:
+    return restore_backup(file, db, Config(), creds, clock=lambda: NOW)
+
+
+def test_a_backup_is_consistent_while_the_console_writes(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    # One session (the models are bound to one database per process); the writer thread has
+    # its own connection, as the console's workers do.
+    console = session_factory()
+    add_fictional_cases(console, "SCH-2026-000")
+    stop = threading.Event()
+    written: list[str] = []
+
+    def keep_writing() -> None:
+        n = 1
+        while not stop.is_set() and n < 200:
+            ref = f"SCH-2026-{n:03d}"
+            add_fictional_cases(console, ref)
+            written.append(ref)
+            n += 1
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        backups = [make_backup(console, tmp_path / f"b{i}.db") for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    key = database_key(new_db)
+    counts = []
+    for backup in backups:
+        conn = raw_connect(backup, key)
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        # Every case in a backup is whole: its row and its child's row both there.
+        assert conn.execute(
+            "SELECT count(*) FROM escalation e LEFT JOIN child c ON e.child_id = c.id "
+            "WHERE c.id IS NULL"
+        ).fetchone() == (0,)
+        counts.append(conn.execute("SELECT count(*) FROM escalation").fetchone()[0])
+        conn.close()
+        assert not backup.with_name(backup.name + "-wal").exists()  # one self-contained file
+    assert counts == sorted(counts) and counts[0] >= 1
+    assert len(written) > 0  # the writer really was writing meanwhile
+    assert [e.action for e in audit.lines(limit=500)].count("backup") == 3
+
+
+def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    add_fictional_cases(session, "SCH-2026-002")  # after the backup
+    session.close()
+    key = database_key(new_db)
+
+    aside = restore(backup, new_db)
+
+    assert aside is not None and aside.name.startswith("cases.db.before-restore-20261123T1100")
+    assert case_count(new_db, key) == 1
+    assert case_count(aside, key) == 2  # nothing lost: the replaced database, whole
+    assert keyslots.keys_path(aside).exists()
+    for suffix in ("-wal", "-shm", "-journal"):
+        assert not new_db.with_name(new_db.name + suffix).exists()
+    assert not list(tmp_path.glob(".*restore*"))
+    restored = session_factory()
+    entries = list(audit.lines(limit=5))
+    assert any(
+        e.action == "backup-restored" and e.user == USER and "b.db" in e.detail for e in entries
+    )
+    assert audit.verify()[1] is None
+    assert count(View.OPEN, "", NOW) == 1
+    restored.close()
+
+
+def test_a_damaged_or_truncated_backup_is_refused_and_nothing_changes(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001", "SCH-2026-002")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    live = new_db.read_bytes()
+    good = backup.read_bytes()
+
+    flip_middle(backup)
+    with pytest.raises(StoreError, match="damaged") as flipped:
+        restore(backup, new_db)
+    assert "nothing was changed" in str(flipped.value)
+
+    backup.write_bytes(good[: len(good) // 2])
+    with pytest.raises(StoreError, match="damaged"):
+        restore(backup, new_db)
+
+    backup.write_bytes(good[:100])
+    with pytest.raises(StoreError, match="damaged"):
+        restore(backup, new_db)
+
+    assert new_db.read_bytes() == live
+    assert not list(tmp_path.glob("*.before-restore-*"))
+    assert not list(tmp_path.glob(".*restore*"))
+
+
+def test_restore_refuses_while_a_console_has_the_database_open(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    with pytest.raises(StoreError, match="open in a console"):
+        restore(backup, new_db)
+    assert count(View.OPEN, "", NOW) == 1  # the open console carries on
+    session.close()
+    assert not list(tmp_path.glob("*.before-restore-*"))
+
+
+def test_a_removed_dsl_cannot_restore_an_old_backup_over_the_current_database(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    # An old backup still holds the removed DSL's slot: it must not undo their removal.
+    session = session_factory()
+    accounts.add_account(session, "kim.second", Role.DSL, "fictional second dsl", kdf_cost=FAST_KDF)
+    backup = make_backup(session, tmp_path / "old.db")
+    accounts.remove_account(session, "kim.second")
+    session.close()
+    live = new_db.read_bytes()
+    with pytest.raises(AccessError, match="current database"):
+        restore(backup, new_db, Credentials("kim.second", "fictional second dsl"))
+    assert new_db.read_bytes() == live
+
+
+def test_only_a_dsl_restores(session_factory, new_db: Path, tmp_path: Path) -> None:
+    session = session_factory()
+    accounts.add_account(
+        session, "pat.deputy", Role.DEPUTY, "fictional deputy passphrase", kdf_cost=FAST_KDF
+    )
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    with pytest.raises(AccessError, match="only a DSL"):
+        restore(backup, new_db, Credentials("pat.deputy", "fictional deputy passphrase"))
+    with pytest.raises(AccessError, match="wrong user name or passphrase"):
+        restore(backup, new_db, Credentials(USER, "not the passphrase"))
+
+
+def test_a_damaged_live_database_can_be_restored_and_is_kept(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    flip_middle(new_db)
+    stale_wal = new_db.with_name(new_db.name + "-wal")
+    stale_wal.write_bytes(b"\x00" * 4096)  # left by a crash: must not meet the restored file
+    damaged = new_db.read_bytes()
+
+    aside = restore(backup, new_db)
+
+    assert aside is not None and aside.read_bytes() == damaged
+    assert case_count(new_db, database_key(new_db)) == 1
+
+
+def test_with_the_live_key_file_lost_the_database_and_its_wal_are_moved_aside(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    keyslots.keys_path(new_db).unlink()
+    wal = new_db.with_name(new_db.name + "-wal")
+    wal.write_bytes(b"unreadable without the key")  # may hold the last commits: keep it
+    before = new_db.read_bytes()
+
+    aside = restore(backup, new_db)
+
+    assert aside is not None and aside.read_bytes() == before
+    assert aside.with_name(aside.name + "-wal").read_bytes() == b"unreadable without the key"
+    assert case_count(new_db, database_key(new_db)) == 1
+
+
+def test_without_its_key_file_the_backup_opens_with_the_live_one(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    keyslots.keys_path(backup).unlink()
+    assert restore(backup, new_db) is not None
+    assert case_count(new_db, database_key(new_db)) == 1
+
+
+def test_a_backup_cannot_overwrite_the_live_database(session_factory, new_db: Path) -> None:
+    session = session_factory()
+    for target in (new_db, keyslots.keys_path(new_db), new_db.with_name("cases.db-wal")):
+        with pytest.raises(InputError, match="live database"):
+            make_backup(session, target)
+    with pytest.raises(InputError, match="folder"):
+        make_backup(session, new_db.parent)
+    session.close()
+
+
+def test_restoring_the_live_file_onto_itself_is_refused(new_db: Path) -> None:
+    with pytest.raises(InputError, match="live database itself"):
+        restore(new_db, new_db)
+
+
+def test_a_restore_onto_a_new_machine_needs_no_live_database(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    fresh = tmp_path / "new-machine" / "data" / "cases.db"
+    assert restore(backup, fresh) is None
+    assert case_count(fresh, database_key(fresh)) == 1
+    assert oct(fresh.parent.stat().st_mode & 0o777) == "0o700"
+    assert oct(fresh.stat().st_mode & 0o777) == "0o600"
