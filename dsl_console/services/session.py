@@ -112,6 +112,7 @@ class Session:
         user: str,
         role: Role,
         clock: Clock,
+        database_key: bytes | None = None,
     ) -> None:
         self.path = path
         self.config = config
@@ -121,6 +122,15 @@ class Session:
         self.user = user
         self.role = role
         self.clock = clock
+        # Kept (mutable, so it can be wiped) for adding key slots and keying backups.
+        self._database_key = bytearray(database_key or b"")
+
+    @property
+    def database_key(self) -> bytes:
+        """The raw database key, for wrapping into a new key slot or keying a backup."""
+        if not self._database_key:
+            raise AccessError("the database is locked: unlock it first")
+        return bytes(self._database_key)
 
     def now(self) -> datetime:
         """The current moment from the session's clock (injected in tests)."""
@@ -162,6 +172,9 @@ class Session:
     def close(self) -> None:
         """Close the database and drop the key."""
         self.db.forget_key()
+        for i in range(len(self._database_key)):
+            self._database_key[i] = 0
+        self._database_key = bytearray()
 
 
 def open_session(
@@ -203,14 +216,23 @@ def open_session(
             db.close()
             raise AccessError("wrong user name or passphrase")
         role = found
-        failures = keyslots.take_failures(keys)
+        # Cleared from the key file only once they are committed to the audit trail.
+        failures = keyslots.pending_failures(keys)
         now = clock()
         with db.atomic():
             for failed in failures:
                 audit.record(failed["at_dt"], failed["user"], "login-failed")
             audit.record(now, user, "login")
+        keyslots.clear_failures(keys, len(failures))
     session = Session(
-        path=path, config=config, registry=registry, db=db, user=user, role=role, clock=clock
+        path=path,
+        config=config,
+        registry=registry,
+        db=db,
+        user=user,
+        role=role,
+        clock=clock,
+        database_key=key,
     )
     _refresh_cached_states(session)
     return session
