@@ -157,8 +157,9 @@ def make_backup(session: Session, out: Path) -> Path:
 
 def _reason(exc: Exception) -> str:
     text = str(exc).lower()
-    if "full" in text:
-        return "the disk is full"
+    if "full" in text or "disk i/o" in text:
+        # A write past the end of a full disk comes back from SQLite as either.
+        return "the disk is full (or failing): free some space and try again"
     if "locked" in text or "busy" in text:
         return "the database stayed busy"
     return "a database error"

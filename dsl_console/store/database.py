@@ -72,6 +72,14 @@ class CipherDatabase(SqlCipherDatabase):
             self._open.pop(id(conn), None)
         conn.close()
 
+    def rollback(self) -> None:
+        # After a full disk or an I/O error SQLite has already rolled the transaction back
+        # itself; a second ROLLBACK would fail ("no transaction is active") and hide the real
+        # error, which the user then saw as "damaged" instead of "the disk is full".
+        if not self.is_closed() and not self._state.conn.in_transaction:
+            return
+        super().rollback()
+
     def is_closed(self) -> bool:
         # A worker thread's connection closed by forget_key from another thread still looks
         # open to that thread's peewee state: treat it as closed so the next use reconnects
@@ -161,7 +169,9 @@ def _explain(exc: Exception, path: Path) -> StoreError:
     if "readonly" in text or "read-only" in text or "permission" in text:
         return StoreError(f"the database {path.name} cannot be written (permissions)")
     if "disk" in text and ("full" in text or "i/o" in text):
-        return StoreError("the disk is full or failing; nothing was written")
+        return StoreError(
+            "the disk is full (or failing); nothing was written: free some space and try again"
+        )
     # The key came from a verified slot, so an unreadable file is damaged, not misunlocked.
     return StoreError(
         f"the database {path.name} is damaged or not a dsl-console database; it was left "
