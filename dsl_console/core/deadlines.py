@@ -136,7 +136,8 @@ def case_state(
             resolved_at = resolved_at or event.at
 
     visits.append(StageVisit(stage, entered, due, resolved_at, due_reason))
-    visits = [replace(v, missed_reason=missed.get(v.stage, "")) for v in visits]
+    if missed:  # rare: skip the copying for the common case of no recorded reason
+        visits = [replace(v, missed_reason=missed.get(v.stage, "")) for v in visits]
     visited = {v.stage for v in visits}
     skipped = tuple(n for n in range(1, highest) if n not in visited)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from dsl_console.core.clock import parse_date
 from dsl_console.errors import InputError
@@ -52,8 +53,13 @@ def run_export(session: Session, args: argparse.Namespace) -> str:
 
         start, end = _date_range(args)
         count = write_log(
-            iter_cases(opened_from=start, opened_to_date=end), session.registry,
-            session.calendar, school=school, out=out, fmt=args.format, as_of=now,
+            iter_cases(opened_from=start, opened_to_date=end),
+            session.registry,
+            session.calendar,
+            school=school,
+            out=out,
+            fmt=args.format,
+            as_of=now,
             initials=args.initials,
         )
         detail = f"log {args.format} {count} cases" + (" initials" if args.initials else "")
@@ -61,19 +67,31 @@ def run_export(session: Session, args: argparse.Namespace) -> str:
         from dsl_console.services.exports.forms import write_form
 
         case = load_case(args.ref)
-        write_form(case, session.registry, session.calendar, form=args.form, school=school,
-                   out=out, as_of=now)
+        write_form(
+            case,
+            session.registry,
+            session.calendar,
+            form=args.form,
+            school=school,
+            out=out,
+            as_of=now,
+        )
         count, detail = 1, f"report {args.form}"
     else:
         from dsl_console.services.exports.analysis import write_analysis, yearly_figures
 
-        fmt = "csv" if out.suffix.lower() == ".csv" else "pdf"
-        figures = yearly_figures(iter_cases(), session.registry, session.calendar,
-                                 args.year, now)
+        fmt: Literal["pdf", "csv"] = "csv" if out.suffix.lower() == ".csv" else "pdf"
+        figures = yearly_figures(
+            iter_cases(), session.registry, session.calendar, args.year, now, school=school
+        )
         write_analysis(figures, out, fmt)
         count, detail = 1, f"analysis {args.year} {fmt}"
     ref = args.ref if args.what == "report" else ""
     session.write(lambda: audit.record(session.now(), session.user, "export", ref, detail))
     last_id, digest = audit.head()
-    noun = "case" if count == 1 else "cases"
-    return f"wrote {out} ({count} {noun}); audit head {last_id}:{digest}"
+    what = (
+        ""
+        if args.what in ("report", "analysis")
+        else (f" ({count} case{'' if count == 1 else 's'})")
+    )
+    return f"wrote {out}{what}; audit head {last_id}:{digest}"

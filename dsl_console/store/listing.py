@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any, cast
 
 from peewee import fn
 
