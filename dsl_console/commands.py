@@ -87,7 +87,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyped-def]
-    from dsl_console.core.wording import countdown, risk_instruction
+    from dsl_console.core.wording import countdown
 
     flagged = [c for c in found if c.flags]
     print(
