@@ -87,7 +87,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyped-def]
-    from dsl_console.core.wording import countdown
+    from dsl_console.core.wording import countdown, risk_instruction
 
     flagged = [c for c in found if c.flags]
     print(
@@ -98,13 +98,7 @@ def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyp
         words = countdown(item.due, item.working_days_left, as_of, calendar)
         extra = ""
         if item.risk_due is not None:
-            extra = (
-                " | IMMEDIATE RISK: escalate today"
-                if item.risk_due > as_of
-                else (
-                    " | IMMEDIATE RISK: escalate now (out of hours: emergency duty team or police)"
-                )
-            )
+            extra = f" | IMMEDIATE RISK: {risk_instruction(item.risk_due, as_of, calendar)}"
         print(
             f"  {item.ref}  {item.procedure} stage {item.stage}  {words}  "
             f"[{', '.join(item.flags)}]{extra}"
