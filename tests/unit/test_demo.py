@@ -18,6 +18,7 @@ from dsl_console.services.demo import FIRST, LAST, demo_cases
     "now",
     [
         datetime(2026, 11, 23, 11, 0, tzinfo=UTC),  # a Monday morning
+    datetime(2026, 11, 23, 7, 55, tzinfo=UTC),  # before school starts
         datetime(2026, 12, 26, 20, 0, tzinfo=UTC),  # Boxing Day evening
         datetime(2027, 3, 29, 9, 0, tzinfo=UTC),  # Easter Monday
     ],
@@ -31,6 +32,7 @@ def test_demo_covers_everything_and_is_valid(now):
     for case in cases:
         procedure = registry.get(case.procedure)
         check_history(case, procedure, now.date())
+        assert case.opened_at <= now and all(e.at <= now for e in case.events), case.ref
         state = case_state(case, procedure, calendar, now)
         reached.update((case.procedure, v.stage) for v in state.visits)
         flags.update(flags_at(state.standing, now))
