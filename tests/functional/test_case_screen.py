@@ -22,6 +22,7 @@ from console_kit import (
     unlocked,
     wait_until,
 )
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from dsl_console.config import Config
@@ -145,10 +146,27 @@ def panel_text(screen: CaseScreen) -> str:
     return "\n".join(parts)
 
 
+async def list_ready(pilot: Pilot) -> CaseListScreen:
+    """Wait for the unlocked case list (tolerating the moment before its table is composed)."""
+    app = pilot.app
+
+    def ready() -> bool:
+        screen = app.screen
+        if not isinstance(screen, CaseListScreen):
+            return False
+        try:
+            return screen.table.loaded
+        except NoMatches:
+            return False
+
+    await wait_until(pilot, ready, what="the case list")
+    return await unlocked(pilot)
+
+
 async def open_screen(pilot: Pilot, ref: str = STAGED_REF) -> CaseScreen:
     """Unlock, open a case from the list's app hook, and wait for it to be shown."""
     app = pilot.app
-    await unlocked(pilot)
+    await list_ready(pilot)
     app.open_case(ref)  # type: ignore[attr-defined]
     await wait_until(
         pilot,
@@ -247,7 +265,7 @@ async def test_facts_show_the_child_the_countdown_flags_and_risk_in_words(make_a
         text = panel_text(screen)
         for seen in (
             "SCH-2026-020  Kit Example",
-            "Stage 3 LSCB rep  Deadline: 4 working days",
+            "Stage 3 LSCB rep: 4 working days  [!!] immediate risk  [IRO] IRO notice due",
             "[!!] immediate risk",
             "[IRO] IRO notice due",
             "!! IMMEDIATE RISK: escalate today, before 17:00, using safeguarding procedures",
@@ -298,7 +316,7 @@ async def test_the_countdown_moves_with_the_clock(make_app, clock):
         screen.redraw()
         await settle(pilot)
         text = panel_text(screen)
-        assert "Deadline: overdue 1 working day" in text
+        assert "Stage 3 LSCB rep: overdue 1 working day" in text
         assert "[OD] overdue" in text
         assert "✗ missed its timescale: no reason recorded yet (key m)" in text
 
@@ -315,7 +333,7 @@ async def test_escape_goes_back_to_the_list(make_app):
 async def test_a_case_that_cannot_be_read_says_so(make_app):
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        await unlocked(pilot)
+        await list_ready(pilot)
         app.open_case("SCH-2099-999")
         await wait_until(pilot, lambda: isinstance(app.screen, CaseScreen))
         await settle(pilot)

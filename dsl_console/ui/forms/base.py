@@ -75,9 +75,11 @@ class FormScreen(ModalScreen[Any]):
         color: $text-muted;
         padding-bottom: 1;
     }
+    /* The fields scroll; the title, the foot message and the buttons always stay in view,
+       down to an 80x24 terminal. */
     FormScreen #form-fields {
         height: auto;
-        max-height: 1fr;
+        max-height: 55vh;
     }
     FormScreen #form-error {
         display: none;

@@ -50,7 +50,9 @@ def stage_countdown(state: CaseState, calendar: WorkingCalendar, as_of: datetime
 def case_status(
     case: Case, procedure: Procedure, state: CaseState, calendar: WorkingCalendar, as_of: datetime
 ) -> Content:
-    """The status lines: who, where in the procedure, the countdown, flags, outstanding risk."""
+    """The status lines: who, where in the procedure, the countdown, flags, outstanding risk.
+
+    They stay at the top of the case screen while the facts and timeline scroll."""
     stage = procedure.stage(state.stage)
     lines = [
         Content.assemble(
@@ -60,11 +62,9 @@ def case_status(
             f"  · {procedure.name}",
         ),
         Content.assemble(
-            ("Stage ", "dim"),
-            (f"{stage.number} {stage.short}", "bold"),
-            ("  Deadline: ", "dim"),
+            (f"Stage {stage.number} {stage.short}: ", "bold"),
             (stage_countdown(state, calendar, as_of), "bold"),
-            ("  Flags: ", "dim"),
+            "  ",
             flag_badges(flags_at(state.standing, as_of)),
         ),
     ]
@@ -113,16 +113,9 @@ def facts_content(
         row("Procedure", f"{procedure.name} (v{procedure.version})"),
         row("Current stage", f"{stage.number} {stage.name}, since {stamp(state.stage_entered_at)}"),
         row("Due", stamp(state.due) if state.due else "no deadline set"),
-        row("Countdown", stage_countdown(state, calendar, as_of)),
-        row("Flags", flag_badges(flags_at(state.standing, as_of))),
     ]
-    if state.standing.risk_due is not None and state.resolved_at is None:
-        lines.append(
-            Content.assemble(
-                ("!! Immediate risk outstanding: ", "$text-error bold"),
-                risk_instruction(state.standing.risk_due, as_of),
-            )
-        )
+    # The countdown, the flags and any outstanding risk are in the status lines above, which
+    # stay in view however far the facts and the timeline are scrolled.
     people = list(case.professionals)
     lines.append(Content(""))
     lines.append(Content.styled("Professionals", "bold underline"))

@@ -1,0 +1,415 @@
+"""Every change on the case screen, by key: the form, its messages in place, and what is written."""
+
+from __future__ import annotations
+
+from console_kit import settle, wait_until
+from test_case_screen import (
+    ALL_CASES,
+    STAGED,
+    STAGED_REF,
+    TOP_REF,
+    open_form,
+    open_screen,
+    panel_text,
+    save,
+    screen_text,
+    stored,
+)
+from textual.pilot import Pilot
+from textual.widgets import Button, Checkbox, Input, Select, TextArea
+
+from dsl_console.core.records import EventKind
+from dsl_console.ui.forms import base
+from dsl_console.ui.forms.base import UNEXPECTED, FormScreen
+from dsl_console.ui.forms.confirm import ConfirmScreen
+from dsl_console.ui.screens.case_screen import CaseScreen
+
+BEFORE = len(STAGED.events)
+
+
+async def type_into(pilot: Pilot, selector: str, text: str) -> None:
+    """Focus a control and type, key by key, as the user would."""
+    pilot.app.screen.query_one(selector).focus()
+    await pilot.pause()
+    await pilot.press(*text)
+
+
+async def back_on_case(pilot: Pilot) -> CaseScreen:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CaseScreen), what="the case")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CaseScreen)
+    return screen
+
+
+# -- e: record an event ---------------------------------------------------------------------------
+async def test_a_note_typed_and_saved_appears_under_the_current_stage(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        sweeps = app.sweep_count
+        form = await open_form(pilot, "e")
+        assert form.query_one("#kind", Select).value == "note"
+        await type_into(pilot, "#note", "Rang the team manager")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        stage3 = screen.query_one("#timeline").rows[2]  # type: ignore[attr-defined]
+        assert ("Note", "jo.lead", "Rang the team manager") in [
+            (e.label, e.by, e.detail) for e in stage3.events
+        ]
+        assert "23/11/2026 11:00  Note  by jo.lead" in panel_text(screen)
+        last = stored(app).events[-1]
+        assert (last.kind, last.note, last.by) == (
+            EventKind.NOTE,
+            "Rang the team manager",
+            "jo.lead",
+        )
+        # The app was told: the list is refreshed and a sweep runs.
+        await wait_until(pilot, lambda: app.sweep_count > sweeps, what="a sweep")
+
+
+async def test_a_blank_note_is_refused_in_place_and_nothing_is_written(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#kind", Select).value = "discussion"
+        form.query_one("#by", Input).value = "Jo Lead"
+        await type_into(pilot, "#note", "   ")
+        await save(pilot)
+        assert app.screen is form
+        assert form.errors == {"note": "Required: please fill this in."}
+        assert "✗ Required: please fill this in." in screen_text(app)
+        assert form.query_one("#by", Input).value == "Jo Lead"  # what was typed stays
+        assert form.query_one("#note", TextArea).has_focus
+        assert len(stored(app).events) == BEFORE
+
+
+async def test_a_bad_or_future_time_is_refused_under_when(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#note", TextArea).load_text("Meeting held.")
+        when = form.query_one("#when", Input)
+        when.value = "yesterday"
+        await save(pilot)
+        assert form.errors == {"when": "Not a date and time in the form YYYY-MM-DD HH:MM"}
+        when.value = "2026-11-23 15:00"
+        await save(pilot)
+        assert form.errors == {"when": "Is in the future; record what has happened"}
+        when.value = "2026-11-01 09:00"  # before the case was opened
+        await save(pilot)
+        assert form.errors == {"when": "Is before the case was opened"}
+        assert len(stored(app).events) == BEFORE
+        when.value = "2026-11-23 10:30"
+        await save(pilot)
+        await back_on_case(pilot)
+        assert stored(app).events[-1].note == "Meeting held."
+
+
+async def test_notifying_the_iro_clears_the_iro_flag(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot)
+        assert "[IRO] IRO notice due" in panel_text(screen)
+        form = await open_form(pilot, "e")
+        form.query_one("#kind", Select).value = "iro"
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "[IRO] IRO notice due" not in panel_text(screen)
+        assert "IRO notified  by jo.lead" in panel_text(screen)
+        last = stored(app).events[-1]
+        assert (last.kind, last.whom) == (EventKind.NOTIFIED, "iro")
+
+
+async def test_escalating_the_risk_clears_the_immediate_risk(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot)
+        assert "!! IMMEDIATE RISK" in panel_text(screen)
+        form = await open_form(pilot, "e")
+        form.query_one("#kind", Select).value = "risk-escalated"
+        form.query_one("#note", TextArea).load_text("Referred to the front door by phone.")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "IMMEDIATE RISK" not in panel_text(screen)
+        assert "[!!]" not in panel_text(screen)
+
+
+async def test_raising_a_risk_and_notifying_the_partnership(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, TOP_REF)
+        form = await open_form(pilot, "e")
+        form.query_one("#kind", Select).value = "partnership"
+        await save(pilot)
+        await back_on_case(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#kind", Select).value = "risk-raised"
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        text = panel_text(screen)
+        assert "Partnership notified  by jo.lead" in text
+        assert "!! IMMEDIATE RISK: escalate today, before 17:00" in text
+        kinds = [e.kind for e in stored(app, TOP_REF).events[-2:]]
+        assert kinds == [EventKind.NOTIFIED, EventKind.RISK_RAISED]
+
+
+async def test_cancel_writes_nothing(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#note", TextArea).load_text("Not wanted.")
+        await pilot.press("escape")
+        await back_on_case(pilot)
+        assert len(stored(app).events) == BEFORE
+
+
+async def test_an_unexpected_failure_keeps_the_form_open_with_a_plain_message(
+    make_app, monkeypatch
+):
+    def broken(*args: object) -> None:
+        raise RuntimeError("Kit Example secret detail")
+
+    monkeypatch.setattr(base, "record_events", broken)
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#note", TextArea).load_text("Typed text survives.")
+        await save(pilot)
+        assert app.screen is form
+        assert form.errors == {"": f"✗ {UNEXPECTED}"}
+        assert "secret detail" not in screen_text(app)
+        assert form.query_one("#note", TextArea).text == "Typed text survives."
+        assert not form.query_one("#save", Button).disabled  # may try again
+
+
+# -- x: escalate ------------------------------------------------------------------------------------
+async def test_escalation_offers_only_higher_stages_and_needs_a_note(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "x")
+        stage = form.query_one("#stage", Select)
+        assert [value for _label, value in stage._options if value != Select.NULL] == [4]
+        await save(pilot)
+        assert form.errors == {"stage": "Choose the stage to escalate to"}
+        stage.value = 4
+        await save(pilot)
+        assert form.errors == {"note": "Required: please fill this in."}
+        assert len(stored(app).events) == BEFORE
+
+
+async def test_escalating_with_the_iro_box_ticked_records_both_at_once(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "x")
+        form.query_one("#stage", Select).value = 4
+        await settle(pilot)
+        assert form.query_one("#field-iro").display  # CP plan, IRO not yet told
+        form.query_one("#note", TextArea).load_text("No agreement at stage 3.")
+        form.query_one("#iro", Checkbox).value = True
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        text = panel_text(screen)
+        assert "▶ Stage 4  LSCB Independent Chair  [current]" in text
+        assert "[IRO] IRO notice due" not in text
+        added = stored(app).events[BEFORE:]
+        assert [(e.kind, e.stage, e.whom) for e in added] == [
+            (EventKind.ESCALATED, 4, ""),
+            (EventKind.NOTIFIED, None, "iro"),
+        ]
+        assert screen.query_one("#timeline").rows[2].status == "passed"  # type: ignore[attr-defined]
+
+
+async def test_escalating_without_the_iro_box_leaves_the_notice_due(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "x")
+        form.query_one("#stage", Select).value = 4
+        form.query_one("#note", TextArea).load_text("No agreement at stage 3.")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "[IRO] IRO notice due" in panel_text(screen)
+        assert [e.kind for e in stored(app).events[BEFORE:]] == [EventKind.ESCALATED]
+
+
+async def test_the_iro_box_is_not_offered_without_a_cp_plan(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, "SCH-2026-003")
+        form = await open_form(pilot, "x")
+        form.query_one("#stage", Select).value = 2
+        await settle(pilot)
+        assert not form.query_one("#field-iro").display
+
+
+async def test_at_the_last_stage_there_is_nothing_to_escalate_to(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, TOP_REF)
+        form = await open_form(pilot, "x")
+        assert "there is no higher stage" in screen_text(app)
+        assert form.query_one("#save", Button).disabled
+        await save(pilot)
+        assert app.screen is form and len(stored(app, TOP_REF).events) == 1
+
+
+# -- d: set the stage deadline ----------------------------------------------------------------------
+async def test_a_bad_date_past_date_or_missing_reason_is_refused_in_place(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "d")
+        day, hour = form.query_one("#due-date", Input), form.query_one("#due-time", Input)
+        assert hour.value == "17:00"
+        await type_into(pilot, "#due-date", "2026-13-40")
+        await save(pilot)
+        assert form.errors == {"due-date": "2026-13-40 is not a real calendar date"}
+        day.value = "2026-11-20"
+        await save(pilot)
+        assert form.errors == {"due-date": "Is in the past; a deadline must be later than now"}
+        day.value, hour.value = "2026-12-04", "5pm"
+        await save(pilot)
+        assert form.errors == {"due-time": "Not a time in the form HH:MM (e.g. 17:00)"}
+        day.value, hour.value = "2027-03-28", "01:30"  # clocks go forward
+        await save(pilot)
+        assert "does not exist in London" in form.errors["due-date"]
+        day.value, hour.value = "2026-12-04", "17:00"
+        await save(pilot)
+        assert form.errors == {"note": "Required: please fill this in."}
+        assert len(stored(app).events) == BEFORE
+
+
+async def test_a_deadline_set_moves_the_countdown_and_shows_its_reason(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "d")
+        form.query_one("#due-date", Input).value = "2026-12-04"
+        form.query_one("#note", TextArea).load_text("Chair set a new date.")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        text = panel_text(screen)
+        assert "Stage 3 LSCB rep: 9 working days" in text
+        assert "Due     04/12/2026 17:00  (deadline set: Chair set a new date.)" in text
+        last = stored(app).events[-1]
+        assert last.kind == EventKind.DEADLINE_SET and last.note == "Chair set a new date."
+
+
+# -- r: resolve -------------------------------------------------------------------------------------
+async def test_resolving_needs_an_outcome_and_a_yes(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "r")
+        await save(pilot)
+        assert form.errors == {"note": "Required: please fill this in."}
+        form.query_one("#note", TextArea).load_text("Strategy meeting agreed.")
+        form.query_one("#method", Input).value = "Mediation meeting"
+        form.query_one("#lessons", TextArea).load_text("Share the chronology early.")
+        await save(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form  # said no: back on the form, nothing written
+        assert len(stored(app).events) == BEFORE
+        await save(pilot)
+        await pilot.press("y")
+        screen = await back_on_case(pilot)
+        text = panel_text(screen)
+        assert "■ Stage 3  LSCB safeguarding representative  [resolved here]" in text
+        assert "Outcome: Strategy meeting agreed." in text
+        assert "Lessons: Share the chronology early." in text
+        assert screen.check_action("escalate", ()) is None  # a closed case is not escalated
+        last = stored(app).events[-1]
+        assert (last.kind, last.method) == (EventKind.RESOLVED, "Mediation meeting")
+
+
+# -- m: why a timescale was missed ------------------------------------------------------------------
+async def test_recording_why_a_timescale_was_missed(make_app, clock):
+    clock.set("2026-11-30 09:00")  # stage 3's due (27 Nov) has passed
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot)
+        assert "no reason recorded yet (key m)" in panel_text(screen)
+        form = await open_form(pilot, "m")
+        stage = form.query_one("#stage", Select)
+        assert stage.value == 3  # the missed stage with no reason yet
+        labels = [str(label) for label, _value in stage._options]
+        assert any("1  Attempt resolution" in label and "(missed)" in label for label in labels)
+        await save(pilot)
+        assert form.errors == {"note": "Required: please fill this in."}
+        form.query_one("#note", TextArea).load_text("Mediation date moved by the other agency.")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "✗ missed its timescale: Mediation date moved by the other agency." in panel_text(
+            screen
+        )
+
+
+# -- a / A: actions ---------------------------------------------------------------------------------
+async def test_adding_an_action_checks_what_owner_and_date(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "a")
+        await save(pilot)
+        assert form.errors == {"note": "Required: please fill this in."}
+        form.query_one("#note", Input).value = "Send the referral form"
+        await save(pilot)
+        assert form.errors == {"owner": "Required: please fill this in."}
+        form.query_one("#owner", Input).value = "Jo Lead"
+        form.query_one("#by-when", Input).value = "Friday"
+        await save(pilot)
+        assert form.errors == {"by-when": "Not a date in the form YYYY-MM-DD"}
+        form.query_one("#by-when", Input).value = "2026-11-02"
+        await save(pilot)
+        assert form.errors == {"by-when": "Is before today"}
+        assert len(stored(app).events) == BEFORE
+        form.query_one("#by-when", Input).value = "2026-11-27"
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "3. [ ] open Send the referral form (Jo Lead, by 27/11/2026 17:00)" in panel_text(
+            screen
+        )
+
+
+async def test_marking_an_action_done(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "A")
+        action = form.query_one("#action", Select)
+        assert action.value == 2  # the only open one, chosen already
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "2. [x] done 23/11/2026 11:00 Arrange a mediation meeting" in panel_text(screen)
+        last = stored(app).events[-1]
+        assert (last.kind, last.action) == (EventKind.ACTION_DONE, 2)
+
+
+async def test_with_no_open_action_there_is_nothing_to_mark_done(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, TOP_REF)
+        form = await open_form(pilot, "A")
+        assert "Every agreed action is already done" in screen_text(app)
+        assert form.query_one("#save", Button).disabled
+
+
+async def test_the_form_is_usable_at_80_by_24(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "x")
+        text = screen_text(app)
+        assert "Escalate to a higher stage" in text and "Cancel" in text
+        assert "esc Cancel" in text and "^s Save" in text
+        assert isinstance(form, FormScreen)
+        assert STAGED_REF in text
