@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import threading
 from pathlib import Path
 
@@ -132,9 +133,48 @@ def _prepare_path(path: Path, *, create: bool) -> None:
         )
 
 
+WAL_INDEX_VERSION = 3007000
+
+
+def _check_write_ahead_log(path: Path) -> None:
+    """Refuse a database whose write-ahead log was lost or cut short after a crash.
+
+    After a crash the latest commits may live only in `<db>-wal`, which `<db>-shm` indexes.
+    SQLite cannot tell a WAL that was deleted (or copied without, or truncated) from one that
+    was never there, and would open the older state without a word. The index still says how
+    many frames the WAL held beyond what reached the database file, so the loss shows here.
+    """
+    shm, wal = path.with_name(path.name + "-shm"), path.with_name(path.name + "-wal")
+    try:
+        with open(shm, "rb") as handle:
+            header = handle.read(100)
+    except OSError:
+        return  # no index (a clean close removes it): nothing can be missing
+    if len(header) < 100 or header[:48] != header[48:96]:
+        return  # being (re)built by an opener right now: not ours to judge
+    version, _, _, ready, _, page, frames = struct.unpack_from("=IIIBBHI", header, 0)
+    (backfilled,) = struct.unpack_from("=I", header, 96)
+    if version != WAL_INDEX_VERSION or not ready or frames <= backfilled:
+        return
+    page_size = 65536 if page == 1 else page
+    needed = 32 + frames * (page_size + 24)  # WAL header, then frames of header + page
+    try:
+        size = wal.stat().st_size
+    except OSError:
+        size = -1
+    if size < needed:
+        raise StoreError(
+            f"the database's write-ahead log {wal.name} is "
+            f"{'missing' if size < 0 else 'cut short'}, so its latest changes cannot be read; "
+            "put the file back beside the database, or restore the latest backup "
+            "(the database was left untouched)"
+        )
+
+
 def open_database(path: Path, key: bytes, *, create: bool = False) -> CipherDatabase:
     """Open (or create) the encrypted database, check it, migrate it, bind the models to it."""
     _prepare_path(path, create=create)
+    _check_write_ahead_log(path)
     db = CipherDatabase(str(path), key)
     try:
         db.connect()

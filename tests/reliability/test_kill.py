@@ -100,7 +100,7 @@ def test_kill_while_recording_events(tmp_path: Path, figures) -> None:  # type: 
     acks, diag = tmp_path / "acks", tmp_path / "diag"
     rng, stats = _rng("events"), KillStats()
     checked = 0
-    for round_no in range(60):
+    for round_no in range(66):
         pid = fork_writer(
             lambda r=round_no: _events_writer(db, acks, refs, r, rng.randrange(1 << 30)), diag
         )
