@@ -309,15 +309,17 @@ async def test_light_theme_reads_too(make_app):
 
 
 async def test_the_countdown_moves_with_the_clock(make_app, clock):
+    # Minutes only: moving the clock further would (rightly) trip the idle lock.
+    clock.set("2026-11-23 16:58")
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_screen(pilot)
-        clock.set("2026-11-30 09:00")
-        screen.redraw()
+        screen = await open_screen(pilot, "SCH-2026-003")
+        assert "Stage 1 Attempt resolution: due today 17:00  [T] due today" in panel_text(screen)
+        clock.advance(minutes=3)
+        screen.redraw()  # what the screen's own timer does every 30 seconds
         await settle(pilot)
         text = panel_text(screen)
-        assert "Stage 3 LSCB rep: overdue 1 working day" in text
-        assert "[OD] overdue" in text
+        assert "Stage 1 Attempt resolution: overdue since 17:00  [OD] overdue" in text
         assert "✗ missed its timescale: no reason recorded yet (key m)" in text
 
 
@@ -421,3 +423,24 @@ async def test_a_resolved_case_keeps_only_the_record_keys(make_app):
         assert screen.check_action("set_deadline", ()) is None
         assert screen.check_action("record_event", ()) is True
         assert "resolved 10/11/2026 15:00" in panel_text(screen)
+
+
+async def test_locking_takes_the_case_off_the_screen_and_unlocking_brings_it_back(make_app):
+    from dsl_console.ui.screens.unlock import UnlockScreen
+
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="the lock")
+        await settle(pilot)
+        assert screen.case is None  # nothing about the child is held by the covered screen
+        assert "Kit Example" not in str(screen.query_one("#facts").render())
+        await pilot.press(*PASSPHRASE, "enter")
+        await wait_until(
+            pilot,
+            lambda: app.screen is screen and screen.case is not None,
+            what="the case again",
+        )
+        await settle(pilot)
+        assert "Kit Example" in screen_text(app)

@@ -196,6 +196,8 @@ class CaseScreen(Screen[None]):
         self.case: Case | None = None
         self.procedure: Procedure | None = None
         self.state: CaseState | None = None
+        self._loading = False
+        self._failed = False
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -208,14 +210,31 @@ class CaseScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#case-body").focus()
+        self.set_interval(REDRAW_SECONDS, self.redraw)
+
+    def on_screen_resume(self) -> None:
+        # Shown for the first time, or again after the idle lock: read the case if not on show.
         session = self.app_session
         if session is None:
             self.query_one("#status", CaseStatus).update("The console is locked.")
             return
         self.set_class(not session.can_write, "-read-only")
-        self.query_one("#case-body").focus()
-        self.load(session)
-        self.set_interval(REDRAW_SECONDS, self.redraw)
+        if self.case is None and not self._loading and not self._failed:
+            self.load(session)
+
+    def on_screen_suspend(self) -> None:
+        # Covered by the lock screen (the session is gone): take the case off this screen too.
+        if self.app_session is None:
+            self.forget_case()
+
+    def forget_case(self) -> None:
+        """Drop the case's details from the screen and from memory (the console locked)."""
+        self.case = self.procedure = self.state = None
+        self.query_one("#status", CaseStatus).update(f"{self.ref}: locked")
+        self.query_one("#facts", CaseFacts).update("")
+        self.query_one("#timeline", StageTimeline).show_message("")
+        self.refresh_bindings()
 
     @property
     def app_session(self) -> Session | None:
@@ -225,6 +244,7 @@ class CaseScreen(Screen[None]):
     # -- reading --------------------------------------------------------------------------------
     def load(self, session: Session) -> None:
         """Read the case afresh (audited as a view)."""
+        self._loading = True
         self._load(session, self.ref)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="case-load")
@@ -243,10 +263,12 @@ class CaseScreen(Screen[None]):
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
+        self._loading = False
         self.show_case(message.case, message.procedure)
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:
+        self._loading, self._failed = False, True
         self.query_one("#status", CaseStatus).update(f"{self.ref}: cannot be shown")
         self.query_one("#facts", CaseFacts).display = False
         self.query_one("#timeline", StageTimeline).show_message(
