@@ -59,14 +59,17 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
     except (arrow.parser.ParserError, ValueError) as exc:
         raise InputError(f"{field}: not a real date and time") from exc
     has_offset = text.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", text) is not None
-    if has_offset:
-        return parsed.astimezone(UTC)
-    naive = parsed.replace(tzinfo=None)
-    local = naive.replace(tzinfo=LONDON, fold=0)
-    # A wall time that does not survive the round trip through UTC lies in the DST gap.
-    if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
-        raise InputError(f"{field}: {text} does not exist in London (clocks go forward then)")
-    return local.astimezone(UTC)
+    try:
+        if has_offset:
+            return parsed.astimezone(UTC)
+        naive = parsed.replace(tzinfo=None)
+        local = naive.replace(tzinfo=LONDON, fold=0)
+        # A wall time that does not survive the round trip through UTC lies in the DST gap.
+        if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
+            raise InputError(f"{field}: {text} does not exist in London (clocks go forward then)")
+        return local.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved across midnight UTC
+        raise InputError(f"{field}: {text} is out of range") from None
 
 
 def parse_date(text: str, field: str = "date") -> date:

@@ -46,9 +46,22 @@ def check_dob(dob: date, today: date, field: str = "child.dob") -> date:
     return dob
 
 
+# Moments a case can hold. Far outside these is a typing slip (0999 for 1999), and the store
+# keeps moments as fixed-width text that a year before 1000 would not fit: such a case could
+# be written but never read back.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def check_moment(moment: datetime | None, field: str) -> None:
+    """A moment (or none) within the years a case can hold."""
+    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InputError(f"{field}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+
+
 def check_case_facts(case: Case, procedure: Procedure, today: date) -> None:
     """The facts of a case, apart from its events."""
     check_text(case.ref, MAX_NAME, "ref", required=True)
+    check_moment(case.opened_at, "opened_at")
     check_text(case.child.name, MAX_NAME, "child.name", required=True)
     check_dob(case.child.dob, today)
     if case.level_of_need not in LEVELS:
@@ -81,6 +94,8 @@ def check_event(
     """One event against the state of the case just before it."""
     if event.kind not in KINDS:
         raise InputError(f"{where}.kind: {event.kind!r} is not a known kind of event")
+    for name in ("at", "due", "recorded_at"):
+        check_moment(getattr(event, name), f"{where}.{name}")
     if event.at < opened_at:
         raise InputError(f"{where}.at: is before the case was opened")
     if event.at < previous_at:
