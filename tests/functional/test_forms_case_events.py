@@ -413,3 +413,19 @@ async def test_the_form_is_usable_at_80_by_24(make_app):
         assert "esc Cancel" in text and "^s Save" in text
         assert isinstance(form, FormScreen)
         assert STAGED_REF in text
+
+
+async def test_a_form_opens_with_the_cursor_in_its_first_field(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "x")
+        assert form.focused is form.query_one("#stage", Select)
+        await pilot.press("enter", "down", "enter")  # open the list, take the first stage
+        await settle(pilot)
+        assert form.query_one("#stage", Select).value == 4
+        await pilot.press("tab", "tab", *"Agreed with the head")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert stored(app).events[-1].note == "Agreed with the head"
+        assert screen.state is not None and screen.state.stage == 4

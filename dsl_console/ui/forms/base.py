@@ -126,6 +126,8 @@ class FormScreen(ModalScreen[Any]):
         ),
     ]
 
+    # The first field has the cursor when the form opens.
+    AUTO_FOCUS = "#form-fields *"
     TITLE_TEXT = "Form"
     SAVE_LABEL = "Save"
     # Error prefixes (as the services name fields) that belong to a field of a different name.
@@ -149,7 +151,8 @@ class FormScreen(ModalScreen[Any]):
             context = self.context_text()
             if context:
                 yield Static(context, id="form-context")
-            with VerticalScroll(id="form-fields"):
+            # Not focusable itself: tab goes field to field, each scrolled into view.
+            with VerticalScroll(id="form-fields", can_focus=False):
                 yield from self.compose_fields()
             yield Static("", id="form-error")
             with Horizontal(id="form-buttons"):
