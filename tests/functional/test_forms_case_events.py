@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console_kit import settle, wait_until
+from console_kit import notices, settle, wait_until
 from test_case_screen import (
     ALL_CASES,
     STAGED,
@@ -183,6 +183,7 @@ async def test_an_unexpected_failure_keeps_the_form_open_with_a_plain_message(
         assert app.screen is form
         assert form.errors == {"": f"✗ {UNEXPECTED}"}
         assert "secret detail" not in screen_text(app)
+        assert notices(app) == []  # said once, in place, not again as a toast
         assert form.query_one("#note", TextArea).text == "Typed text survives."
         assert not form.query_one("#save", Button).disabled  # may try again
 

@@ -292,6 +292,7 @@ class FormScreen(ModalScreen[Any]):
         if event.worker.group == "form-write" and event.state == WorkerState.ERROR:
             self.query_one("#save", Button).disabled = False
             self.show_error(UNEXPECTED)
+            event.stop()  # told in place; the app's catch-all need not say it again
 
 
 class CaseEventForm(FormScreen):
