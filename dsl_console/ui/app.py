@@ -15,6 +15,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dsl_console.config import Config
@@ -97,10 +98,30 @@ class DslConsoleApp(App[int]):
         """The current moment from the injected clock."""
         return self.clock()
 
+    def note_activity(self) -> None:
+        """The user is at the keyboard: the idle lock's countdown starts again."""
+        self._last_active = self.now()
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, ACTIVITY):
-            self._last_active = self.now()
+            self.note_activity()
         await super().on_event(event)
+
+    def on_key(self, event: events.Key) -> None:
+        # A text box stops every printable key it gets, so one reaching the app while a text
+        # box has focus was typed before that box took focus (straight after "/" or a tab,
+        # faster than the focus change was handled). It belongs in the box; without this it
+        # would be lost.
+        focused = self.focused
+        if not event.is_printable or not event.character:
+            return
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor(event.character)
+        elif isinstance(focused, TextArea) and not focused.read_only:
+            focused.insert(event.character)
+        else:
+            return
+        event.stop()
 
     def bell(self) -> None:
         """Ring the terminal bell (counted, so a test can hear it)."""
@@ -127,7 +148,7 @@ class DslConsoleApp(App[int]):
         self.session = message.session
         self.locked = False
         self._last_active = self.now()
-        parts = [self.config.school or "DSL Console", message.session.user]
+        parts = [p for p in (self.config.school, message.session.user) if p]
         if self.demo:
             parts.append("DEMO: fictional cases")
         self.sub_title = " · ".join(parts)
@@ -207,6 +228,12 @@ class DslConsoleApp(App[int]):
         error = event.worker.error
         text = str(error) if isinstance(error, ConsoleError) else "an unexpected error"
         self.notify(f"Something went wrong: {text}", severity="error", timeout=20, markup=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that need an open session are hidden until there is one."""
+        if action in ("lock", "new_case", "show_view", "filter_list", "sweep_now"):
+            return self.session is not None
+        return True
 
     # -- the idle lock ---------------------------------------------------------------------------
     def check_idle_lock(self) -> None:

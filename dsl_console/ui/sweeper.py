@@ -26,6 +26,8 @@ from dsl_console.services.sweep import CaseFlags, sweep
 # More new flags than this in one sweep (the first one after unlocking, say) are summed up in
 # one notice rather than a wall of them.
 MAX_NOTICES = 5
+# After unlocking, up to this many flagged cases are named one by one; more are summed up.
+FEW_AT_UNLOCK = 2
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def run_sweep(session: Session, as_of: datetime) -> list[CaseFlags]:
 def instruction(item: CaseFlags, flag: str, as_of: datetime, calendar: WorkingCalendar) -> str:
     """What to do now about one flag on one case."""
     if flag == FLAG_IMMEDIATE_RISK and item.risk_due is not None:
-        return f"immediate risk: {risk_instruction(item.risk_due, as_of)}"
+        return f"immediate risk: {risk_instruction(item.risk_due, as_of, calendar)}"
     when = countdown(item.due, item.working_days_left, as_of, calendar)
     if flag == FLAG_OVERDUE:
         return (
@@ -114,12 +116,15 @@ class FlagMemory:
 def condense(notices: list[Notice], *, first: bool = False) -> tuple[list[Notice], str]:
     """The notices to show one by one, and a one-line summary of the rest ("" when none).
 
-    Every immediate risk is shown on its own. After unlocking (`first`), everything else is
-    summed up, since the list's header already counts it; later, a few are shown each sweep.
+    Every immediate risk is shown on its own. After unlocking (`first`), the rest are summed
+    up unless there are only a few, since the list's header already counts them; later, up to
+    MAX_NOTICES are shown each sweep.
     """
     risks = [n for n in notices if n.bell]
     others = [n for n in notices if not n.bell]
-    room = 0 if first else max(0, MAX_NOTICES - len(risks))
+    room = max(0, MAX_NOTICES - len(risks))
+    if first and len(others) > FEW_AT_UNLOCK:
+        room = 0
     shown, rest = risks + others[:room], others[room:]
     if not rest:
         return shown, ""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from console_kit import OPEN_ORDER, USER, unlocked
-from textual.widgets import Static
+from console_kit import OPEN_ORDER, PASSPHRASE, USER, settle, unlocked, wait_until
+from textual.widgets import Input, Static
+
+from dsl_console.ui.screens.unlock import UnlockMode, UnlockScreen
 
 
 def error_text(app) -> str:  # type: ignore[no-untyped-def]
@@ -17,3 +19,84 @@ async def test_given_credentials_open_straight_onto_the_list(make_app):
         assert screen.table.visible_refs() == OPEN_ORDER
         assert app.session is not None and app.session.user == USER
         assert USER in app.sub_title and "Example Primary School" in app.sub_title
+
+
+async def test_typed_user_and_passphrase_unlock(make_app):
+    app = make_app(unlocked=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
+        assert app.screen.query_one("#unlock-user", Input).has_focus
+        await pilot.press(*USER, "enter")  # enter moves on to the passphrase
+        assert app.screen.query_one("#unlock-passphrase", Input).has_focus
+        await pilot.press(*PASSPHRASE, "enter")
+        screen = await unlocked(pilot)
+        assert screen.table.visible_refs() == OPEN_ORDER
+
+
+async def test_wrong_passphrase_is_refused_in_place(make_app):
+    app = make_app(unlocked=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
+        await pilot.press(*USER, "enter", *"a wrong passphrase", "enter")
+        await wait_until(
+            pilot, lambda: "wrong user name or passphrase" in error_text(app), what="refusal"
+        )
+        assert app.session is None
+        passphrase = app.screen.query_one("#unlock-passphrase", Input)
+        assert passphrase.value == "" and passphrase.has_focus
+        # A second try with the right one works.
+        await pilot.press(*PASSPHRASE, "enter")
+        await unlocked(pilot)
+
+
+async def test_wrong_credentials_from_the_environment_fall_back_to_the_form(make_app, tmp_path):
+    from dataclasses import replace
+
+    app = make_app()
+    app.credentials = replace(app.credentials, passphrase="not the passphrase at all")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(
+            pilot, lambda: "wrong user name or passphrase" in error_text(app), what="refusal"
+        )
+        assert isinstance(app.screen, UnlockScreen) and app.session is None
+
+
+async def test_first_run_creates_the_first_dsl_account(make_app):
+    app = make_app(seed_db=False, unlocked=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="first run")
+        assert app.screen.mode == UnlockMode.FIRST_RUN
+        assert not app.db_path.exists()
+        await pilot.press(*"sam.lead", "enter", *"short", "enter")
+        assert "at least 10 characters" in error_text(app)
+        passphrase = app.screen.query_one("#unlock-passphrase", Input)
+        assert passphrase.has_focus
+        passphrase.value = ""
+        await pilot.press(*"three random words", "enter", *"three random wordz", "enter")
+        assert "differ" in error_text(app)
+        app.screen.query_one("#unlock-repeat", Input).value = ""
+        app.screen.query_one("#unlock-repeat", Input).focus()
+        await pilot.press(*"three random words", "enter")
+        screen = await unlocked(pilot)
+        assert app.db_path.exists()
+        assert app.session.user == "sam.lead" and app.session.can_write
+        assert screen.table.visible_refs() == []
+        assert "No cases in this view." in screen.table.render_line(1).text
+
+
+async def test_demo_shows_its_passphrase(make_app):
+    app = make_app(unlocked=False, demo=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
+        await settle(pilot)
+        hint = str(app.screen.query_one("#unlock-hint", Static).render())
+        assert '"demo passphrase"' in hint
+
+
+async def test_quit_from_the_list_exits_zero(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlocked(pilot)
+        await pilot.press("q")
+    assert app.return_code == 0
+    assert app.session is None

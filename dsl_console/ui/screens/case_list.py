@@ -210,7 +210,8 @@ class CaseListScreen(Screen[None]):
         """Show the filter and type into it."""
         box = self.query_one("#filter", Input)
         box.remove_class("hidden")
-        box.focus()
+        # Focus now, not after the queued keys: what is typed straight after / must land here.
+        self.set_focus(box)
 
     def action_clear_filter(self) -> None:
         """Leave the filter: clear it if it has text, and go back to the list."""
@@ -218,7 +219,7 @@ class CaseListScreen(Screen[None]):
         had_text = bool(box.value)
         box.value = ""
         box.add_class("hidden")
-        self.table.focus()
+        self.set_focus(self.table)
         if had_text:
             self.refresh_cases()
 
@@ -229,4 +230,4 @@ class CaseListScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         # Enter in the filter goes to the list, keeping the filter; enter again opens the case.
-        self.table.focus()
+        self.set_focus(self.table)

@@ -154,15 +154,20 @@ class UnlockScreen(Screen[None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        fields = ["#unlock-user", "#unlock-passphrase"]
-        if self.mode == UnlockMode.FIRST_RUN:
-            fields.append("#unlock-repeat")
-        # Enter moves to the next empty field, and submits from the last one.
-        for selector in fields:
-            widget = self.query_one(selector, Input)
-            if not widget.value and not widget.disabled:
-                widget.focus()
+        fields = [f for f in self.query(Input).results(Input) if not f.disabled]
+        # Enter moves on to the next field and submits from the last one; on the first run
+        # the passphrase is judged as soon as it is entered.
+        if event.input.id == "unlock-passphrase" and self.mode == UnlockMode.FIRST_RUN:
+            try:
+                check_passphrase(event.input.value)
+            except ConsoleError as exc:
+                self.show_error(str(exc))
                 return
+            self.clear_error()
+        position = fields.index(event.input)
+        if position + 1 < len(fields):
+            fields[position + 1].focus()
+            return
         self.submit()
 
     @on(Button.Pressed, "#unlock-button")
@@ -229,6 +234,12 @@ class UnlockScreen(Screen[None]):
         error = self.query_one("#unlock-error", Static)
         error.remove_class("error")
         error.update(text)
+
+    def clear_error(self) -> None:
+        """Remove a shown error once it has been put right."""
+        error = self.query_one("#unlock-error", Static)
+        error.remove_class("error")
+        error.update("")
 
     def show_error(self, text: str) -> None:
         """Show why unlocking failed, in place, and let the user try again."""

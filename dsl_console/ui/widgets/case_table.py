@@ -355,7 +355,8 @@ class CaseTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.total + 1)
         height = self._data_height()
         screen_line = max(0, min(screen_line, height - 1))
-        self.scroll_to(y=max(0, self.cursor - screen_line), animate=False, immediate=True)
+        top = max(0, min(self.cursor - screen_line, self.total - height))
+        self.scroll_to(y=top, animate=False, immediate=True)
         self._selected_ref = self.selected_ref
         self.refresh()
         self.post_message(self.Counted(self.total, self.query_state.view, self.query_state.text))

@@ -1,0 +1,235 @@
+"""The installed `dsl-console` in a real terminal (tmux): what a DSL does at the keyboard.
+
+These drive the command as installed, on a database made by `dsl-console import` of fictional
+cases, and read the screen back with `tmux capture-pane`. Skipped when tmux is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PASSPHRASE = "fictional e2e passphrase"
+
+
+def _console_command() -> str | None:
+    found = shutil.which("dsl-console")
+    if found:
+        return found
+    candidate = Path("/work/venv/bin/dsl-console")
+    return str(candidate) if candidate.exists() else None
+
+
+CONSOLE = _console_command()
+if shutil.which("tmux") is None or CONSOLE is None:
+    pytest.skip("tmux or the installed dsl-console is missing", allow_module_level=True)
+
+
+class Terminal:
+    """One tmux session on a private server, holding the console."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.socket = f"dslc-e2e-{os.getpid()}-{folder.name}"
+        self.env = env
+        self.status = folder / "exit-status"
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=30,
+        )
+        return done.stdout
+
+    def start(self, *console_args: str, width: int = 110, height: int = 30) -> None:
+        """Run the console; its exit status lands in a file when it ends."""
+        command = " ".join([CONSOLE or "dsl-console", *console_args])
+        self._tmux(
+            "new-session",
+            "-d",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            f"{command}; echo $? > {self.status}",
+        )
+
+    def screen(self) -> str:
+        """What the terminal shows now."""
+        return self._tmux("capture-pane", "-p")
+
+    def keys(self, *keys: str) -> None:
+        """Press keys by tmux name (Enter, Escape, Tab, Down, C-s, or a character)."""
+        for key in keys:
+            self._tmux("send-keys", key)
+            time.sleep(0.15)  # a person's pace: lets an escape stand alone, not start alt+key
+
+    def type(self, text: str) -> None:
+        """Type text literally."""
+        self._tmux("send-keys", "-l", text)
+
+    def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
+        """The screen once it shows every text, else fail with what it does show."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if all(text in shown for text in texts):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never showed {texts!r}; the screen was:\n{shown}")
+            time.sleep(0.1)
+
+    def wait_for_line(self, *texts: str, timeout: float = 15.0) -> str:
+        """The first screen line showing every text, once there is one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            for line in shown.splitlines():
+                if all(text in line for text in texts):
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no line showed {texts!r}; the screen was:\n{shown}")
+            time.sleep(0.1)
+
+    def settle(self) -> None:
+        """A beat after the screen changed, before the next key: a form takes its focus after it
+        shows, and a key pressed in between would go to the widget that had focus before."""
+        time.sleep(0.4)
+
+    def exit_status(self, timeout: float = 15.0) -> int:
+        """The console's exit status once it has ended."""
+        deadline = time.monotonic() + timeout
+        while not self.status.exists() or not self.status.read_text().strip():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the console did not exit; the screen was:\n{self.screen()}")
+            time.sleep(0.1)
+        return int(self.status.read_text())
+
+    def close(self) -> None:
+        self._tmux("kill-server")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The account from the environment, a config with a two-second sweep."""
+    config = tmp_path / "config.toml"
+    config.write_text('school = "Example Primary School"\nscan_seconds = 2\n', encoding="utf-8")
+    return {
+        **os.environ,
+        "DSL_CONSOLE_USER": "jo.lead",
+        "DSL_CONSOLE_PASSPHRASE": PASSPHRASE,
+        "DSL_CONSOLE_CONFIG": str(config),
+        "TERM": "xterm-256color",
+    }
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, env: dict[str, str]) -> Iterator[Terminal]:
+    term = Terminal(tmp_path, env)
+    yield term
+    term.close()
+
+
+def import_cases(db: Path, env: dict[str, str], folder: Path, *cases: dict) -> None:
+    """`dsl-console import` of fictional cases: a separate process writing to the database."""
+    document = folder / f"import-{time.monotonic_ns()}.json"
+    document.write_text(json.dumps({"format": "dsl-console/1", "cases": list(cases)}))
+    done = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "import", str(document)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def case(ref: str, name: str, opened: datetime, **fields: object) -> dict:
+    return {
+        "ref": ref,
+        "procedure": "liverpool",
+        "opened_at": opened.isoformat(),
+        "child": {"name": name, "dob": "2014-05-02"},
+        "other_agency": "Children's social care",
+        "events": [],
+        **fields,
+    }
+
+
+def test_filter_open_escalate_back_and_quit(tmp_path, env, terminal):
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(
+        db,
+        env,
+        tmp_path,
+        case("E2E-001", "Ada Example", now - timedelta(hours=1)),
+        case("E2E-002", "Ben Sample", now - timedelta(hours=2), procedure="gloucestershire"),
+    )
+    terminal.start("--db", str(db))
+    terminal.wait_for("E2E-001", "E2E-002", "2 cases")
+
+    terminal.keys("/")
+    terminal.type("Ada")
+    shown = terminal.wait_for('1 case matching "Ada"')
+    assert "E2E-002" not in shown
+
+    terminal.keys("Enter", "Enter")  # to the list, then open the highlighted case
+    terminal.wait_for("Attempt resolution (incl. line manager)", "Escalate")
+
+    # Escalate to stage 2 through the case screen's form.
+    terminal.keys("x")
+    terminal.wait_for("Escalate to a higher stage", "Choose a higher stage")
+    terminal.settle()
+    terminal.keys("Enter")  # the form starts on its first field, the stage to go to
+    terminal.wait_for("3  LSCB safeguarding representative")  # the stage list is open
+    terminal.keys("Down", "Enter")
+    terminal.wait_for_line("To stage", "2  Organisation safeguarding representative")
+    terminal.keys("Tab", "Tab")
+    terminal.settle()
+    terminal.type("No agreement with the social worker (fictional).")
+    terminal.wait_for("No agreement with the social worker (fictional).")
+    terminal.keys("C-s")
+    terminal.wait_for("Escalated to stage 2", "No agreement with the social worker")
+
+    terminal.keys("Escape")
+    shown = terminal.wait_for("2 Organisation rep", 'matching "Ada"')
+    assert "E2E-001" in shown
+
+    terminal.keys("Escape")
+    terminal.wait_for("E2E-002")
+    terminal.keys("q")
+    assert terminal.exit_status() == 0
+
+
+def test_immediate_risk_from_another_process_shows_within_six_seconds(tmp_path, env, terminal):
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(db, env, tmp_path, case("E2E-010", "Cara Placeholder", now - timedelta(days=1)))
+    # Wide, so the notice in the corner leaves the row's flags in view.
+    terminal.start("--db", str(db), width=200)
+    terminal.wait_for("E2E-010", "1 case")
+
+    # Another process (an import) adds a child at immediate risk; nobody touches the console.
+    opened = datetime.now(UTC) - timedelta(minutes=1)
+    import_cases(db, env, tmp_path, case("E2E-011", "Dev Testcase", opened, immediate_risk=True))
+    written = time.monotonic()
+    shown = terminal.wait_for("E2E-011", "!! 1 immediate risk", timeout=6.0)
+    assert time.monotonic() - written <= 6.0
+    row = next(line for line in shown.splitlines() if line.startswith("E2E-011"))
+    assert "!!" in row and "risk: escalate" in row
+
+    terminal.keys("q")
+    assert terminal.exit_status() == 0

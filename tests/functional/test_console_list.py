@@ -1,0 +1,262 @@
+"""The case list: urgency order, columns, quick views, filter, keys, help and the palette."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from console_kit import (
+    OPEN_ORDER,
+    make_case,
+    settle,
+    table_lines,
+    unlocked,
+    wait_until,
+)
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Input
+
+from dsl_console.ui.screens.case_list import CaseListScreen
+from dsl_console.ui.screens.help import HelpScreen
+from dsl_console.ui.widgets.case_table import PAGE_SIZE, CaseTable
+from dsl_console.ui.widgets.flag_summary import FlagSummary
+
+
+def summary(screen: CaseListScreen) -> str:
+    return str(screen.query_one(FlagSummary).render())
+
+
+def view_bar(screen: CaseListScreen) -> str:
+    return str(screen.query_one("#view-bar").render())
+
+
+async def test_open_cases_in_urgency_order_with_every_column(make_app):
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await unlocked(pilot)
+        assert screen.table.visible_refs() == OPEN_ORDER
+        lines = table_lines(screen.table)
+        assert lines[0].split() == [
+            "Ref",
+            "Child",
+            "(age)",
+            "Procedure",
+            "Stage",
+            "Due",
+            "Flags",
+            "Other",
+            "agency",
+        ]
+        by_ref = {line.split()[0]: line for line in lines[1:] if line}
+        # Immediate risk: what to do and by when, the symbol, and the other agency.
+        risk = by_ref["SCH-2026-001"]
+        assert "Ada Example (12)" in risk
+        assert "liverpool" in risk and "1 Attempt resolution" in risk
+        assert "risk: escalate by 17:00" in risk and "!!" in risk
+        assert "Children's social care" in risk
+        assert (
+            "overdue 2 working days" in by_ref["SCH-2026-002"] and " OD " in by_ref["SCH-2026-002"]
+        )
+        assert "due today 17:00" in by_ref["SCH-2026-003"] and " T " in by_ref["SCH-2026-003"]
+        assert "3 working days" in by_ref["SCH-2026-004"]
+        assert "2 Line managers" in by_ref["SCH-2026-007"] and "IRO" in by_ref["SCH-2026-007"]
+        assert "no deadline set" in by_ref["SCH-2026-005"]
+        # The header counts the flags in words and symbols.
+        text = summary(screen)
+        for part in ("!! 1 immediate risk", "OD 1 overdue", "T 1 due today", "IRO 1 IRO notice"):
+            assert part in text
+        assert "6 open" in text
+        assert "6 cases" in view_bar(screen)
+
+
+async def test_flags_are_coloured_as_well_as_symbolled(make_app):
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = await unlocked(pilot)
+        table = screen.table
+        risk_line = table.render_line(1)  # the first case, at immediate risk
+        plain_line = table.render_line(6)  # no deadline, no flag
+        risk_styles = {seg.style for seg in risk_line if "!!" in seg.text}
+        assert risk_styles and all(s is not None and s.color is not None for s in risk_styles)
+        assert not any("!!" in seg.text for seg in plain_line)
+
+
+async def test_narrow_terminal_drops_columns_but_keeps_meaning(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await unlocked(pilot)
+        lines = table_lines(screen.table)
+        assert "Procedure" not in lines[0] and "Other agency" not in lines[0]
+        first = lines[1]
+        assert first.startswith("SCH-2026-001") and "Ada Example (12)" in first
+        assert "risk: escalate by 17:00" in first and "!!" in first
+        assert all(len(line) <= 80 for line in lines)
+
+
+async def test_each_quick_view(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        expected = {
+            "2": ["SCH-2026-001", "SCH-2026-002", "SCH-2026-003", "SCH-2026-007"],
+            "3": ["SCH-2026-002"],
+            "4": ["SCH-2026-006", "SCH-2016-001"],
+            "5": ["SCH-2016-001"],
+            "1": OPEN_ORDER,
+        }
+        for key, refs in expected.items():
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen.table.visible_refs() == refs, key
+            assert f"{len(refs)} case" in view_bar(screen)
+        await pilot.press("4")
+        await settle(pilot)
+        assert "resolved 10/11/2026" in table_lines(screen.table)[1]
+
+
+async def test_filter_as_you_type_by_ref_or_name_and_escape_clears(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        await pilot.press("slash")
+        box = screen.query_one("#filter", Input)
+        assert box.has_focus and box.display
+        await pilot.press(*"cara")
+        await settle(pilot)
+        assert screen.table.visible_refs() == ["SCH-2026-003"]
+        assert 'matching "cara"' in view_bar(screen)
+        await pilot.press(*"xyz")
+        await settle(pilot)
+        assert screen.table.visible_refs() == []
+        assert "No cases in this view." in table_lines(screen.table)[1]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not box.display and screen.table.has_focus
+        assert screen.table.visible_refs() == OPEN_ORDER
+        # By ref, with the filter kept while moving on to the list.
+        await pilot.press("slash", *"2026-00", "5", "enter")
+        await settle(pilot)
+        assert screen.table.visible_refs() == ["SCH-2026-005"]
+        assert screen.table.has_focus
+
+
+async def test_keys_move_the_highlight_and_enter_opens_the_case(make_app):
+    app = make_app()
+    opened: list[str] = []
+    app.open_case = opened.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        table = screen.table
+        assert table.selected_ref == "SCH-2026-001"
+        await pilot.press("down", "down")
+        assert table.selected_ref == "SCH-2026-003"
+        await pilot.press("end")
+        assert table.selected_ref == "SCH-2026-005"
+        await pilot.press("home", "pagedown")
+        assert table.selected_ref == "SCH-2026-005"
+        await pilot.press("up", "enter")
+        assert opened == ["SCH-2026-007"]
+
+
+async def test_enter_opens_the_case_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        from dsl_console.ui.screens.case_screen import CaseScreen
+
+        assert isinstance(app.screen, CaseScreen)
+        assert app.screen.ref == "SCH-2026-002"  # type: ignore[attr-defined]
+
+
+async def test_help_lists_every_binding(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await unlocked(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        listed = {(k.key, k.description) for k in app.screen.keys}
+        for key, words in [
+            ("/", "Filter"),
+            ("esc", "Clear filter"),
+            ("n", "New case"),
+            ("1", "Open"),
+            ("2", "Flagged"),
+            ("3", "Overdue"),
+            ("4", "Resolved"),
+            ("5", "Retention"),
+            ("q", "Quit"),
+            ("?", "Help"),
+            ("^l", "Lock"),
+            ("^p", "Commands"),
+            ("⏎", "Open"),
+            ("↑ k", "Up"),
+            ("home", "First"),
+            ("end", "Last"),
+        ]:
+            assert (key, words) in listed, (key, words)
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_palette_goes_to_a_case_by_child_name(make_app):
+    app = make_app()
+    opened: list[str] = []
+    app.open_case = opened.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"Dev Test")
+        palette = app.screen
+        await wait_until(
+            pilot,
+            lambda: any(
+                "Go to case SCH-2026-004 (Dev Testcase)" in str(option.hit.text)
+                for option in palette.query_one(CommandList).options
+            ),
+            what="the go-to-case hit",
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: opened == ["SCH-2026-004"], what="the case to open")
+
+
+async def test_palette_switches_quick_view(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*"overdue cases")
+        palette = app.screen
+        await wait_until(
+            pilot,
+            lambda: any(
+                "View: overdue cases" in str(option.hit.text)
+                for option in palette.query_one(CommandList).options
+            ),
+            what="the view command",
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen, what="the list")
+        await settle(pilot)
+        assert screen.table.visible_refs() == ["SCH-2026-002"]
+
+
+async def test_large_list_holds_only_a_few_pages(make_app):
+    cases = [
+        make_case(f"BULK-{n:05d}", f"Ivo Example {n}", "2026-11-16 09:00", dob=date(2015, 1, 1))
+        for n in range(PAGE_SIZE * 20)
+    ]
+    app = make_app(cases)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        table: CaseTable = screen.table
+        assert table.total == PAGE_SIZE * 20
+        assert len(table._pages) <= 3
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.selected_ref == f"BULK-{PAGE_SIZE * 20 - 1:05d}"
+        assert table.visible_refs()[-1] == f"BULK-{PAGE_SIZE * 20 - 1:05d}"
+        assert len(table._pages) <= 5

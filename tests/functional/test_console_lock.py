@@ -1,0 +1,121 @@
+"""The idle lock: case data leaves the screen, the key leaves memory, unsaved work survives."""
+
+from __future__ import annotations
+
+from console_kit import PASSPHRASE, USER, notices, settle, table_lines, unlocked, wait_until
+from textual.app import ComposeResult
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from dsl_console.store import audit
+from dsl_console.ui.screens.case_list import CaseListScreen
+from dsl_console.ui.screens.unlock import UnlockMode, UnlockScreen
+from dsl_console.ui.widgets.flag_summary import FlagSummary
+
+
+class HalfWrittenNote(ModalScreen[None]):
+    """Stands in for any form left open with unsaved text."""
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="note")
+
+
+def is_locked(app) -> bool:  # type: ignore[no-untyped-def]
+    return isinstance(app.screen, UnlockScreen) and app.screen.mode == UnlockMode.LOCKED
+
+
+def audit_actions(app) -> list[str]:  # type: ignore[no-untyped-def]
+    with app.session.db.connection_context():
+        return [line.action for line in audit.lines(limit=10)]
+
+
+async def test_idle_lock_hides_cases_forgets_the_key_and_unlocks(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        session = app.session
+        clock.advance(minutes=4, seconds=59)
+        app.check_idle_lock()
+        assert not is_locked(app)
+
+        clock.advance(seconds=1)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert is_locked(app)
+        assert app.session is None
+        assert session.db._raw_key == ""  # the key has left memory
+        assert app.screen.query_one("#unlock-user", Input).value == USER
+        # Nothing about any case remains on the list underneath or in a notification.
+        assert screen.table.total == 0 and not screen.table._pages
+        assert str(screen.query_one(FlagSummary).render()) == ""
+        assert notices(app) == []
+        # While locked, the sweep says nothing.
+        clock.set("2026-11-23 17:30")
+        app.request_sweep()
+        await settle(pilot)
+        assert notices(app) == []
+
+        await pilot.press(*PASSPHRASE, "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, CaseListScreen), what="the list")
+        await settle(pilot)
+        assert app.session is not None
+        assert screen.table.visible_refs()[0] == "SCH-2026-001"
+        assert audit_actions(app)[:2] == ["login", "lock"]
+
+
+async def test_wrong_passphrase_keeps_it_locked(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        app.action_lock()
+        await settle(pilot)
+        await pilot.press(*"not the passphrase", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                "wrong user name or passphrase"
+                in str(app.screen.query_one("#unlock-error", Static).render()).lower()
+            ),
+            what="the refusal",
+        )
+        assert is_locked(app) and app.session is None
+
+
+async def test_unsaved_form_survives_the_lock(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        form = HalfWrittenNote()
+        await app.push_screen(form)
+        await pilot.press(*"Called the duty social worker")
+        clock.advance(minutes=6)
+        app.check_idle_lock()
+        await settle(pilot)
+        assert is_locked(app)
+        await pilot.press(*PASSPHRASE, "enter")
+        await wait_until(pilot, lambda: app.screen is form, what="the form again")
+        assert form.query_one("#note", Input).value == "Called the duty social worker"
+
+
+async def test_key_presses_keep_it_unlocked_and_the_timer_locks_on_its_own(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        clock.advance(minutes=4)
+        await pilot.press("down")
+        clock.advance(minutes=4)
+        app.check_idle_lock()
+        assert not is_locked(app)
+        # Nobody touches anything: the idle timer notices by itself.
+        clock.advance(minutes=2)
+        await wait_until(pilot, lambda: is_locked(app), what="the idle lock")
+        assert "SCH-2026" not in "".join(table_lines(screen.table))
+
+
+async def test_lock_key(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert is_locked(app)

@@ -1,0 +1,190 @@
+"""The background sweep in the console: notices once per flag, flags as the clock moves, and
+changes written by another process."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from console_kit import (
+    at,
+    case_doc,
+    in_another_process,
+    make_case,
+    notices,
+    settle,
+    table_lines,
+    unlocked,
+    wait_until,
+)
+
+from dsl_console.ui.screens.case_list import CaseListScreen
+from dsl_console.ui.widgets.flag_summary import FlagSummary
+
+
+def row_of(screen: CaseListScreen, ref: str) -> str:
+    for line in table_lines(screen.table):
+        if line.startswith(ref):
+            return line
+    raise AssertionError(f"{ref} is not on screen")
+
+
+def header(screen: CaseListScreen) -> str:
+    return str(screen.query_one(FlagSummary).render())
+
+
+async def sweep(pilot) -> None:  # type: ignore[no-untyped-def]
+    """What the sweep timer does, without waiting a minute for it.
+
+    The clock has just been moved by hours or days; the DSL is taken to be at the keyboard
+    meanwhile, or the idle lock (tested on its own) would cover the list.
+    """
+    pilot.app.note_activity()
+    pilot.app.request_sweep()
+    await settle(pilot)
+
+
+async def test_new_flags_are_announced_once_with_what_to_do(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        shown = notices(app)
+        assert (
+            "SCH-2026-001: immediate risk: escalate today, before 17:00, using safeguarding "
+            "procedures" in shown
+        )
+        # The rest, already counted in the header, are summed up rather than listed.
+        assert any(
+            n.startswith("3 cases flagged (1 overdue, 1 due today, 1 IRO notice due)")
+            for n in shown
+        )
+        assert not any("Ada Example" in n for n in shown)  # refs only, never names
+        assert app.bell_count == 1
+        await sweep(pilot)
+        await sweep(pilot)
+        assert notices(app) == shown
+        assert app.bell_count == 1
+
+
+async def test_flags_appear_and_clear_across_five_pm_midnight_and_the_weekend(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        app.clear_notifications()
+
+        # 17:01 Monday: the stage due at 17:00 is now overdue, and the same-day risk deadline
+        # has passed, so the risk is announced again with the out-of-hours route.
+        clock.set("2026-11-23 17:01")
+        await sweep(pilot)
+        shown = notices(app)
+        assert any(n.startswith("SCH-2026-003: stage 1 overdue since 17:00") for n in shown)
+        assert (
+            "SCH-2026-001: immediate risk: escalate now: out of hours, call the emergency "
+            "duty team or the police" in shown
+        )
+        assert app.bell_count == 2
+        assert "overdue since 17:00" in row_of(screen, "SCH-2026-003")
+        assert " OD " in row_of(screen, "SCH-2026-003")
+        assert "OD 2 overdue" in header(screen) and "T 0 due today" in header(screen)
+
+        # Just after midnight: Ada's stage 1 (by day 2) is due today; nothing else is new.
+        app.clear_notifications()
+        clock.set("2026-11-24 00:01")
+        await sweep(pilot)
+        assert notices(app) == [
+            "SCH-2026-001: stage 1 due today 17:00: resolve, escalate or record the outcome today"
+        ]
+        assert "overdue 1 working day" in row_of(screen, "SCH-2026-003")
+
+        # The risk is escalated from another console: the flag clears in place.
+        app.clear_notifications()
+        clock.set("2026-11-24 09:30")
+        in_another_process(
+            app.db_path,
+            clock(),
+            events=[("SCH-2026-001", {"at": clock().isoformat(), "kind": "risk-escalated"})],
+        )
+        await sweep(pilot)
+        assert "!!" not in row_of(screen, "SCH-2026-001")
+        assert "!! 0 immediate risk" in header(screen)
+        assert notices(app) == []
+
+        # Saturday: Thursday's and Friday's dues have passed over the weekend.
+        clock.set("2026-11-28 10:00")
+        await sweep(pilot)
+        shown = notices(app)
+        assert any(n.startswith("SCH-2026-004: stage 1 overdue 1 working day") for n in shown)
+        assert any(n.startswith("SCH-2026-007: stage 2 overdue since 17:00") for n in shown)
+        assert "overdue since 17:00" in row_of(screen, "SCH-2026-007")
+
+
+async def test_bank_holidays_are_not_working_days(make_app, clock):
+    # Opened on Christmas Eve (Thursday): day 1 is that day, day 2 is Tuesday 29 December,
+    # after Christmas Day and the Boxing Day holiday moved to Monday 28th.
+    clock.set("2026-12-24 10:00")
+    case = make_case("SCH-2026-101", "Kit Example", "2026-12-24 09:00")
+    app = make_app([case])
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        app.clear_notifications()
+
+        clock.set("2026-12-25 12:00")
+        await sweep(pilot)
+        assert notices(app) == []
+        assert "1 working day" in row_of(screen, "SCH-2026-101")
+
+        # A child at immediate risk on a bank holiday: out of hours at once, and the bell.
+        in_another_process(
+            app.db_path,
+            clock(),
+            cases=[case_doc("SCH-2026-102", "Lux Sample", clock(), immediate_risk=True)],
+        )
+        await sweep(pilot)
+        assert notices(app) == [
+            "SCH-2026-102: immediate risk: escalate now: out of hours, call the emergency duty "
+            "team or the police"
+        ]
+        assert app.bell_count == 1
+        assert screen.table.visible_refs()[0] == "SCH-2026-102"
+
+        app.clear_notifications()
+        clock.set("2026-12-28 10:00")
+        await sweep(pilot)
+        assert notices(app) == []
+
+        clock.set("2026-12-29 08:00")
+        await sweep(pilot)
+        assert notices(app) == [
+            "SCH-2026-101: stage 1 due today 17:00: resolve, escalate or record the outcome today"
+        ]
+        assert " T " in row_of(screen, "SCH-2026-101")
+
+
+async def test_a_case_added_by_another_process_shows_up_flagged_on_its_own(make_app, clock, config):
+    # A one-second sweep period: nothing here asks for a sweep or presses a key.
+    app = make_app(config=replace(config, scan_seconds=1))
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        await pilot.press("down", "down", "down")
+        assert screen.table.selected_ref == "SCH-2026-004"
+        app.clear_notifications()
+        bells = app.bell_count
+
+        in_another_process(
+            app.db_path,
+            clock(),
+            cases=[
+                case_doc("SCH-2026-050", "Jude Sample", at("2026-11-23 10:55"), immediate_risk=True)
+            ],
+        )
+        await wait_until(
+            pilot,
+            lambda: any(n.startswith("SCH-2026-050: immediate risk") for n in notices(app)),
+            what="the new case's notice",
+        )
+        await settle(pilot)
+        assert app.bell_count == bells + 1
+        assert screen.table.visible_refs()[:2] == ["SCH-2026-001", "SCH-2026-050"]
+        assert "!!" in row_of(screen, "SCH-2026-050")
+        assert "!! 2 immediate risk" in str(screen.query_one(FlagSummary).render())
+        # The highlight stayed on the case the user was on, though it moved down a row.
+        assert screen.table.selected_ref == "SCH-2026-004"
