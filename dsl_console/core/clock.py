@@ -53,11 +53,16 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
         raise InputError(f"{field}: not an ISO 8601 timestamp (e.g. 2026-12-14T09:30:00+00:00)")
     text = text.strip()
     try:
-        # arrow parses ISO 8601 strictly; without an offset it reads the text as UTC wall time,
-        # which is only used below as the naive wall-clock value.
-        parsed = arrow.get(text).datetime
-    except (arrow.parser.ParserError, ValueError) as exc:
-        raise InputError(f"{field}: not a real date and time") from exc
+        # The standard library reads what the pattern admits some fifty times faster than
+        # arrow, which matters for an import of 100,000 cases; where both read a text they
+        # agree. Only the wall value is used below when the text carries no offset.
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            # arrow alone takes 24:00 (midnight at the end of the day) and refuses the rest.
+            parsed = arrow.get(text).datetime
+        except (arrow.parser.ParserError, ValueError) as exc:
+            raise InputError(f"{field}: not a real date and time") from exc
     has_offset = text.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", text) is not None
     try:
         if has_offset:

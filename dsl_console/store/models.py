@@ -33,7 +33,11 @@ class UtcField(Field):
     def python_value(self, value: str | None) -> datetime | None:
         if value is None:
             return None
-        return datetime.strptime(value, self._FORMAT).replace(tzinfo=UTC)
+        try:
+            # Four times faster than strptime, which a sweep over 100,000 cases notices.
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:  # a year before 1000, which strftime wrote without padding
+            return datetime.strptime(value, self._FORMAT).replace(tzinfo=UTC)
 
 
 def utc_text(moment: datetime) -> str:
