@@ -116,19 +116,26 @@ class FlagMemory:
 def condense(notices: list[Notice], *, first: bool = False) -> tuple[list[Notice], str]:
     """The notices to show one by one, and a one-line summary of the rest ("" when none).
 
-    Every immediate risk is shown on its own. After unlocking (`first`), the rest are summed
-    up unless there are only a few, since the list's header already counts them; later, up to
-    MAX_NOTICES are shown each sweep.
+    Immediate risks come first, up to MAX_NOTICES of them. After unlocking (`first`), other
+    flags are summed up unless there are only a few, since the list's header already counts
+    them; later, the room left under MAX_NOTICES is filled with them.
     """
     risks = [n for n in notices if n.bell]
     others = [n for n in notices if not n.bell]
-    room = max(0, MAX_NOTICES - len(risks))
+    shown = risks[:MAX_NOTICES]
+    room = MAX_NOTICES - len(shown)
     if first and len(others) > FEW_AT_UNLOCK:
         room = 0
-    shown, rest = risks + others[:room], others[room:]
+    shown += others[:room]
+    rest = risks[len(shown) :] if len(risks) > MAX_NOTICES else []
+    rest += others[room:]
     if not rest:
         return shown, ""
     counts = {flag: sum(flag in n.flags for n in rest) for flag in FLAGS}
     words = ", ".join(f"{n} {FLAG_WORDS[flag]}" for flag, n in counts.items() if n)
-    cases = f"{len(rest)} case{'' if len(rest) == 1 else 's'}"
+    cases = (
+        f"{len(rest)} more case{'' if len(rest) == 1 else 's'}"
+        if shown
+        else (f"{len(rest)} case{'' if len(rest) == 1 else 's'}")
+    )
     return shown, f"{cases} flagged ({words}): press 2 on the case list for the flagged view"

@@ -54,7 +54,7 @@ async def test_new_flags_are_announced_once_with_what_to_do(make_app):
         )
         # The rest, already counted in the header, are summed up rather than listed.
         assert any(
-            n.startswith("3 cases flagged (1 overdue, 1 due today, 1 IRO notice due)")
+            n.startswith("3 more cases flagged (1 overdue, 1 due today, 1 IRO notice due)")
             for n in shown
         )
         assert not any("Ada Example" in n for n in shown)  # refs only, never names
@@ -188,3 +188,18 @@ async def test_a_case_added_by_another_process_shows_up_flagged_on_its_own(make_
         assert "!! 2 immediate risk" in str(screen.query_one(FlagSummary).render())
         # The highlight stayed on the case the user was on, though it moved down a row.
         assert screen.table.selected_ref == "SCH-2026-004"
+
+
+async def test_many_new_risks_ring_once_and_are_not_a_wall_of_notices(make_app):
+    cases = [
+        make_case(f"SCH-2026-2{n:02d}", "Eli Sample", "2026-11-23 09:00", immediate_risk=True)
+        for n in range(8)
+    ]
+    app = make_app(cases)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        shown = notices(app)
+        assert [n.split(":")[0] for n in shown[:5]] == [f"SCH-2026-2{n:02d}" for n in range(5)]
+        assert shown[5].startswith("3 more cases flagged (3 immediate risk)")
+        assert len(shown) == 6
+        assert app.bell_count == 1

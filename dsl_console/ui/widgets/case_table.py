@@ -176,8 +176,17 @@ class CaseTable(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="table.up", tooltip="Previous case"),
         Binding("down,j", "cursor_down", "Down", show=False, id="table.down", tooltip="Next case"),
-        Binding("pageup", "page_up", "Page up", show=False, id="table.pageup"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="table.pagedown"),
+        Binding(
+            "pageup", "page_up", "Page up", show=False, id="table.pageup", tooltip="A screenful up"
+        ),
+        Binding(
+            "pagedown",
+            "page_down",
+            "Page down",
+            show=False,
+            id="table.pagedown",
+            tooltip="A screenful down",
+        ),
         Binding("home", "first", "First", show=False, id="table.home", tooltip="First case"),
         Binding("end", "last", "Last", show=False, id="table.end", tooltip="Last case"),
         Binding("enter", "open", "Open", id="table.open", tooltip="Open the highlighted case"),
