@@ -16,14 +16,15 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
-from dsl_console.errors import ConsoleError
 from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
+from dsl_console.ui.error_dialog import AppErrorGuard
+from dsl_console.ui.failures import report_failed_worker
 from dsl_console.ui.messages import CasesChanged, SweepFinished
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.help import HelpScreen, help_for
@@ -40,8 +41,12 @@ ACTIVITY = (
 )
 
 
-class DslConsoleApp(App[int]):
-    """The DSL Console: unlock, the case list, the background sweep and the idle lock."""
+class DslConsoleApp(AppErrorGuard, App[int]):
+    """The DSL Console: unlock, the case list, the background sweep and the idle lock.
+
+    An exception in a handler shows one data-free line in a dialog (AppErrorGuard) instead of
+    ending the app and losing what was typed; a failed worker is reported as a notice.
+    """
 
     TITLE = "DSL Console"
     CSS_PATH = "app.tcss"
@@ -222,12 +227,8 @@ class DslConsoleApp(App[int]):
         self.refresh_list()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Every worker failure ends here: shown as one line that names no case or person."""
-        if event.state != WorkerState.ERROR or self.locked:
-            return
-        error = event.worker.error
-        text = str(error) if isinstance(error, ConsoleError) else "an unexpected error"
-        self.notify(f"Something went wrong: {text}", severity="error", timeout=20, markup=False)
+        """The app's own workers (the sweep, the lock) report failures as a notice."""
+        report_failed_worker(self, event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that need an open session are hidden until there is one."""

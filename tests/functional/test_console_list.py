@@ -260,3 +260,46 @@ async def test_large_list_holds_only_a_few_pages(make_app):
         assert table.selected_ref == f"BULK-{PAGE_SIZE * 20 - 1:05d}"
         assert table.visible_refs()[-1] == f"BULK-{PAGE_SIZE * 20 - 1:05d}"
         assert len(table._pages) <= 5
+
+
+async def test_an_unexpected_failure_shows_one_line_and_keeps_the_console(make_app):
+    from dsl_console.ui.error_dialog import ErrorDialog
+
+    app = make_app()
+
+    def broken(ref: str) -> None:
+        raise RuntimeError(f"cannot show Ada Example ({ref})")
+
+    app.open_case = broken  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorDialog), what="the dialog")
+        shown = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "Something unexpected went wrong" in shown and "Ada" not in shown
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen, what="the list again")
+        assert screen.table.visible_refs() == OPEN_ORDER
+
+
+async def test_a_failed_background_query_is_told_once_as_a_notice(make_app, monkeypatch):
+    from dsl_console.errors import StoreError
+    from dsl_console.ui.error_dialog import ErrorDialog
+    from dsl_console.ui.screens import case_list
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        app.clear_notifications()
+
+        def busy(as_of):  # type: ignore[no-untyped-def]
+            raise StoreError("the database is busy with another writer; try again in a moment")
+
+        monkeypatch.setattr(case_list, "flag_counts", busy)
+        screen.refresh_cases()
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == [
+            "Something went wrong: the database is busy with another writer; try again in a moment"
+        ]
+        assert not isinstance(app.screen, ErrorDialog)
+        assert screen.table.visible_refs() == OPEN_ORDER

@@ -13,9 +13,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from dsl_console.store.listing import FlagCounts, View, flag_counts
+from dsl_console.ui.error_dialog import ErrorGuard
+from dsl_console.ui.failures import report_failed_worker
 from dsl_console.ui.widgets.case_table import CaseTable
 from dsl_console.ui.widgets.flag_summary import FlagSummary
 
@@ -65,7 +67,7 @@ class ViewBar(Static):
         self.update(line)
 
 
-class CaseListScreen(Screen[None]):
+class CaseListScreen(ErrorGuard, Screen[None]):
     """The case list: what needs doing first is at the top."""
 
     AUTO_FOCUS = "CaseTable"
@@ -191,6 +193,9 @@ class CaseListScreen(Screen[None]):
     @on(CaseTable.Opened)
     def _opened(self, message: CaseTable.Opened) -> None:
         self.app.open_case(message.ref)  # type: ignore[attr-defined]
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failed_worker(self, event)
 
     def forget_cases(self) -> None:
         """Drop every row from memory and screen (the idle lock)."""

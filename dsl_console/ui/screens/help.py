@@ -13,6 +13,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 
+from dsl_console.ui.error_dialog import ErrorGuard
+
 OUR_PACKAGE = "dsl_console"
 
 
@@ -62,7 +64,7 @@ def keys_of(screen: Screen) -> list[KeyHelp]:
     return [KeyHelp(" ".join(keys[i]), i[1], tooltips[i]) for i in order]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ErrorGuard, ModalScreen[None]):
     """A list of keys; escape, q or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -18,12 +18,15 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
+from textual.worker import Worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock
 from dsl_console.errors import ConsoleError
 from dsl_console.services.session import Credentials, Session, check_passphrase, open_session
 from dsl_console.store.keyslots import KdfCost
+from dsl_console.ui.error_dialog import ErrorGuard
+from dsl_console.ui.failures import report_failed_worker
 
 DEMO_HINT = 'Demo database of fictional cases: user "demo", passphrase "demo passphrase".'
 
@@ -61,7 +64,7 @@ class Opener:
         return session
 
 
-class UnlockScreen(Screen[None]):
+class UnlockScreen(ErrorGuard, Screen[None]):
     """Asks who is unlocking; covers everything underneath while locked."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -227,6 +230,9 @@ class UnlockScreen(Screen[None]):
             self.query_one("#unlock-user", Input).focus()
         else:
             passphrase.focus()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_failed_worker(self, event)
 
     # -- showing state ---------------------------------------------------------------------------
     def _busy(self, text: str) -> None:

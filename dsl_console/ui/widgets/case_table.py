@@ -21,7 +21,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date, to_local
@@ -37,6 +37,7 @@ from dsl_console.core.deadlines import (
 from dsl_console.core.records import age_on
 from dsl_console.core.wording import FLAG_SYMBOLS, countdown
 from dsl_console.store.listing import CaseRow, View, count, page, position
+from dsl_console.ui.failures import report_failed_worker
 
 PAGE_SIZE = 64
 CACHED_PAGES = 12
@@ -398,6 +399,11 @@ class CaseTable(ScrollView, can_focus=True):
         self.refresh()
         if self._selected_ref is None or self.row_at(self.cursor) is not None:
             self.post_message(self.Highlighted(self.selected_ref))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self._pending.clear()  # so the rows are asked for again on the next draw
+        report_failed_worker(self, event)
 
     # -- drawing ---------------------------------------------------------------------------------
     def _data_height(self) -> int:
