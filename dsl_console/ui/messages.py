@@ -11,22 +11,7 @@ from datetime import datetime
 
 from textual.message import Message
 
-from dsl_console.services.session import Session
 from dsl_console.services.sweep import CaseFlags
-
-
-@dataclass
-class SessionOpened(Message):
-    """The database was unlocked: the console may show case data."""
-
-    session: Session
-
-
-@dataclass
-class UnlockFailed(Message):
-    """Unlocking was refused; `reason` is safe to show (it names no case or person)."""
-
-    reason: str
 
 
 @dataclass
