@@ -11,7 +11,7 @@ from dsl_console.core.records import Case, Event
 from dsl_console.core.validation import check_event, check_history, next_event_context
 from dsl_console.services.session import Session
 from dsl_console.store import audit
-from dsl_console.store.cases import append_event, insert_cases, load_case
+from dsl_console.store.cases import append_event, existing_refs, insert_cases, load_case
 
 
 def import_cases(session: Session, cases: Sequence[Case]) -> int:
@@ -60,6 +60,26 @@ def record_event(session: Session, ref: str, event: Event) -> Case:
         return updated
 
     return session.write(change)
+
+
+def record_events(session: Session, ref: str, events: Sequence[Event]) -> Case:
+    """Append several events as one change: all of them or none (e.g. escalated + IRO told)."""
+    if len(events) == 1:
+        return record_event(session, ref, events[0])
+
+    def change() -> Case:
+        case: Case | None = None
+        for event in events:
+            case = record_event(session, ref, event)  # nested: a savepoint inside this change
+        assert case is not None
+        return case
+
+    return session.write(change)
+
+
+def refs_in_use(refs: Sequence[str]) -> set[str]:
+    """Which of these refs are taken (to suggest the next free one)."""
+    return existing_refs(refs)
 
 
 def view_case(session: Session, ref: str) -> Case:

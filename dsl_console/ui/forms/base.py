@@ -9,7 +9,6 @@ ever reaches the user as a traceback.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -27,27 +26,12 @@ from dsl_console.core.deadlines import CaseState
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import Case, Event
 from dsl_console.errors import ConsoleError, InputError
-from dsl_console.services.casebook import record_event
+from dsl_console.services.casebook import record_events
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, session_of
 
 UNEXPECTED = "Not saved: something unexpected went wrong, and nothing was changed. Try again."
-
-
-def record_events(session: Session, ref: str, events: Sequence[Event]) -> Case:
-    """Append several events as one change: all of them, or none (e.g. escalated + IRO told)."""
-    if len(events) == 1:
-        return record_event(session, ref, events[0])
-
-    def change() -> Case:
-        case: Case | None = None
-        for event in events:
-            case = record_event(session, ref, event)
-        assert case is not None
-        return case
-
-    return session.write(change)
 
 
 class FormScreen(ModalScreen[Any]):

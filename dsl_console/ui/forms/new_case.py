@@ -12,9 +12,8 @@ from textual.widgets import Checkbox, Input, Select, TextArea
 from dsl_console.core.clock import local_date
 from dsl_console.core.records import LEVEL_LABELS, REASONS, Case, Child, LevelOfNeed, Professional
 from dsl_console.errors import InputError
-from dsl_console.services.casebook import open_case
+from dsl_console.services.casebook import open_case, refs_in_use
 from dsl_console.services.session import Session
-from dsl_console.store.cases import existing_refs
 from dsl_console.ui.forms.base import FormScreen
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import host, input_moment
@@ -151,7 +150,7 @@ class NewCaseForm(FormScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="suggest-ref")
     def _suggest_ref(self, session: Session, year: int) -> None:
         with session.db.connection_context():
-            taken = existing_refs(ref_candidates(year))
+            taken = refs_in_use(ref_candidates(year))
         ref = next_free_ref(year, taken)
         self.app.call_from_thread(self._fill_ref, ref)
 
