@@ -5,13 +5,14 @@ The list never loads every case: it asks for the rows on screen (offset and limi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from peewee import fn
+from peewee import Tuple, fn
 
 from dsl_console.core.clock import local_date, london_wall_time
 from dsl_console.store.models import ChildRow, Escalation, utc_text
@@ -120,23 +121,51 @@ def _order(view: View):  # type: ignore[no-untyped-def]
     return (Escalation.urgency, Escalation.sort_due, Escalation.ref)
 
 
-def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> list[CaseRow]:
-    """The rows of one screenful, most urgent first (resolved: newest first)."""
-    # The screenful's ids come from the covering index alone (skipping `offset` entries costs
-    # no table reads); only its rows are then read whole and joined to their child.
-    ids = (
-        Escalation.select(Escalation.id)
+# A selective filter is answered from one scan. A keystroke in the console asks, one after
+# another in one worker thread, for the count, where the highlighted case now is and the
+# pages on screen: each used to scan every open case for the text. Up to FEW matches are kept,
+# for the calls that follow in the same thread on the same connection while nothing changed.
+FEW = 10_000
+
+
+@dataclass(frozen=True)
+class _Matches:
+    key: tuple[object, ...]
+    connection: object  # held, so that a new connection cannot take its id while this lives
+    found: list[tuple[int, str]] | None  # (id, ref) in list order; None when more than FEW
+
+
+_recent = threading.local()
+
+
+def _matches(view: View, text: str, as_of: datetime) -> list[tuple[int, str]] | None:
+    """The (id, ref) of every case a filtered view selects, in order, when there are few."""
+    if not text.strip():
+        return None  # the unfiltered list is served by its index without scanning
+    db = Escalation._meta.database
+    # total_changes moves with this connection's writes, data_version with other connections'
+    # commits: either one moving means the kept matches may be out of date.
+    changes, version = db.execute_sql(
+        "SELECT total_changes(), (SELECT data_version FROM pragma_data_version)"
+    ).fetchone()
+    connection = db.connection()
+    key = (id(connection), changes, version, view, text, utc_text(as_of))
+    kept: _Matches | None = getattr(_recent, "matches", None)
+    if kept is not None and kept.key == key and kept.connection is connection:
+        return kept.found
+    query = (
+        Escalation.select(Escalation.id, Escalation.ref)
         .where(_where(view, text, as_of))
         .order_by(*_order(view))
-        .offset(offset)
-        .limit(limit)
+        .limit(FEW + 1)
     )
-    query = (
-        Escalation.select(*_COLUMNS)
-        .join(ChildRow)
-        .where(Escalation.id.in_(ids))
-        .order_by(*_order(view))
-    )
+    rows = [(int(i), str(r)) for i, r in cast(Iterable[tuple[Any, ...]], query.tuples())]
+    found = rows if len(rows) <= FEW else None
+    _recent.matches = _Matches(key, connection, found)
+    return found
+
+
+def _case_rows(query: Any) -> list[CaseRow]:
     rows = cast(Iterable[tuple[Any, ...]], query.tuples())
     return [
         CaseRow(
@@ -157,8 +186,42 @@ def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> lis
     ]
 
 
+def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> list[CaseRow]:
+    """The rows of one screenful, most urgent first (resolved: newest first)."""
+    few = _matches(view, text, as_of)
+    if few is not None:
+        chosen = few[offset : offset + limit]
+        if not chosen:
+            return []
+        shown = _case_rows(
+            Escalation.select(*_COLUMNS)
+            .join(ChildRow)
+            .where(Escalation.id.in_([case_id for case_id, _ in chosen]))
+        )
+        order = {ref: n for n, (_, ref) in enumerate(chosen)}
+        return sorted(shown, key=lambda row: order[row.ref])
+    # The screenful's ids come from the covering index alone (skipping `offset` entries costs
+    # no table reads); only its rows are then read whole and joined to their child.
+    ids = (
+        Escalation.select(Escalation.id)
+        .where(_where(view, text, as_of))
+        .order_by(*_order(view))
+        .offset(offset)
+        .limit(limit)
+    )
+    return _case_rows(
+        Escalation.select(*_COLUMNS)
+        .join(ChildRow)
+        .where(Escalation.id.in_(ids))
+        .order_by(*_order(view))
+    )
+
+
 def count(view: View, text: str, as_of: datetime) -> int:
     """How many cases the view and filter select."""
+    few = _matches(view, text, as_of)
+    if few is not None:
+        return len(few)
     query = Escalation.select(fn.COUNT(Escalation.id)).where(_where(view, text, as_of))
     return int(query.scalar() or 0)
 
@@ -211,6 +274,9 @@ def position(view: View, text: str, as_of: datetime, ref: str) -> int | None:
 
     The console uses it to keep the highlighted case highlighted when the list is re-queried.
     """
+    few = _matches(view, text, as_of)
+    if few is not None:
+        return next((n for n, (_, kept) in enumerate(few) if kept == ref), None)
     where = _where(view, text, as_of)
     found = (
         Escalation.select(Escalation.urgency, Escalation.sort_due, Escalation.opened_at)
@@ -226,12 +292,10 @@ def position(view: View, text: str, as_of: datetime, ref: str) -> int | None:
             (Escalation.opened_at == opened_at) & (Escalation.ref < ref)
         )
     else:
-        before = (Escalation.urgency < urgency) | (
-            (Escalation.urgency == urgency)
-            & (
-                (Escalation.sort_due < sort_due)
-                | ((Escalation.sort_due == sort_due) & (Escalation.ref < ref))
-            )
+        # A row value: SQLite counts the index entries before the case by a range, not by
+        # testing every open case.
+        before = Tuple(Escalation.urgency, Escalation.sort_due, Escalation.ref) < Tuple(
+            urgency, sort_due, ref
         )
     # No join: every view's condition is on the case row, so the count stays in the index.
     query = Escalation.select(fn.COUNT(Escalation.id)).where(where & before)

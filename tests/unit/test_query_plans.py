@@ -67,11 +67,13 @@ def plans_of(session: Session) -> Iterator[list[tuple[str, Plan]]]:
 
 
 def full_scans(plan: Plan) -> list[str]:
-    """Steps that read a whole table of cases, events or children."""
+    """Steps that read a whole table of cases, events or children, row by row."""
     return [
         step
         for step in plan
-        if step.startswith("SCAN") and "json_each" not in step and "VALUES" not in step
+        if step.startswith("SCAN")
+        and "USING" not in step
+        and not any(word in step for word in ("CONSTANT ROW", "VIRTUAL TABLE", "VALUES"))
     ]
 
 
