@@ -2,7 +2,7 @@
 running and the form underneath keeps every character typed into it.
 
 The guard is exercised on a small form screen built like the console's (ErrorGuard first in
-its bases) inside an app that mixes in AppErrorGuard, and on the console's own app class.
+its bases) inside an app that mixes in AppErrorGuard, and on the console itself.
 """
 
 from __future__ import annotations
@@ -129,20 +129,14 @@ def test_the_line_never_quotes_an_unexpected_exception() -> None:
     assert len(error_line(StoreError("x" * 5000))) <= 300
 
 
-def test_the_console_app_class_takes_the_guard(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The wiring the console's app needs: AppErrorGuard first in DslConsoleApp's bases."""
-    from pathlib import Path
-
+def test_the_console_itself_shows_the_dialog(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The console as the command line builds it (create_app) carries the guard."""
     from dsl_console.config import Config
-    from dsl_console.ui import app as console_app
-    from dsl_console.ui.app import DslConsoleApp
-
-    class Wired(AppErrorGuard, DslConsoleApp):
-        # A subclass looks for its CSS beside its own file: point it at the console's.
-        CSS_PATH = str(Path(console_app.__file__).with_name(str(DslConsoleApp.CSS_PATH)))
+    from dsl_console.ui.app import create_app
 
     async def run() -> None:
-        app = Wired(tmp_path / "cases.db", Config())
+        app = create_app(tmp_path / "cases.db", Config())
+        assert isinstance(app, AppErrorGuard), "the console's app is not guarded"
         async with app.run_test(size=(90, 30)) as pilot:
             await pilot.pause()
             app.call_later(lambda: 1 / 0)  # an app-level callback that raises
