@@ -325,10 +325,20 @@ def _set_aside(db_path: Path, live_key: bytes | None, clock: Clock) -> Path | No
     return aside
 
 
+def _keep_aside(db_path: Path, aside: Path) -> None:
+    """Give the live file its second name, leaving it in place until the restored file
+    replaces it in one rename: a restore killed in between leaves a database where the user
+    looks for it, never a missing one that the next start would offer to create afresh."""
+    try:
+        os.link(db_path, aside)
+    except OSError:  # a file system without hard links: a rename, as before
+        os.replace(db_path, aside)
+
+
 def _move_database(db_path: Path, aside: Path, live_key: bytes | None) -> None:
     if live_key is None:
-        # Unreadable: moved as it is, its WAL with it (it may hold the last commits).
-        os.replace(db_path, aside)
+        # Unreadable: kept as it is, its WAL with it (it may hold the last commits).
+        _keep_aside(db_path, aside)
         if _side(db_path, "-wal").exists():
             os.replace(_side(db_path, "-wal"), _side(aside, "-wal"))
         _side(db_path, "-shm").unlink(missing_ok=True)
@@ -345,8 +355,8 @@ def _move_database(db_path: Path, aside: Path, live_key: bytes | None) -> None:
             conn.execute("BEGIN EXCLUSIVE")
         except sqlcipher.DatabaseError:
             raise StoreError(BUSY) from None
-        # Renamed while the lock is held: no one can write between the check and the move.
-        os.replace(db_path, aside)
+        # Kept aside while the lock is held: no one can write between the check and the move.
+        _keep_aside(db_path, aside)
         conn.execute("ROLLBACK")
     finally:
         conn.close()

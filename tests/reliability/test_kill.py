@@ -393,6 +393,47 @@ def test_kill_while_backing_up(tmp_path: Path, figures) -> None:  # type: ignore
     )
 
 
+def _restore_writer(backup: Path, db: Path, acks_path: Path) -> None:
+    from dsl_console.services.backups import restore_backup
+
+    acks = Acks(acks_path)
+    restore_backup(backup, db, Config(), CREDENTIALS, clock=fixed_clock)
+    acks.ack("restore")
+
+
+def test_kill_while_restoring(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]
+    """A restore killed part-way leaves a database where the user looks for it (the old one or
+    the restored one, whole), never none at all."""
+    pytest.importorskip("dsl_console.services.backups")
+    from dsl_console.services.backups import make_backup
+
+    db = make_database(tmp_path / "cases.db", [case_json(f"RES-{i}") for i in range(100)])
+    backup = tmp_path / "backups" / "cases.backup"
+    with session_on(db) as session:
+        make_backup(session, backup)
+        more = [case_json(f"NEWER-{i}") for i in range(10)]
+        import_cases(session, read_document(document(more), session.registry, NOW.date()))
+    acks, diag = tmp_path / "acks", tmp_path / "diag"
+    rng, stats = _rng("restore"), KillStats()
+    for _ in range(25):
+        pid = fork_writer(lambda: _restore_writer(backup, db, acks), diag)
+        kill_at_random(pid, rng, 0.1, stats)
+        assert not _diagnostics(diag), _diagnostics(diag)
+        assert db.exists(), "a killed restore left no database where the user looks for it"
+        with session_on(db) as session:
+            _assert_healthy(session, "restore")
+            count = Escalation.select().count()
+            assert count in (100, 110), count
+            if read_acks(acks):
+                assert count == 100, "an acknowledged restore did not take"
+    _record(
+        figures,
+        "restore",
+        stats,
+        **{"restores completed": len(read_acks(acks)), "databases missing after a kill": 0},
+    )
+
+
 # -- the installed command -----------------------------------------------------------------------
 def test_kill_the_installed_command(tmp_path: Path, figures) -> None:  # type: ignore[no-untyped-def]
     """kill -9 of `dsl-console import` and `dsl-console export json` mid-run."""
