@@ -17,7 +17,8 @@ from dsl_console.core.clock import iso
 from dsl_console.core.deadlines import Standing, case_state, days_left, flags_at
 from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case
-from dsl_console.store.models import Escalation, UtcField, utc_text
+from dsl_console.store.listing import retention_cutoff
+from dsl_console.store.models import ChildRow, Escalation, UtcField, utc_text
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class CaseFlags:
             "flags": list(self.flags),
         }
 
+
+# Beyond the contract's four flags: the record has reached its retention review date.
+FLAG_RETENTION_REVIEW = "retention-review"
 
 _COLUMNS = (
     Escalation.ref,
@@ -124,6 +128,7 @@ def sweep(session: Session, as_of: datetime | None = None) -> list[CaseFlags]:
     # per distinct standing rather than once per case.
     left: dict[datetime | None, int | None] = {}
     flagged: dict[Standing, tuple[str, ...]] = {}
+    review = refs_for_review(as_of)
     found = []
     for ref, proc, standing in _standings(session, as_of):
         if standing.resolved_at is not None and standing.resolved_at <= as_of:
@@ -133,6 +138,8 @@ def sweep(session: Session, as_of: datetime | None = None) -> list[CaseFlags]:
         flags = flagged.get(standing)
         if flags is None:
             flags = flagged[standing] = tuple(flags_at(standing, as_of))
+        if ref in review:
+            flags = (*flags, FLAG_RETENTION_REVIEW)
         found.append(
             CaseFlags(
                 ref=ref,
@@ -146,6 +153,18 @@ def sweep(session: Session, as_of: datetime | None = None) -> list[CaseFlags]:
         )
     found.sort(key=urgency_key)
     return found
+
+
+def refs_for_review(as_of: datetime) -> set[str]:
+    """Open cases whose child has reached the retention review date (DOB + 25 years)."""
+    cutoff = retention_cutoff(as_of)
+    query = (
+        Escalation.select(Escalation.ref)
+        .join(ChildRow)
+        .where((ChildRow.dob <= cutoff) & (Escalation.is_open == True))  # noqa: E712
+        .tuples()
+    )
+    return {str(ref) for (ref,) in query}
 
 
 def urgency_key(item: CaseFlags) -> tuple[object, ...]:

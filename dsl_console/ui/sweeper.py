@@ -101,6 +101,8 @@ class FlagMemory:
                 continue
             new_flags = {FLAG_IMMEDIATE_RISK if t == LATE_RISK else t for t in new}
             ordered = [f for f in FLAGS if f in new_flags]
+            if not ordered:  # retention review has its own quick view; it is not announced
+                continue
             text = f"{item.ref}: " + "; ".join(
                 instruction(item, f, as_of, calendar) for f in ordered
             )

@@ -252,3 +252,21 @@ def test_plain_check_names_refs_not_children(cli_env, tmp_path, capsys):
 def test_check_with_no_flags_exits_0(cli_env, capsys):
     assert main(["check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cases"] == []
+
+
+def test_retention_review_flag_for_a_record_past_the_25th_birthday(cli_env, tmp_path, capsys):
+    # Born 23 Nov 2001: 25th birthday Mon 23 Nov 2026, the review date.
+    run_import(
+        tmp_path,
+        case_json(
+            "OLD-1",
+            child={"name": "Ada Example", "dob": "2001-11-23"},
+            opened_at="2026-11-16T09:00:00+00:00",
+        ),
+        case_json("NEW-1", opened_at="2026-11-16T09:00:00+00:00"),
+    )
+    _, result = check(capsys, "2026-11-22T09:00:00+00:00")
+    assert "retention-review" not in entry(result, "OLD-1")["flags"]
+    _, result = check(capsys, "2026-11-23T09:00:00+00:00")
+    assert entry(result, "OLD-1")["flags"][-1] == "retention-review"
+    assert "retention-review" not in entry(result, "NEW-1")["flags"]
