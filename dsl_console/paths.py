@@ -58,3 +58,17 @@ def demo_db_path() -> Path:
 def default_config_path() -> Path:
     """config.toml in the user config folder."""
     return config_dir() / "config.toml"
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -8,10 +8,10 @@ how `--as-of` sees a case as it stood then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from dsl_console.core.clock import iso
 from dsl_console.core.deadlines import Standing, case_state, days_left, flags_at
@@ -164,7 +164,7 @@ def refs_for_review(as_of: datetime) -> set[str]:
         .where((ChildRow.dob <= cutoff) & (Escalation.is_open == True))  # noqa: E712
         .tuples()
     )
-    return {str(ref) for (ref,) in query}
+    return {str(row[0]) for row in cast(Iterable[tuple[Any, ...]], query)}
 
 
 def urgency_key(item: CaseFlags) -> tuple[object, ...]:

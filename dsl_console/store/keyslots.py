@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - not on POSIX: the key file is then upd
     fcntl = None  # type: ignore[assignment]
 
 from dsl_console.errors import AccessError, StoreError
+from dsl_console.paths import fsync_folder
 
 FORMAT = "dsl-console-keys/1"
 KEY_BYTES = 32
@@ -215,20 +216,6 @@ def _write_doc(path: Path, doc: dict) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_folder(path.parent)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in `folder` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from dsl_console.errors import InputError
+from dsl_console.paths import fsync_folder
 
 
 @contextlib.contextmanager
@@ -64,18 +65,4 @@ def atomic_output(
             handle.close()
         tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {path.name}: {exc.strerror or 'write failed'}") from exc
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable; some platforms cannot open a folder, which is fine."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_folder(folder)
