@@ -7,8 +7,6 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-import arrow
-
 from dsl_console.errors import InputError
 
 LONDON = ZoneInfo("Europe/London")
@@ -58,6 +56,9 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
         # agree. Only the wall value is used below when the text carries no offset.
         parsed = datetime.fromisoformat(text)
     except ValueError:
+        # Imported here: arrow costs a twentieth of a second at every start, for this only.
+        import arrow
+
         try:
             # arrow alone takes 24:00 (midnight at the end of the day) and refuses the rest.
             parsed = arrow.get(text).datetime

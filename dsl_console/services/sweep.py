@@ -158,13 +158,16 @@ def sweep(session: Session, as_of: datetime | None = None) -> list[CaseFlags]:
 def refs_for_review(as_of: datetime) -> set[str]:
     """Open cases whose child has reached the retention review date (DOB + 25 years)."""
     cutoff = retention_cutoff(as_of)
+    # From the few children past the date (child_dob) to their cases (escalation_child_id).
+    # Open or not is tested here, not in SQL: asked there, SQLite starts from the 40,000 open
+    # cases instead and reads each one's row at 100,000 cases.
+    children = ChildRow.select(ChildRow.id).where(ChildRow.dob <= cutoff)
     query = (
-        Escalation.select(Escalation.ref)
-        .join(ChildRow)
-        .where((ChildRow.dob <= cutoff) & (Escalation.is_open == True))  # noqa: E712
+        Escalation.select(Escalation.ref, Escalation.is_open)
+        .where(Escalation.child.in_(children))
         .tuples()
     )
-    return {str(row[0]) for row in cast(Iterable[tuple[Any, ...]], query)}
+    return {str(ref) for ref, is_open in cast(Iterable[tuple[Any, ...]], query) if is_open}
 
 
 def urgency_key(item: CaseFlags) -> tuple[object, ...]:

@@ -138,10 +138,17 @@ def test_the_sweep_reads_open_cases_from_the_list_index(session):
     with plans_of(session) as found:
         flagged = sweep(session, NOW)
     assert flagged
-    (_, open_plan), (_, later_plan) = found[:2]
+    (open_plan,) = [
+        plan for sql, plan in found if "last_event_at" in sql and "resolved_at" not in sql
+    ]
     assert any("COVERING INDEX escalation_list" in step for step in open_plan), open_plan
     # As of a past moment, cases resolved since were open then: found by their resolution.
+    (later_plan,) = [plan for sql, plan in found if "last_event_at" in sql and "resolved_at" in sql]
     assert any("INDEX escalation_resolved" in step for step in later_plan), later_plan
+    # Records due for retention review: from the children's dates of birth to their cases.
+    (review_plan,) = [plan for sql, plan in found if 'FROM "child"' in sql]
+    assert any("child_dob" in step for step in review_plan), review_plan
+    assert any("escalation_child_id" in step for step in review_plan), review_plan
     for _, plan in found:
         assert not full_scans(plan), plan
 
