@@ -28,13 +28,14 @@ from dsl_console.core.records import Case, Event
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.casebook import record_events
 from dsl_console.services.session import Session
+from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, session_of
 
 UNEXPECTED = "Not saved: something unexpected went wrong, and nothing was changed. Try again."
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(ErrorGuard, ModalScreen[Any]):
     """A modal form: a title, fields, a foot line for messages no field owns, Save / Cancel."""
 
     DEFAULT_CSS = """

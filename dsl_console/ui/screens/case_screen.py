@@ -28,6 +28,7 @@ from dsl_console.core.records import Case
 from dsl_console.errors import ConsoleError
 from dsl_console.services.casebook import view_case
 from dsl_console.services.session import Session
+from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.actions import ActionDoneForm, AddActionForm
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.deadline import DeadlineForm
@@ -91,7 +92,7 @@ class CaseCommands(Provider):
                 yield Hit(score, matcher.highlight(title), run, help=help_text)
 
 
-class CaseScreen(Screen[None]):
+class CaseScreen(ErrorGuard, Screen[None]):
     """One case's facts and stage timeline, with a key for every kind of change."""
 
     COMMANDS: ClassVar = {CaseCommands}
