@@ -46,6 +46,10 @@ class WorkingCalendar:
         # Sorted ordinals of every working day: counting and stepping become bisections.
         object.__setattr__(self, "_off", off)
         object.__setattr__(self, "_ordinals", days)
+        # Due moments by (local date, working days): a sweep or an export of 100,000 cases
+        # asks for the same few thousand again and again.
+        object.__setattr__(self, "_within", {})
+        object.__setattr__(self, "_by_day", {})
 
     # -- days ---------------------------------------------------------------------------
     def is_working_day(self, day: date) -> bool:
@@ -96,14 +100,24 @@ class WorkingCalendar:
 
     def within(self, moment: datetime, n: int) -> datetime:
         """Due 'within n working days' of a moment: the end of the n-th working day after it."""
-        return self.end_of(self.add_working_days(local_date(moment), n))
+        key = (local_date(moment), n)
+        known: dict[tuple[date, int], datetime] = self._within  # type: ignore[attr-defined]
+        found = known.get(key)
+        if found is None:
+            found = known[key] = self.end_of(self.add_working_days(key[0], n))
+        return found
 
     def by_day(self, opened: datetime, n: int) -> datetime:
         """Due 'by day n' counted from the opening: day 1 is the opening date if working."""
-        first = local_date(opened)
-        if not self.is_working_day(first):
-            first = self.next_working_day(first)
-        return self.end_of(self.add_working_days(first, n - 1))
+        key = (local_date(opened), n)
+        known: dict[tuple[date, int], datetime] = self._by_day  # type: ignore[attr-defined]
+        found = known.get(key)
+        if found is None:
+            first = key[0]
+            if not self.is_working_day(first):
+                first = self.next_working_day(first)
+            found = known[key] = self.end_of(self.add_working_days(first, n - 1))
+        return found
 
     def same_working_day(self, moment: datetime) -> tuple[datetime, bool]:
         """Due 'the same working day' as a moment, and whether the moment is out of hours.
