@@ -132,14 +132,20 @@ FEW = 10_000
 class _Matches:
     key: tuple[object, ...]
     connection: object  # held, so that a new connection cannot take its id while this lives
-    found: list[tuple[int, str]] | None  # (id, ref) in list order; None when more than FEW
+    found: list[int] | None  # the cases' ids in list order; None when more than FEW
 
 
 _recent = threading.local()
 
+# The list's order as SQL over the columns of _matches' subquery.
+_ORDER_SQL = {
+    False: "urgency, sort_due, ref",
+    True: "opened_at DESC, ref",  # resolved and retention: newest first
+}
 
-def _matches(view: View, text: str, as_of: datetime) -> list[tuple[int, str]] | None:
-    """The (id, ref) of every case a filtered view selects, in order, when there are few."""
+
+def _matches(view: View, text: str, as_of: datetime) -> list[int] | None:
+    """The ids of every case a filtered view selects, in list order, when there are few."""
     if not text.strip():
         return None  # the unfiltered list is served by its index without scanning
     db = Escalation._meta.database
@@ -153,37 +159,51 @@ def _matches(view: View, text: str, as_of: datetime) -> list[tuple[int, str]] | 
     kept: _Matches | None = getattr(_recent, "matches", None)
     if kept is not None and kept.key == key and kept.connection is connection:
         return kept.found
-    query = (
-        Escalation.select(Escalation.id, Escalation.ref)
+    newest_first = view in (View.RESOLVED, View.RETENTION)
+    # Only the columns the view's index holds, so the scan never reads a case's row.
+    ordering = (
+        (Escalation.opened_at, Escalation.ref)
+        if newest_first
+        else (Escalation.urgency, Escalation.sort_due, Escalation.ref)
+    )
+    sql, params = (
+        Escalation.select(Escalation.id, *ordering)
         .where(_where(view, text, as_of))
         .order_by(*_order(view))
         .limit(FEW + 1)
+        .sql()
     )
-    rows = [(int(i), str(r)) for i, r in cast(Iterable[tuple[Any, ...]], query.tuples())]
-    found = rows if len(rows) <= FEW else None
-    _recent.matches = _Matches(key, connection, found)
-    return found
+    # One row back, the ids joined in SQLite: thousands of rows fetched one by one each take
+    # the GIL back from the console's drawing, which made a keystroke wait several times over.
+    total, joined = db.execute_sql(
+        f"SELECT count(*), group_concat(id, ',' ORDER BY {_ORDER_SQL[newest_first]}) FROM ({sql})",
+        params,
+    ).fetchone()
+    found = [int(i) for i in joined.split(",")] if joined else []
+    _recent.matches = _Matches(key, connection, found if total <= FEW else None)
+    return found if total <= FEW else None
+
+
+def _case_row(row: tuple[Any, ...]) -> CaseRow:
+    ref, name, dob, proc, version, stage, due, risk, iro, resolved, agency, opened = row
+    return CaseRow(
+        ref,
+        name,
+        date.fromisoformat(dob),
+        proc,
+        version,
+        stage,
+        due,
+        risk,
+        iro,
+        resolved,
+        agency,
+        opened,
+    )
 
 
 def _case_rows(query: Any) -> list[CaseRow]:
-    rows = cast(Iterable[tuple[Any, ...]], query.tuples())
-    return [
-        CaseRow(
-            ref,
-            name,
-            date.fromisoformat(dob),
-            proc,
-            version,
-            stage,
-            due,
-            risk,
-            iro,
-            resolved,
-            agency,
-            opened,
-        )
-        for ref, name, dob, proc, version, stage, due, risk, iro, resolved, agency, opened in rows
-    ]
+    return [_case_row(row) for row in cast(Iterable[tuple[Any, ...]], query.tuples())]
 
 
 def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> list[CaseRow]:
@@ -193,13 +213,15 @@ def page(view: View, text: str, as_of: datetime, offset: int, limit: int) -> lis
         chosen = few[offset : offset + limit]
         if not chosen:
             return []
-        shown = _case_rows(
-            Escalation.select(*_COLUMNS)
+        rows = (
+            Escalation.select(Escalation.id, *_COLUMNS)
             .join(ChildRow)
-            .where(Escalation.id.in_([case_id for case_id, _ in chosen]))
+            .where(Escalation.id.in_(chosen))
+            .tuples()
         )
-        order = {ref: n for n, (_, ref) in enumerate(chosen)}
-        return sorted(shown, key=lambda row: order[row.ref])
+        order = {case_id: n for n, case_id in enumerate(chosen)}
+        by_place = sorted(cast(Iterable[tuple[Any, ...]], rows), key=lambda row: order[row[0]])
+        return [_case_row(row[1:]) for row in by_place]
     # The screenful's ids come from the covering index alone (skipping `offset` entries costs
     # no table reads); only its rows are then read whole and joined to their child.
     ids = (
@@ -276,7 +298,8 @@ def position(view: View, text: str, as_of: datetime, ref: str) -> int | None:
     """
     few = _matches(view, text, as_of)
     if few is not None:
-        return next((n for n, (_, kept) in enumerate(few) if kept == ref), None)
+        case_id = Escalation.select(Escalation.id).where(Escalation.ref == ref).scalar()
+        return few.index(case_id) if case_id in few else None
     where = _where(view, text, as_of)
     found = (
         Escalation.select(Escalation.urgency, Escalation.sort_due, Escalation.opened_at)

@@ -40,7 +40,10 @@ class Watch:
         self.updates: list[float] = []
 
     def hook(self, message: Message) -> None:
-        if isinstance(message, CaseTable.Counted | CaseScreen.Loaded | CaseScreen.LoadFailed):
+        if isinstance(
+            message,
+            CaseTable.Counted | CaseTable.Loaded | CaseScreen.Loaded | CaseScreen.LoadFailed,
+        ):
             self.seen.append((time.perf_counter(), message))
 
     def spy_on(self, app: DslConsoleApp) -> None:
@@ -80,6 +83,7 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
         await pilot.pause()
 
         latencies: list[float] = []
+        loaded: list[float] = []  # key press to the rows arriving from the worker
         for _ in range(rounds):
             for text in FILTERS:
                 await pilot.press("slash")
@@ -95,6 +99,13 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
                         lambda m, t=wanted: isinstance(m, CaseTable.Counted) and m.text == t,
                     )
                     latencies.append(shown - before)
+                    arrived = [
+                        t
+                        for t, m in watch.seen
+                        if before <= t <= shown and isinstance(m, CaseTable.Loaded)
+                    ]
+                    if arrived:
+                        loaded.append(arrived[-1] - before)
                 before = time.perf_counter()
                 await pilot.press("escape")
                 await watch.answered(
@@ -103,6 +114,7 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
                 await app.workers.wait_for_complete()
         found["filter_keystroke"] = summary(latencies)
         found["filter_keystrokes"] = latencies
+        found["filter_keystroke_rows_loaded"] = summary(loaded)
 
         opens: list[float] = []
         for n in range(10 * rounds):

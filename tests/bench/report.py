@@ -206,6 +206,13 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(
             _row("filter keystroke to repaint (console)", _s(probe["filter_keystroke"], 1000, "ms"))
         )
+        if probe.get("filter_keystroke_rows_loaded"):
+            lines.append(
+                _row(
+                    "  of which until the rows are loaded",
+                    _s(probe["filter_keystroke_rows_loaded"], 1000, "ms"),
+                )
+            )
         lines.append(_row("open a case to repaint (console)", _s(probe["open_case"], 1000, "ms")))
     store = figures.get("store")
     if store:
