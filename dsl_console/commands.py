@@ -212,6 +212,13 @@ def audit(args: argparse.Namespace) -> int:
                     f"audit trail BROKEN at entry {broken}: {why} ({count} entries intact before it)"
                 )
                 return 1
+            dropped = trail.missing_triggers()
+            if dropped:
+                print(
+                    f"audit trail BROKEN: the append-only guard {dropped[0]} was removed "
+                    "outside the console"
+                )
+                return 1
             last_id, head = trail.head()
             print(f"audit trail intact: {count} entries, head {last_id}:{head}")
             return 0

@@ -98,6 +98,18 @@ def verify() -> tuple[int, int | None, str]:
     return count, None, ""
 
 
+APPEND_ONLY_TRIGGERS = ("event_no_update", "event_no_delete", "audit_no_update", "audit_no_delete")
+
+
+def missing_triggers() -> list[str]:
+    """The append-only triggers that have been dropped (someone editing the file directly)."""
+    rows = AuditEntry._meta.database.execute_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    ).fetchall()
+    present = {name for (name,) in rows}
+    return [name for name in APPEND_ONLY_TRIGGERS if name not in present]
+
+
 def lines(limit: int = 50, ref: str | None = None) -> Iterator[AuditLine]:
     """The newest entries, newest first."""
     query = AuditEntry.select().order_by(AuditEntry.id.desc()).limit(limit)

@@ -126,6 +126,14 @@ def test_a_rewritten_chain_no_longer_matches_an_exported_head(
             "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, entry[0])
         )
         prev = digest
+    # Left dropped, the missing guard alone gives the attacker away:
+    code, out = verify(capsys)
+    assert code == 1 and "audit_no_update was removed" in out
+    # ...so they put it back, and now the chain verifies...
+    conn.execute(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+        "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
+    )
     conn.close()
     code, _ = verify(capsys)
     assert code == 0
