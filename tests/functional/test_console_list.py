@@ -230,14 +230,18 @@ async def test_palette_switches_quick_view(make_app):
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
         await pilot.press(*"overdue cases")
         palette = app.screen
-        await wait_until(
-            pilot,
-            lambda: any(
-                "View: overdue cases" in str(option.hit.text)
-                for option in palette.query_one(CommandList).options
-            ),
-            what="the view command",
-        )
+
+        def view_command_highlighted() -> bool:
+            # Hits arrive and re-sort as the palette searches: wait until the top one is ours.
+            commands = palette.query_one(CommandList)
+            index = commands.highlighted
+            return index is not None and "View: overdue cases" in str(
+                commands.get_option_at_index(index).hit.text
+            )
+
+        await wait_until(pilot, view_command_highlighted, what="the view command")
+        await settle(pilot)
+        assert view_command_highlighted()
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen, what="the list")
         await settle(pilot)
