@@ -307,3 +307,42 @@ async def test_a_failed_background_query_is_told_once_as_a_notice(make_app, monk
         ]
         assert not isinstance(app.screen, ErrorDialog)
         assert screen.table.visible_refs() == OPEN_ORDER
+
+
+async def test_typing_a_filter_or_changing_view_keeps_the_flag_counts_without_recounting(
+    make_app, monkeypatch
+):
+    # The counts cover every open case whatever the filter or view: recounting them on each
+    # keystroke cost a query per key at 100,000 cases for a line that cannot change.
+    from dsl_console.ui.screens import case_list
+
+    calls: list[object] = []
+    real = case_list.flag_counts
+
+    def counting(as_of):  # type: ignore[no-untyped-def]
+        calls.append(as_of)
+        return real(as_of)
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        before = summary(screen)
+        monkeypatch.setattr(case_list, "flag_counts", counting)
+        await pilot.press("slash", *"cara")
+        await settle(pilot)
+        assert screen.table.visible_refs() == ["SCH-2026-003"]
+        await pilot.press("escape", "2")
+        await settle(pilot)
+        assert screen.table.visible_refs() == [
+            "SCH-2026-001",
+            "SCH-2026-002",
+            "SCH-2026-003",
+            "SCH-2026-007",
+        ]
+        assert calls == []
+        assert summary(screen) == before
+        # A change to the cases still recounts them.
+        app.case_changed()
+        await settle(pilot)
+        assert len(calls) >= 1
+        assert summary(screen) == before

@@ -161,15 +161,20 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         return self.query_one("#filter", Input).value.strip()
 
     # -- refreshing ------------------------------------------------------------------------------
-    def refresh_cases(self, keep: str | None = None) -> None:
-        """Re-query the rows on screen and the flag counts, keeping the highlighted case."""
+    def refresh_cases(self, keep: str | None = None, *, counts: bool = True) -> None:
+        """Re-query the rows on screen and the flag counts, keeping the highlighted case.
+
+        `counts=False` leaves the flag counts alone: they count every open case whatever the
+        view or filter, so a keystroke or a change of view need not recount them.
+        """
         app = self.app
         if getattr(app, "session", None) is None:
             return
         as_of = app.now()  # type: ignore[attr-defined]
         self.table.reload(self.view, self.filter_text, as_of, keep=keep)
-        self._counts_generation += 1
-        self._count_flags(self._counts_generation, as_of)
+        if counts:
+            self._counts_generation += 1
+            self._count_flags(self._counts_generation, as_of)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="flag-counts")
     def _count_flags(self, generation: int, as_of) -> None:  # type: ignore[no-untyped-def]
@@ -205,7 +210,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
     # -- views and filter ------------------------------------------------------------------------
     def watch_view(self, view: View) -> None:
         self.query_one(ViewBar).show(view, None, self.filter_text)
-        self.refresh_cases()
+        self.refresh_cases(counts=False)
 
     def action_view(self, name: str) -> None:
         """Switch to a quick view."""
@@ -226,11 +231,11 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         box.add_class("hidden")
         self.set_focus(self.table)
         if had_text:
-            self.refresh_cases()
+            self.refresh_cases(counts=False)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.refresh_cases()
+        self.refresh_cases(counts=False)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
