@@ -212,6 +212,13 @@ def audit(args: argparse.Namespace) -> int:
                     f"audit trail BROKEN at entry {broken}: {why} ({count} entries intact before it)"
                 )
                 return 1
+            from dsl_console.store.anchoring import verify_content
+
+            changes, broken, why = verify_content()
+            if why:
+                where = f" at entry {broken}" if broken is not None else ""
+                print(f"case records BROKEN{where}: {why} ({changes} changes intact before it)")
+                return 1
             dropped = trail.missing_triggers()
             if dropped:
                 print(
@@ -220,7 +227,10 @@ def audit(args: argparse.Namespace) -> int:
                 )
                 return 1
             last_id, head = trail.head()
-            print(f"audit trail intact: {count} entries, head {last_id}:{head}")
+            print(
+                f"audit trail intact: {count} entries, head {last_id}:{head}; "
+                f"case records match the {changes} changes that wrote them"
+            )
             return 0
         # The hash column lets a reviewer match an exported "audit head N:hash" to entry N.
         for line in trail.lines(limit=args.limit, ref=args.ref):

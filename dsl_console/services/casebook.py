@@ -3,27 +3,46 @@ with its audit entry, refused whole if any part is wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from dsl_console.core.clock import local_date
 from dsl_console.core.records import Case, Event
 from dsl_console.core.validation import check_event, check_history, next_event_context
 from dsl_console.services.session import Session
-from dsl_console.store import audit
+from dsl_console.store import anchoring, audit
 from dsl_console.store.cases import append_event, existing_refs, insert_cases, load_case
+
+T = TypeVar("T")
+
+
+def _anchored(session: Session, action: str, ref: str, detail: str, write: Callable[[int], T]) -> T:
+    """Write rows stamped with the id of the audit entry that then records them and their
+    content digest (store/anchoring.py); call inside the change's transaction."""
+    anchor = anchoring.next_anchor()
+    result = write(anchor)
+    audit.record(session.now(), session.user, action, ref, anchoring.with_content(detail, anchor))
+    return result
 
 
 def import_cases(session: Session, cases: Sequence[Case]) -> int:
     """Add checked cases, all or nothing; a ref already present refuses the whole import."""
     session.require_write()
 
-    def change() -> int:
+    def write(anchor: int) -> int:
         insert_cases(
-            cases, session.registry, session.calendar, now=session.now(), user=session.user
+            cases,
+            session.registry,
+            session.calendar,
+            now=session.now(),
+            user=session.user,
+            anchor=anchor,
         )
-        audit.record(session.now(), session.user, "import", detail=f"{len(cases)} cases")
         return len(cases)
+
+    def change() -> int:
+        return _anchored(session, "import", "", f"{len(cases)} cases", write)
 
     return session.write(change)
 
@@ -35,12 +54,19 @@ def open_case(session: Session, case: Case) -> Case:
     case = replace(case, procedure_version=procedure.version)
     check_history(case, procedure, local_date(session.now()))
 
-    def change() -> Case:
+    def write(anchor: int) -> Case:
         insert_cases(
-            [case], session.registry, session.calendar, now=session.now(), user=session.user
+            [case],
+            session.registry,
+            session.calendar,
+            now=session.now(),
+            user=session.user,
+            anchor=anchor,
         )
-        audit.record(session.now(), session.user, "case-opened", case.ref)
         return load_case(case.ref)
+
+    def change() -> Case:
+        return _anchored(session, "case-opened", case.ref, "", write)
 
     return session.write(change)
 
@@ -53,11 +79,21 @@ def record_event(session: Session, ref: str, event: Event) -> Case:
         case = load_case(ref)
         procedure = session.registry.get(case.procedure, case.procedure_version or None)
         check_event(event, procedure=procedure, **next_event_context(case))  # type: ignore[arg-type]
-        updated = append_event(
-            ref, event, session.registry, session.calendar, now=session.now(), user=session.user
+        return _anchored(
+            session,
+            f"event:{event.kind}",
+            ref,
+            "",
+            lambda anchor: append_event(
+                ref,
+                event,
+                session.registry,
+                session.calendar,
+                now=session.now(),
+                user=session.user,
+                anchor=anchor,
+            ),
         )
-        audit.record(session.now(), session.user, f"event:{event.kind}", ref)
-        return updated
 
     return session.write(change)
 

@@ -100,9 +100,15 @@ def state_columns(state: CaseState, last_event_at: datetime) -> dict[str, object
 
 
 def _event_values(
-    escalation_id: int, seq: int, event: Event, recorded_at: datetime, user: str
+    escalation_id: int,
+    seq: int,
+    event: Event,
+    recorded_at: datetime,
+    user: str,
+    anchor: int | None = None,
 ) -> dict[str, object]:
     return {
+        "anchor": anchor,
         "escalation": escalation_id,
         "seq": seq,
         "at": event.at,
@@ -213,6 +219,7 @@ def insert_cases(
     *,
     now: datetime,
     user: str,
+    anchor: int | None = None,
 ) -> None:
     """Insert validated cases with their events; call inside a write transaction.
 
@@ -247,13 +254,14 @@ def insert_cases(
                 "summary": case.summary,
                 "professionals": json.dumps([asdict(p) for p in case.professionals]),
                 "raised_by": json.dumps(asdict(case.raised_by)) if case.raised_by else "",
+                "anchor": anchor,
                 **state_columns(state, last),
             }
 
     def events() -> Iterator[dict[str, object]]:
         for offset, case in enumerate(cases):
             for seq, event in enumerate(case.events, start=1):
-                yield _event_values(first_id + offset, seq, event, now, user)
+                yield _event_values(first_id + offset, seq, event, now, user, anchor)
 
     _insert_rows(Escalation, escalations())
     _insert_rows(EventRow, events())
@@ -267,13 +275,14 @@ def append_event(
     *,
     now: datetime,
     user: str,
+    anchor: int | None = None,
 ) -> Case:
     """Append one checked event and refresh the case's cached state; inside a transaction."""
     row = Escalation.get_or_none(Escalation.ref == ref)
     if row is None:
         raise InputError(f"no case with ref {ref}")
     seq = EventRow.select().where(EventRow.escalation == row.id).count() + 1
-    EventRow.insert(**_event_values(row.id, seq, event, now, user)).execute()
+    EventRow.insert(**_event_values(row.id, seq, event, now, user, anchor)).execute()
     case = load_case(ref)
     procedure = registry.get(case.procedure, case.procedure_version or None)
     state = case_state(case, procedure, calendar)

@@ -58,8 +58,22 @@ def _v2(db: Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS child_dob ON child (dob)")
 
 
+def _v3(db: Database) -> None:
+    # Content anchors: each case and event row names the audit entry that recorded it, and that
+    # entry carries a digest of the rows' content, so a record edited outside the console no
+    # longer matches the hash-chained trail (store/anchoring.py).
+    # _v1 creates tables from the current models, which already have the column: add it only
+    # to databases created before it existed.
+    for table in ("escalation", "event"):
+        columns = {row[1] for row in db.execute_sql(f"PRAGMA table_info({table})").fetchall()}
+        if "anchor" not in columns:
+            db.execute_sql(f"ALTER TABLE {table} ADD COLUMN anchor INTEGER")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS escalation_anchor ON escalation (anchor)")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS event_anchor ON event (anchor)")
+
+
 # Each entry migrates from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 

@@ -117,6 +117,7 @@ class Escalation(BaseModel):
     # Urgency rank for the list: 0 outstanding immediate risk, 1 has a due, 2 no deadline.
     urgency = IntegerField(default=2)
     sort_due = TextField(default="")  # risk_due or due as text; "" when none
+    anchor = IntegerField(null=True)  # the audit entry that recorded this case
 
 
 class EventRow(BaseModel):
@@ -137,6 +138,7 @@ class EventRow(BaseModel):
     method = TextField(default="")
     recorded_at = UtcField()
     recorded_by = TextField(default="")
+    anchor = IntegerField(null=True)  # the audit entry that recorded this event
 
     class Meta:
         table_name = "event"

@@ -1,0 +1,103 @@
+"""Case records edited outside the console are caught: each change's audit entry carries a
+digest of the rows it wrote, so `audit verify` names the change whose records no longer match."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsl_console.cli import main
+from dsl_console.core.records import Event, EventKind
+from dsl_console.services.casebook import record_event
+from tests.conftest import NOW
+from tests.security.conftest import add_fictional_cases, database_key, raw_connect
+
+
+@pytest.fixture
+def records(cli_env: Path, session_factory) -> Path:  # type: ignore[no-untyped-def]
+    """Two imported cases, then a discussion recorded on one of them."""
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001", "SCH-2026-002")
+    record_event(
+        session,
+        "SCH-2026-001",
+        Event(NOW, EventKind.DISCUSSION, by="Jo Lead", note="Discussed with the social worker."),
+    )
+    session.close()
+    return cli_env
+
+
+def attack(db: Path, *statements: str) -> None:
+    """Change rows with the key, as someone with the file and a passphrase could, leaving the
+    append-only guards in place afterwards so only the content gives them away."""
+    conn = raw_connect(db, database_key(db))
+    conn.execute("DROP TRIGGER IF EXISTS event_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS event_no_delete")
+    for sql in statements:
+        conn.execute(sql)
+    conn.execute(
+        "CREATE TRIGGER event_no_update BEFORE UPDATE ON event "
+        "BEGIN SELECT RAISE(ABORT, 'event entries are append-only'); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER event_no_delete BEFORE DELETE ON event "
+        "BEGIN SELECT RAISE(ABORT, 'event entries are append-only'); END"
+    )
+    conn.close()
+
+
+def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(["audit", "verify"])
+    return code, capsys.readouterr().out
+
+
+def test_untouched_records_verify(records: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = verify(capsys)
+    assert code == 0
+    assert "case records match the 2 changes that wrote them" in out
+
+
+def test_cached_state_refresh_is_not_tampering(
+    records: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The stage, due and flags columns are derived and may be recomputed at any time.
+    attack(records, "UPDATE escalation SET due_at = NULL, urgency = 2")
+    assert verify(capsys)[0] == 0
+
+
+TAMPERING = {
+    "an event's note rewritten": (
+        "UPDATE event SET note = 'Nothing was discussed.' WHERE kind = 'discussion'",
+    ),
+    "an event's time moved": (
+        "UPDATE event SET at = '2026-01-01 09:00:00.000000' WHERE kind = 'discussion'",
+    ),
+    "an imported event deleted": ("DELETE FROM event WHERE id = 1",),
+    "a case's summary rewritten": ("UPDATE escalation SET summary = 'No concern.' WHERE id = 1",),
+    "a child's date of birth changed": ("UPDATE child SET dob = '2010-01-01'",),
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_edited_records_are_named(
+    records: Path, capsys: pytest.CaptureFixture[str], how: str
+) -> None:
+    attack(records, *TAMPERING[how])
+    code, out = verify(capsys)
+    assert code == 1
+    assert out.startswith("case records BROKEN at entry "), out
+    assert "changed, added to or removed outside the console" in out
+
+
+def test_an_event_slipped_in_is_named(records: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    attack(
+        records,
+        "INSERT INTO event (escalation_id, seq, at, kind, by, whom, note, lessons, method, "
+        "recorded_at, recorded_by) VALUES (1, 99, '2026-11-23 12:00:00.000000', 'resolved', "
+        "'', '', 'Agreed.', '', '', '2026-11-23 12:00:00.000000', 'jo.lead')",
+    )
+    code, out = verify(capsys)
+    assert code == 1
+    assert "added outside the console" in out
