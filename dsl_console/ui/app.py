@@ -7,6 +7,7 @@ idle lock. Screens ask it for `session`, `now()`, `case_changed(ref)` and `open_
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -21,15 +22,17 @@ from textual.worker import Worker, get_current_worker
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
 from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
+from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
 from dsl_console.ui.error_dialog import AppErrorGuard
 from dsl_console.ui.failures import report_failed_worker
-from dsl_console.ui.messages import CasesChanged, SweepFinished
+from dsl_console.ui.messages import CasesChanged, IntegrityFailed, SweepFinished
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.help import HelpScreen, help_for
 from dsl_console.ui.screens.unlock import Opener, UnlockMode, UnlockScreen
 from dsl_console.ui.sweeper import FlagMemory, condense, run_sweep
+from dsl_console.ui.widgets.case_table import CaseTable
 
 # Input that counts as the user being at the keyboard (a mouse merely passing over does not).
 ACTIVITY = (
@@ -97,6 +100,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.bell_count = 0
         self._last_active = clock()
         self._sweep_timer: Timer | None = None
+        # The session whose database is still to be checked once the list has drawn.
+        self._unchecked: Session | None = None
 
     # -- the clock -------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -153,6 +158,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.session = message.session
         self.locked = False
         self._last_active = self.now()
+        self._unchecked = None if self.opener.verify_integrity else message.session
         parts = [p for p in (self.config.school, message.session.user) if p]
         if self.demo:
             parts.append("DEMO: fictional cases")
@@ -165,6 +171,30 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self.switch_screen(CaseListScreen())
             self._sweep_timer = self.set_interval(self.config.scan_seconds, self.request_sweep)
         self.request_sweep()
+
+    # -- the integrity check, after first paint ---------------------------------------------------
+    @on(CaseTable.Counted)
+    def _list_drawn(self, message: CaseTable.Counted) -> None:
+        # The list has its rows: now read the whole file to check it (about a second at
+        # 100,000 cases, which used to come before anything was drawn).
+        session, self._unchecked = self._unchecked, None
+        if session is not None and session is self.session:
+            self._check_integrity(session)
+
+    @work(thread=True, exit_on_error=False, group="integrity", description="integrity check")
+    def _check_integrity(self, session: Session) -> None:
+        if not session.db.integrity_ok():
+            self.post_message(IntegrityFailed(session))
+
+    @on(IntegrityFailed)
+    def _integrity_failed(self, message: IntegrityFailed) -> None:
+        if message.session is not self.session:
+            return  # locked meanwhile: the next unlock checks again
+        # From now on the check runs at open, so unlocking again is refused with the same line
+        # instead of showing the damaged file's cases once more.
+        self.opener = replace(self.opener, verify_integrity=True)
+        text = str(integrity_failed(self.db_path))
+        self._lock(text[:1].upper() + text[1:] + ".", audit=False)
 
     # -- changes and the sweep -------------------------------------------------------------------
     def case_changed(self, ref: str = "") -> None:
@@ -246,6 +276,13 @@ class DslConsoleApp(AppErrorGuard, App[int]):
 
     def action_lock(self) -> None:
         """Cover the screen, forget the key, and ask for the passphrase again."""
+        self._lock(
+            f"The console locked after {self.config.lock_minutes} minutes without a "
+            "key press. Your work is kept: unlock to carry on."
+        )
+
+    def _lock(self, note: str, *, audit: bool = True) -> None:
+        # `audit=False` for a damaged database, which is left untouched for recovery.
         session = self.session
         if session is None or self.locked:
             return
@@ -261,19 +298,17 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 UnlockMode.LOCKED,
                 user=session.user,
                 demo=self.demo,
-                note=(
-                    f"The console locked after {self.config.lock_minutes} minutes without a "
-                    "key press. Your work is kept: unlock to carry on."
-                ),
+                note=note,
             )
         )
-        self._close_session(session)
+        self._close_session(session, audit=audit)
 
     @work(thread=True, exit_on_error=False, group="lock", description="lock")
-    def _close_session(self, session: Session) -> None:
+    def _close_session(self, session: Session, *, audit: bool = True) -> None:
         try:
-            with session.db.connection_context():
-                session.audit("lock")
+            if audit:
+                with session.db.connection_context():
+                    session.audit("lock")
         finally:
             session.close()
 

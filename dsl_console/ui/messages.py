@@ -11,6 +11,7 @@ from datetime import datetime
 
 from textual.message import Message
 
+from dsl_console.services.session import Session
 from dsl_console.services.sweep import CaseFlags
 
 
@@ -27,3 +28,10 @@ class CasesChanged(Message):
     """Cases were written (by this console or noticed from another process): re-query."""
 
     ref: str = ""
+
+
+@dataclass
+class IntegrityFailed(Message):
+    """The whole-file check run after the list was drawn found `session`'s database damaged."""
+
+    session: Session

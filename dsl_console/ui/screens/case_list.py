@@ -188,7 +188,8 @@ class CaseListScreen(ErrorGuard, Screen[None]):
 
     @on(Counted)
     def _counted(self, message: Counted) -> None:
-        if message.generation == self._counts_generation:
+        # Counts taken before a lock arrive after it: they are dropped, not shown.
+        if message.generation == self._counts_generation and self.app.session is not None:  # type: ignore[attr-defined]
             self.query_one(FlagSummary).show_counts(message.counts)
 
     @on(CaseTable.Counted)
@@ -204,6 +205,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
 
     def forget_cases(self) -> None:
         """Drop every row from memory and screen (the idle lock)."""
+        self._counts_generation += 1  # any count still on its way is stale
         self.table.clear()
         self.query_one(FlagSummary).clear_counts()
 
