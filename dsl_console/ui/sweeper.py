@@ -78,25 +78,46 @@ def _tokens(item: CaseFlags, as_of: datetime) -> frozenset[str]:
     return frozenset(LATE_RISK if f == FLAG_IMMEDIATE_RISK and late else f for f in item.flags)
 
 
+@dataclass(frozen=True)
+class SweepNews:
+    """What one sweep means for the user: its notices, and the flags they leave announced.
+
+    Only flagged cases are in `announced` (a case without one needs no entry), so the console
+    keeps a few thousand small objects between sweeps, not one per open case.
+    """
+
+    notices: list[Notice]
+    announced: dict[str, frozenset[str]]
+
+
 class FlagMemory:
-    """Which flags have been announced for each case, so each is announced once."""
+    """Which flags have been announced for each case, so each is announced once.
+
+    `compare` only reads the memory, so the sweep's worker thread runs it (about half a second
+    at 100,000 cases); the UI thread then calls `accept` once it has shown the notices, so a
+    sweep whose notices were never shown (the console locked meanwhile) announces nothing.
+    """
 
     def __init__(self) -> None:
         self._announced: dict[str, frozenset[str]] = {}
 
-    def update(
+    def compare(
         self, results: Iterable[CaseFlags], as_of: datetime, calendar: WorkingCalendar
-    ) -> list[Notice]:
-        """Notices for the flags that are new since the last sweep, most urgent first.
+    ) -> SweepNews:
+        """Notices for the flags that are new since the last accepted sweep, most urgent first.
 
         A flag that clears is forgotten, so if it comes back it is announced again.
         """
+        announced = self._announced  # one reference: `accept` replaces it, never mutates it
         notices = []
         seen: dict[str, frozenset[str]] = {}
+        shared: dict[frozenset[str], frozenset[str]] = {}  # one set object per combination
         for item in results:
+            if not item.flags:
+                continue
             tokens = _tokens(item, as_of)
-            seen[item.ref] = tokens
-            new = tokens - self._announced.get(item.ref, frozenset())
+            seen[item.ref] = shared.setdefault(tokens, tokens)
+            new = tokens - announced.get(item.ref, frozenset())
             if not new:
                 continue
             new_flags = {FLAG_IMMEDIATE_RISK if t == LATE_RISK else t for t in new}
@@ -111,8 +132,19 @@ class FlagMemory:
             if ordered == [FLAG_IRO_NOTICE]:
                 severity = "information"
             notices.append(Notice(item.ref, text, severity, risk, tuple(ordered)))
-        self._announced = seen
-        return notices
+        return SweepNews(notices, seen)
+
+    def accept(self, news: SweepNews) -> None:
+        """Remember the flags of a sweep whose notices have been shown."""
+        self._announced = news.announced
+
+    def update(
+        self, results: Iterable[CaseFlags], as_of: datetime, calendar: WorkingCalendar
+    ) -> list[Notice]:
+        """`compare` and `accept` in one step: the new notices, remembered as announced."""
+        news = self.compare(results, as_of, calendar)
+        self.accept(news)
+        return news.notices
 
 
 def condense(notices: list[Notice], *, first: bool = False) -> tuple[list[Notice], str]:

@@ -203,3 +203,31 @@ async def test_many_new_risks_ring_once_and_are_not_a_wall_of_notices(make_app):
         assert shown[5].startswith("3 more cases flagged (3 immediate risk)")
         assert len(shown) == 6
         assert app.bell_count == 1
+
+
+async def test_the_sweep_works_out_its_notices_off_the_ui_thread(make_app, monkeypatch):
+    # At 100,000 cases comparing every open case with what was announced took half a second;
+    # on the UI thread that froze the keyboard after each sweep.
+    import threading
+
+    from dsl_console.ui.sweeper import FlagMemory
+
+    on_ui_thread: list[bool] = []
+    real = FlagMemory.compare
+
+    def watched(self, results, as_of, calendar):  # type: ignore[no-untyped-def]
+        on_ui_thread.append(threading.current_thread() is threading.main_thread())
+        return real(self, results, as_of, calendar)
+
+    monkeypatch.setattr(FlagMemory, "compare", watched)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        shown = notices(app)
+        assert any(n.startswith("SCH-2026-001: immediate risk") for n in shown)
+        await sweep(pilot)
+        assert notices(app) == shown  # still announced once
+        assert on_ui_thread and not any(on_ui_thread)
+        # Only the flagged cases are remembered between sweeps, not every open case.
+        remembered = app.last_sweep.news.announced
+        assert "SCH-2026-001" in remembered and "SCH-2026-004" not in remembered
