@@ -1,28 +1,40 @@
-"""The export commands: choose what to write, write it atomically, audit it, name the chain head."""
+"""The export commands: choose what to write, write it atomically, audit it, name the chain head.
+
+`export_to` is the one code path: the command line (`run_export`) and the console's export
+screen both call it. It reports progress as cases are consumed, so a long export can show a bar.
+"""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 
-from dsl_console.core.clock import parse_date
+from dsl_console.core.clock import LONDON, parse_date
+from dsl_console.core.records import Case
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
 from dsl_console.services.session import Session
 from dsl_console.services.transfer import write_document
 from dsl_console.store import audit
 from dsl_console.store.cases import iter_cases, load_case
+from dsl_console.store.models import Escalation
+
+Progress = Callable[[int, int], None]
+WHATS = ("json", "log", "report", "analysis")
+FORMS = ("liverpool", "newham", "st-helens-notice", "st-helens-resolution")
+PROGRESS_EVERY = 50  # cases between progress calls: often enough for a bar, cheap at 100,000
 
 
-def export_json(session: Session, out: Path) -> int:
+def export_json(session: Session, out: Path, cases: Iterable[Case] | None = None) -> int:
     """Every case with its full history, in the import format."""
     count = 0
 
-    def counted():  # type: ignore[no-untyped-def]
+    def counted() -> Iterator[Case]:
         nonlocal count
-        for case in iter_cases():
+        for case in iter_cases() if cases is None else cases:
             count += 1
             yield case
 
@@ -30,6 +42,130 @@ def export_json(session: Session, out: Path) -> int:
         for chunk in write_document(counted()):
             handle.write(chunk)
     return count
+
+
+def _london_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=LONDON)
+
+
+def count_cases(date_from: date | None = None, date_to: date | None = None) -> int:
+    """How many cases were opened (London date) in the range: the total a progress bar shows."""
+    query = Escalation.select()
+    if date_from is not None:
+        query = query.where(Escalation.opened_at >= _london_midnight(date_from))
+    if date_to is not None:
+        query = query.where(Escalation.opened_at < _london_midnight(date_to + timedelta(days=1)))
+    return int(query.count())
+
+
+def _reporting(cases: Iterable[Case], total: int, progress: Progress | None) -> Iterator[Case]:
+    """Yield the cases, telling `progress` how many have been consumed out of `total`."""
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    for case in cases:
+        yield case
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done, max(total, done))
+    if progress is not None:
+        progress(done, done)  # the exact count, whatever the estimate said
+
+
+def export_to(
+    session: Session,
+    what: str,
+    out: Path,
+    *,
+    fmt: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    initials: bool = False,
+    ref: str | None = None,
+    form: str | None = None,
+    year: int | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """Write one export, audit it and return the line to show ("wrote ...; audit head N:hash").
+
+    what: "json" | "log" (fmt "csv"/"xlsx", optional opened-date range, initials) | "report"
+    (ref, form) | "analysis" (year; fmt "pdf"/"csv", else from out's suffix). `progress(done,
+    total)` is called as cases are consumed (from the calling thread); a report counts as one.
+    Call inside a connection of the caller's thread (the CLI's, or a worker's own).
+    """
+    if what not in WHATS:
+        raise InputError(f"what: unknown export {what!r}")
+    if date_from and date_to and date_to < date_from:
+        raise InputError("to: is before from")
+    school = session.config.school
+    now = session.now()
+    if what == "json":
+        cases = _reporting(iter_cases(), count_cases(), progress)
+        count = export_json(session, out, cases)
+        detail = f"json {count} cases"
+    elif what == "log":
+        from dsl_console.services.exports.summary_log import write_log
+
+        if fmt not in ("csv", "xlsx"):
+            raise InputError("format: the log is written as csv or xlsx")
+        total = count_cases(date_from, date_to)
+        count = write_log(
+            _reporting(iter_cases(opened_from=date_from, opened_to_date=date_to), total, progress),
+            session.registry,
+            session.calendar,
+            school=school,
+            out=out,
+            fmt=fmt,  # type: ignore[arg-type]
+            as_of=now,
+            initials=initials,
+        )
+        detail = f"log {fmt} {count} cases" + (" initials" if initials else "")
+    elif what == "report":
+        from dsl_console.services.exports.forms import write_form
+
+        if not ref:
+            raise InputError("ref: is required")
+        if form not in FORMS:
+            raise InputError("form: choose one of " + ", ".join(FORMS))
+        if progress is not None:
+            progress(0, 1)
+        case = load_case(ref)
+        write_form(
+            case,
+            session.registry,
+            session.calendar,
+            form=form,  # type: ignore[arg-type]
+            school=school,
+            out=out,
+            as_of=now,
+        )
+        if progress is not None:
+            progress(1, 1)
+        count, detail = 1, f"report {form}"
+    else:
+        from dsl_console.services.exports.analysis import write_analysis, yearly_figures
+
+        if year is None:
+            raise InputError("year: is required")
+        by_suffix = "csv" if out.suffix.lower() == ".csv" else "pdf"
+        chosen: Literal["pdf", "csv"] = "csv" if (fmt or by_suffix) == "csv" else "pdf"
+        figures = yearly_figures(
+            _reporting(iter_cases(), count_cases(), progress),
+            session.registry,
+            session.calendar,
+            year,
+            now,
+            school=school,
+        )
+        write_analysis(figures, out, chosen)
+        count, detail = 1, f"analysis {year} {chosen}"
+    audited_ref = (ref or "") if what == "report" else ""
+    session.write(lambda: audit.record(session.now(), session.user, "export", audited_ref, detail))
+    last_id, digest = audit.head()
+    cases_note = (
+        "" if what in ("report", "analysis") else f" ({count} case{'' if count == 1 else 's'})"
+    )
+    return f"wrote {out}{cases_note}; audit head {last_id}:{digest}"
 
 
 def _date_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
@@ -42,56 +178,16 @@ def _date_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
 
 def run_export(session: Session, args: argparse.Namespace) -> str:
     """Run `dsl-console export WHAT ...`; returns the line to print."""
-    out = Path(args.out)
-    school = session.config.school
-    now = session.now()
-    if args.what == "json":
-        count = export_json(session, out)
-        detail = f"json {count} cases"
-    elif args.what == "log":
-        from dsl_console.services.exports.summary_log import write_log
-
-        start, end = _date_range(args)
-        count = write_log(
-            iter_cases(opened_from=start, opened_to_date=end),
-            session.registry,
-            session.calendar,
-            school=school,
-            out=out,
-            fmt=args.format,
-            as_of=now,
-            initials=args.initials,
-        )
-        detail = f"log {args.format} {count} cases" + (" initials" if args.initials else "")
-    elif args.what == "report":
-        from dsl_console.services.exports.forms import write_form
-
-        case = load_case(args.ref)
-        write_form(
-            case,
-            session.registry,
-            session.calendar,
-            form=args.form,
-            school=school,
-            out=out,
-            as_of=now,
-        )
-        count, detail = 1, f"report {args.form}"
-    else:
-        from dsl_console.services.exports.analysis import write_analysis, yearly_figures
-
-        fmt: Literal["pdf", "csv"] = "csv" if out.suffix.lower() == ".csv" else "pdf"
-        figures = yearly_figures(
-            iter_cases(), session.registry, session.calendar, args.year, now, school=school
-        )
-        write_analysis(figures, out, fmt)
-        count, detail = 1, f"analysis {args.year} {fmt}"
-    ref = args.ref if args.what == "report" else ""
-    session.write(lambda: audit.record(session.now(), session.user, "export", ref, detail))
-    last_id, digest = audit.head()
-    what = (
-        ""
-        if args.what in ("report", "analysis")
-        else (f" ({count} case{'' if count == 1 else 's'})")
+    start, end = _date_range(args) if args.what == "log" else (None, None)
+    return export_to(
+        session,
+        args.what,
+        Path(args.out),
+        fmt=getattr(args, "format", None),
+        date_from=start,
+        date_to=end,
+        initials=bool(getattr(args, "initials", False)),
+        ref=getattr(args, "ref", None),
+        form=getattr(args, "form", None),
+        year=getattr(args, "year", None),
     )
-    return f"wrote {out}{what}; audit head {last_id}:{digest}"

@@ -113,6 +113,15 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             id="list.view.retention",
             tooltip=VIEW_HELP[View.RETENTION],
         ),
+        Binding(
+            "E",
+            "export",
+            "Export",
+            id="list.export",
+            key_display="E",
+            show=False,  # listed in help (?): the footer is full, and Quit must stay in view
+            tooltip="Export the summary log, a partnership form, the analysis or everything",
+        ),
         Binding("q", "app.quit", "Quit", id="list.quit", tooltip="Quit the console"),
     ]
 
@@ -148,6 +157,12 @@ class CaseListScreen(ErrorGuard, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ViewBar).show(self.view, None, "")
+
+    def action_export(self) -> None:
+        """Open the export screen (the summary log chosen)."""
+        from dsl_console.ui.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen())
         self.refresh_cases()
 
     @property

@@ -176,6 +176,15 @@ class CaseScreen(ErrorGuard, Screen[None]):
             key_display="A",
             tooltip="Mark an agreed action done",
         ),
+        Binding(
+            "E",
+            "export",
+            "Export",
+            id="case.export",
+            key_display="E",
+            show=False,  # listed in help (?): the footer is full with the case's own keys
+            tooltip="Export this case's partnership form (or another export)",
+        ),
     ]
 
     @dataclass
@@ -341,6 +350,14 @@ class CaseScreen(ErrorGuard, Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_export(self) -> None:
+        """Open the export screen with this case's partnership form chosen."""
+        from dsl_console.ui.screens.export import ExportScreen, form_for
+
+        case = self.case
+        form = form_for(case.procedure, case.resolved) if case is not None else "liverpool"
+        self.app.push_screen(ExportScreen(what="report", ref=self.ref, form=form))
 
     def action_record_event(self) -> None:
         self.open_form("record_event")

@@ -1,0 +1,423 @@
+"""The export screen: what to write (log, partnership form, analysis, everything), with a bar.
+
+The fields are read on the UI thread (InputError "field: reason" shown under the field); the
+export itself runs in a thread worker through `exporting.export_to`, the command line's own code
+path, so it is audited the same way. The worker posts progress as cases are consumed and the
+result line (written path and audit head) when done. A read-only account may export, as the
+command line allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Footer, Input, ProgressBar, Select, Static
+from textual.worker import Worker, WorkerState
+
+from dsl_console.core.clock import local_date, parse_date
+from dsl_console.errors import ConsoleError, InputError
+from dsl_console.services import exporting
+from dsl_console.services.session import Session
+from dsl_console.store.cases import load_case
+from dsl_console.ui.forms.base import FormScreen
+from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.host import host, session_of
+
+WHAT_OPTIONS = [
+    ("Summary log", "log"),
+    ("Partnership form", "report"),
+    ("Yearly analysis", "analysis"),
+    ("Everything as JSON", "json"),
+]
+FORMATS = {
+    "log": ("csv", "xlsx"),
+    "report": ("pdf",),
+    "analysis": ("pdf", "csv"),
+    "json": ("json",),
+}
+FORM_OPTIONS = [
+    ("Liverpool: Report to LSCB", "liverpool"),
+    ("Newham: NSCP Escalation Referral", "newham"),
+    ("St Helens: Escalation Notice", "st-helens-notice"),
+    ("St Helens: Resolution Template", "st-helens-resolution"),
+]
+# Which fields each kind of export uses (the others are hidden).
+FIELDS_OF = {
+    "log": {"format", "from", "to", "initials"},
+    "report": {"form", "ref"},
+    "analysis": {"format", "year"},
+    "json": set(),
+}
+OPTIONAL_FIELDS = ("format", "form", "ref", "from", "to", "year", "initials")
+UNEXPECTED = "Not written: something unexpected went wrong. Try again."
+
+
+def default_folder() -> Path:
+    """The user's Documents folder if there is one, else their home folder."""
+    home = Path.home()
+    documents = home / "Documents"
+    return documents if documents.is_dir() else home
+
+
+def default_name(
+    what: str, fmt: str, today: date, *, ref: str = "", form: str = "", year: str = ""
+) -> str:
+    """A file name saying what the export is and when it was made."""
+    if what == "log":
+        return f"escalation-log-{today}.{fmt}"
+    if what == "report":
+        return f"{ref or 'case'}-{form or 'form'}-{today}.pdf"
+    if what == "analysis":
+        return f"escalation-analysis-{year or today.year}.{fmt}"
+    return f"dsl-console-export-{today}.json"
+
+
+def form_for(procedure: str, resolved: bool) -> str:
+    """The partnership form a case's procedure most likely wants."""
+    if procedure == "newham":
+        return "newham"
+    if procedure == "st-helens":
+        return "st-helens-resolution" if resolved else "st-helens-notice"
+    return "liverpool"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """The fields, read and checked: what `exporting.export_to` needs."""
+
+    what: str
+    out: Path
+    fmt: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    initials: bool = False
+    ref: str | None = None
+    form: str | None = None
+    year: int | None = None
+
+
+class ExportScreen(FormScreen):
+    """Choose an export, its format and range; write it with a progress bar."""
+
+    DEFAULT_CSS = """
+    ExportScreen #export-progress {
+        height: 1;
+        margin-top: 1;
+    }
+    ExportScreen #export-result {
+        display: none;
+        color: $text-success;
+        text-style: bold;
+    }
+    ExportScreen #export-result.-shown {
+        display: block;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Close",
+            id="export.close",
+            tooltip="Close the export screen (an export under way still finishes)",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Export",
+            id="export.run",
+            tooltip="Check the fields and write the export",
+            priority=True,
+        ),
+    ]
+
+    TITLE_TEXT = "Export for the partnership"
+    SAVE_LABEL = "Export"
+
+    @dataclass
+    class Progressed(Message):
+        """Cases consumed so far, out of the total."""
+
+        done: int
+        total: int
+
+    @dataclass
+    class Written(Message):
+        """The export was written and audited; `line` names the file and the audit head."""
+
+        line: str
+
+    def __init__(self, *, what: str = "log", ref: str = "", form: str = "liverpool") -> None:
+        super().__init__(id="export-screen")
+        self.initial_what = what
+        self.initial_ref = ref
+        self.initial_form = form
+        self._out_edited = False  # once the user types a path, it is no longer re-suggested
+        self._suggesting = False
+
+    def context_text(self) -> str:
+        return "Every export is recorded in the audit trail."
+
+    @property
+    def today(self) -> date:
+        return local_date(host(self.app).now())
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.TITLE_TEXT, id="form-title")
+            yield Static(self.context_text(), id="form-context")
+            with VerticalScroll(id="form-fields", can_focus=False):
+                yield from self.compose_fields()
+            yield ProgressBar(id="export-progress", show_eta=False)
+            yield Static("", id="export-result")
+            yield Static("", id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(self.SAVE_LABEL, id="save", variant="primary", compact=True)
+                yield Button("Close", id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    def compose_fields(self) -> ComposeResult:
+        what = self.initial_what
+        yield FormField(
+            "Export",
+            Select(WHAT_OPTIONS, value=what, allow_blank=False, id="what", compact=True),
+            name="what",
+        )
+        formats = FORMATS[what]
+        yield FormField(
+            "Format",
+            Select(
+                [(f, f) for f in formats],
+                value=formats[0],
+                allow_blank=False,
+                id="format",
+                compact=True,
+            ),
+            name="format",
+        )
+        yield FormField(
+            "Form",
+            Select(
+                FORM_OPTIONS, value=self.initial_form, allow_blank=False, id="form", compact=True
+            ),
+            name="form",
+        )
+        yield FormField("Case ref", Input(self.initial_ref, id="ref", compact=True), name="ref")
+        yield FormField(
+            "Opened from",
+            Input(placeholder="YYYY-MM-DD (blank: from the first)", id="from", compact=True),
+            name="from",
+        )
+        yield FormField(
+            "Opened to",
+            Input(placeholder="YYYY-MM-DD (blank: to today)", id="to", compact=True),
+            name="to",
+        )
+        yield FormField("Year", Input(str(self.today.year), id="year", compact=True), name="year")
+        yield FormField(
+            "Names",
+            Checkbox("Initials and age only (a log leaving school)", id="initials", compact=True),
+            name="initials",
+        )
+        yield FormField("Save as", Input(id="out", compact=True), name="out")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-progress", ProgressBar).display = False
+        self._show_fields(self.initial_what)
+        self._suggest_out()
+
+    # -- fields follow the choice ---------------------------------------------------------------
+    @property
+    def what(self) -> str:
+        value = self.query_one("#what", Select).value
+        return value if isinstance(value, str) else "log"
+
+    def _show_fields(self, what: str) -> None:
+        used = FIELDS_OF[what]
+        for name in OPTIONAL_FIELDS:
+            self.query_one(f"#field-{name}", FormField).display = name in used
+
+    def _suggest_out(self) -> None:
+        if self._out_edited:
+            return
+        fmt = self.query_one("#format", Select).value
+        name = default_name(
+            self.what,
+            fmt if isinstance(fmt, str) else FORMATS[self.what][0],
+            self.today,
+            ref=self.query_one("#ref", Input).value.strip(),
+            form=str(self.query_one("#form", Select).value),
+            year=self.query_one("#year", Input).value.strip(),
+        )
+        self._suggesting = True
+        self.query_one("#out", Input).value = str(default_folder() / name)
+        self._suggesting = False
+
+    @on(Select.Changed, "#what")
+    def _what_chosen(self, event: Select.Changed) -> None:
+        what = self.what
+        formats = FORMATS[what]
+        fmt = self.query_one("#format", Select)
+        fmt.set_options([(f, f) for f in formats])
+        fmt.value = formats[0]
+        self._show_fields(what)
+        self._suggest_out()
+
+    @on(Select.Changed, "#format")
+    @on(Select.Changed, "#form")
+    @on(Input.Changed, "#ref")
+    @on(Input.Changed, "#year")
+    def _detail_changed(self) -> None:
+        self._suggest_out()
+
+    @on(Input.Changed, "#out")
+    def _out_typed(self) -> None:
+        if not self._suggesting:
+            self._out_edited = True
+
+    # -- reading the fields ---------------------------------------------------------------------
+    def collect(self, session: Session) -> ExportRequest:
+        """Read and check the fields (InputError naming the field)."""
+        what = self.what
+        raw_out = self.query_one("#out", Input).value.strip()
+        if not raw_out:
+            raise InputError("out: is required")
+        out = Path(raw_out).expanduser()
+        if not out.parent.is_dir():
+            raise InputError("out: that folder does not exist")
+        if out.is_dir():
+            raise InputError("out: that is a folder; give a file name")
+        fmt_value = self.query_one("#format", Select).value
+        fmt = fmt_value if isinstance(fmt_value, str) else None
+        if what == "log":
+            start = self._date("from")
+            end = self._date("to")
+            if start and end and end < start:
+                raise InputError("to: is before the from date")
+            return ExportRequest(
+                what,
+                out,
+                fmt=fmt,
+                date_from=start,
+                date_to=end,
+                initials=self.query_one("#initials", Checkbox).value,
+            )
+        if what == "report":
+            ref = self.query_one("#ref", Input).value.strip()
+            if not ref:
+                raise InputError("ref: is required")
+            form = self.query_one("#form", Select).value
+            return ExportRequest(what, out, ref=ref, form=str(form))
+        if what == "analysis":
+            text = self.query_one("#year", Input).value.strip()
+            if not (text.isdigit() and len(text) == 4):
+                raise InputError("year: a four-digit year, such as 2026")
+            return ExportRequest(what, out, fmt=fmt, year=int(text))
+        return ExportRequest(what, out)
+
+    def _date(self, name: str) -> date | None:
+        text = self.query_one(f"#{name}", Input).value.strip()
+        return parse_date(text, name) if text else None
+
+    # -- exporting ------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        """Check the fields; if they read well, export in a worker."""
+        save = self.query_one("#save", Button)
+        if save.disabled:
+            return
+        self.clear_errors()
+        result = self.query_one("#export-result", Static)
+        result.update("")
+        result.remove_class("-shown")
+        try:
+            session = session_of(self.app)
+            request = self.collect(session)
+        except ConsoleError as exc:
+            self.show_error(str(exc))
+            return
+        save.disabled = True
+        bar = self.query_one("#export-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.run_export(session, request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def run_export(self, session: Session, request: ExportRequest) -> None:
+        """Write the export (in a thread, on a connection of its own), posting progress."""
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(self.Progressed(done, total))
+
+        try:
+            with session.db.connection_context():
+                if request.ref:
+                    try:
+                        load_case(request.ref)
+                    except InputError as exc:
+                        raise InputError(f"ref: {exc}") from None
+                line = exporting.export_to(
+                    session,
+                    request.what,
+                    request.out,
+                    fmt=request.fmt,
+                    date_from=request.date_from,
+                    date_to=request.date_to,
+                    initials=request.initials,
+                    ref=request.ref,
+                    form=request.form,
+                    year=request.year,
+                    progress=progress,
+                )
+        except ConsoleError as exc:
+            self.post_message(self.Refused(str(exc)))
+            return
+        except OSError as exc:
+            # The reason only (permission denied, disk full): never the file's contents.
+            self.post_message(self.Refused(f"out: could not write the file ({exc.strerror})"))
+            return
+        self.post_message(self.Written(line))
+
+    @on(Progressed)
+    def _progressed(self, message: Progressed) -> None:
+        bar = self.query_one("#export-progress", ProgressBar)
+        # An empty export is complete at once: show a full bar rather than an empty one.
+        total = message.total or 1
+        bar.update(total=total, progress=message.done if message.total else 1)
+
+    @on(FormScreen.Refused)
+    def _export_refused(self, message: FormScreen.Refused) -> None:
+        message.stop()
+        self.query_one("#save", Button).disabled = False
+        self.query_one("#export-progress", ProgressBar).display = False
+        self.show_error(message.reason)
+
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        self.query_one("#save", Button).disabled = False
+        result = self.query_one("#export-result", Static)
+        result.update(f"✓ {message.line}")
+        result.add_class("-shown")
+        self.app.notify(message.line, title="Export written", timeout=10)
+
+    @property
+    def result_text(self) -> str:
+        """The success line on show ('' if none): for tests."""
+        result = self.query_one("#export-result", Static)
+        return str(result.content) if result.has_class("-shown") else ""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Anything but a ConsoleError is a bug; its text is not shown (it may quote a record).
+        if event.worker.group == "export" and event.state == WorkerState.ERROR:
+            self.query_one("#save", Button).disabled = False
+            self.query_one("#export-progress", ProgressBar).display = False
+            self.show_error(UNEXPECTED)
+            event.stop()

@@ -1,0 +1,132 @@
+"""The export screen: the summary log from the list, a partnership form from the case screen,
+mistakes shown in place, and a progress bar that reaches its total."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from console_kit import CASES, settle, unlocked, wait_until
+from textual.pilot import Pilot
+from textual.widgets import Input, ProgressBar, Select
+
+from dsl_console.ui.screens.case_screen import CaseScreen
+from dsl_console.ui.screens.export import ExportScreen
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home folder with a Documents folder, where exports are suggested."""
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+async def open_export(pilot: Pilot) -> ExportScreen:
+    """Press E and wait for the export screen."""
+    await pilot.press("E")
+    await wait_until(
+        pilot, lambda: isinstance(pilot.app.screen, ExportScreen), what="the export screen"
+    )
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportScreen)
+    return screen
+
+
+async def export(pilot: Pilot, screen: ExportScreen) -> None:
+    """Press ctrl+s and wait for the export worker and its messages."""
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+async def test_the_summary_log_exports_as_csv_from_the_list(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        assert out == home / "Documents" / "escalation-log-2026-11-23.csv"
+        await export(pilot, screen)
+        assert screen.errors == {}
+        assert f"wrote {out} ({len(CASES)} cases); audit head" in screen.result_text
+        assert any("audit head" in n.message for n in app._notifications)
+        bar = screen.query_one("#export-progress", ProgressBar)
+        assert bar.total == bar.progress == len(CASES)
+    with out.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+    header = next(
+        i for i, row in enumerate(rows) if row[0] == "Agency / School & Escalation Number"
+    )
+    assert len(rows) - header - 1 == len(CASES)
+
+
+async def test_a_partnership_form_exports_from_the_case_screen(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        app.open_case("SCH-2026-003")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, CaseScreen) and app.screen.case is not None,
+            what="the case screen",
+        )
+        screen = await open_export(pilot)
+        assert screen.query_one("#what", Select).value == "report"
+        assert screen.query_one("#ref", Input).value == "SCH-2026-003"
+        assert screen.query_one("#form", Select).value == "liverpool"
+        out = Path(screen.query_one("#out", Input).value)
+        assert out.name == "SCH-2026-003-liverpool-2026-11-23.pdf"
+        await export(pilot, screen)
+        assert screen.errors == {}
+        assert screen.result_text.startswith(f"✓ wrote {out}; audit head ")
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+async def test_a_bad_date_range_is_shown_in_place_and_writes_nothing(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        screen.query_one("#from", Input).value = "2026-11-20"
+        screen.query_one("#to", Input).value = "2026-11-01"
+        await export(pilot, screen)
+        assert "before" in screen.errors["to"]
+        screen.query_one("#from", Input).value = "2026-13-01"
+        await export(pilot, screen)
+        assert "not a real calendar date" in screen.errors["from"]
+        assert screen.result_text == ""
+    assert not out.exists()
+
+
+async def test_an_unknown_ref_and_a_missing_folder_are_shown_in_place(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        screen.query_one("#what", Select).value = "report"
+        await pilot.pause()
+        screen.query_one("#ref", Input).value = "SCH-1999-999"
+        await export(pilot, screen)
+        assert "No case with ref SCH-1999-999" in screen.errors["ref"]
+        screen.query_one("#out", Input).value = str(home / "nowhere" / "form.pdf")
+        await export(pilot, screen)
+        assert "folder does not exist" in screen.errors["out"]
+        assert not any((home / "Documents").iterdir())
+
+
+async def test_the_progress_bar_reaches_the_total_of_a_date_range(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        screen.query_one("#from", Input).value = "2026-11-16"
+        screen.query_one("#to", Input).value = "2026-11-23"
+        await export(pilot, screen)
+        in_range = [c for c in CASES if c.opened_at.date().isoformat() >= "2026-11-16"]
+        bar = screen.query_one("#export-progress", ProgressBar)
+        assert bar.total == bar.progress == len(in_range)
+        assert f"({len(in_range)} cases)" in screen.result_text
