@@ -7,6 +7,7 @@ idle lock. Screens ask it for `session`, `now()`, `case_changed(ref)` and `open_
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,6 +43,10 @@ ACTIVITY = (
     events.MouseScrollUp,
     events.Paste,
 )
+
+
+# How long locking waits for reads under way in other workers before closing the database.
+CLOSE_WAIT_SECONDS = 10.0
 
 
 class DslConsoleApp(AppErrorGuard, App[int]):
@@ -100,7 +105,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.bell_count = 0
         self._last_active = clock()
         self._sweep_timer: Timer | None = None
-        # The session whose database is still to be checked once the list has drawn.
+        # The session whose first sweep, and then whose integrity check, wait for the list to
+        # draw: both compete with first paint for the CPU, and together for memory.
+        self._unswept: Session | None = None
         self._unchecked: Session | None = None
 
     # -- the clock -------------------------------------------------------------------------------
@@ -158,6 +165,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.session = message.session
         self.locked = False
         self._last_active = self.now()
+        self._unswept = message.session
         self._unchecked = None if self.opener.verify_integrity else message.session
         parts = [p for p in (self.config.school, message.session.user) if p]
         if self.demo:
@@ -170,13 +178,20 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         else:
             self.switch_screen(CaseListScreen())
             self._sweep_timer = self.set_interval(self.config.scan_seconds, self.request_sweep)
-        self.request_sweep()
 
-    # -- the integrity check, after first paint ---------------------------------------------------
+    # -- after first paint: the first sweep, then the integrity check -----------------------------
     @on(CaseTable.Counted)
     def _list_drawn(self, message: CaseTable.Counted) -> None:
-        # The list has its rows: now read the whole file to check it (about a second at
-        # 100,000 cases, which used to come before anything was drawn).
+        session, self._unswept = self._unswept, None
+        if session is not None and session is self.session:
+            self.request_sweep()
+
+    def _check_when_swept(self, event: Worker.StateChanged) -> None:
+        # Once the first sweep is over (whatever its outcome), read the whole file to check it:
+        # about a second at 100,000 cases, which used to come before anything was drawn. After
+        # the sweep rather than beside it, so their memory is not needed at the same time.
+        if event.worker.group != "sweep" or not event.worker.is_finished:
+            return
         session, self._unchecked = self._unchecked, None
         if session is not None and session is self.session:
             self._check_integrity(session)
@@ -264,6 +279,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The app's own workers (the sweep, the lock) report failures as a notice."""
         report_failed_worker(self, event)
+        self._check_when_swept(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that need an open session are hidden until there is one."""
@@ -310,6 +326,18 @@ class DslConsoleApp(AppErrorGuard, App[int]):
 
     @work(thread=True, exit_on_error=False, group="lock", description="lock")
     def _close_session(self, session: Session, *, audit: bool = True) -> None:
+        # forget_key closes the connections of every thread, and closing one in the middle of
+        # a query crashes SQLite (seen when a lock came straight after a sweep's refresh), so
+        # reads still under way in other workers finish first; once locked they post nothing.
+        me = get_current_worker()
+        busy = [
+            w
+            for w in list(self.workers)
+            if w is not me and w.group not in ("lock", "unlock") and not w.is_finished
+        ]
+        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
+        while any(not w.is_finished for w in busy) and time.monotonic() < deadline:
+            time.sleep(0.01)
         try:
             if audit:
                 with session.db.connection_context():

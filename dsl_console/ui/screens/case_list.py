@@ -157,13 +157,13 @@ class CaseListScreen(ErrorGuard, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(ViewBar).show(self.view, None, "")
+        self.refresh_cases()
 
     def action_export(self) -> None:
         """Open the export screen (the summary log chosen)."""
         from dsl_console.ui.screens.export import ExportScreen
 
         self.app.push_screen(ExportScreen())
-        self.refresh_cases()
 
     @property
     def table(self) -> CaseTable:
