@@ -147,6 +147,10 @@ class CipherDatabase(SqlCipherDatabase):
         """SQLite's quick check rows, on a connection of its own (see integrity_ok)."""
         conn = self._new_connection()
         try:
+            # The check reads each page about once, so a large cache buys nothing (0.9 s at
+            # 100,000 cases either way) but would add 32 MB to the console's peak while it
+            # runs after first paint.
+            conn.execute("PRAGMA cache_size = -2000")
             return list(conn.execute("PRAGMA quick_check").fetchall())
         finally:
             with self._open_lock:
