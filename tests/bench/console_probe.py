@@ -116,6 +116,32 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
         found["filter_keystrokes"] = latencies
         found["filter_keystroke_rows_loaded"] = summary(loaded)
 
+        # The same keystrokes while a sweep over every open case runs in its worker: the
+        # background sweep must not delay typing.
+        during: list[float] = []
+        for _ in range(rounds):
+            for text in FILTERS:
+                await pilot.press("slash")
+                typed = ""
+                for key in text:
+                    typed += key
+                    wanted = typed.strip()
+                    app.request_sweep()
+                    before = time.perf_counter()
+                    await pilot.press("space" if key == " " else key)
+                    shown = await watch.answered(
+                        before,
+                        lambda m, t=wanted: isinstance(m, CaseTable.Counted) and m.text == t,
+                    )
+                    during.append(shown - before)
+                before = time.perf_counter()
+                await pilot.press("escape")
+                await watch.answered(
+                    before, lambda m: isinstance(m, CaseTable.Counted) and m.text == ""
+                )
+                await app.workers.wait_for_complete()
+        found["filter_keystroke_during_sweep"] = summary(during)
+
         opens: list[float] = []
         for n in range(10 * rounds):
             await pilot.press("down")

@@ -206,6 +206,13 @@ def table(figures: dict[str, Any]) -> str:
         lines.append(
             _row("filter keystroke to repaint (console)", _s(probe["filter_keystroke"], 1000, "ms"))
         )
+        if probe.get("filter_keystroke_during_sweep"):
+            lines.append(
+                _row(
+                    "filter keystroke while a sweep runs",
+                    _s(probe["filter_keystroke_during_sweep"], 1000, "ms"),
+                )
+            )
         if probe.get("filter_keystroke_rows_loaded"):
             lines.append(
                 _row(
