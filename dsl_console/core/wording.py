@@ -53,12 +53,14 @@ def countdown(
     return f"due {local_due:%a %d/%m %H:%M}"
 
 
-def risk_instruction(
-    risk_due: datetime, as_of: datetime, calendar: WorkingCalendar | None = None
-) -> str:
-    """What to do now about an outstanding immediate risk."""
+def risk_instruction(risk_due: datetime, as_of: datetime, calendar: WorkingCalendar) -> str:
+    """What to do now about an outstanding immediate risk.
+
+    Before its same-day deadline: escalate today. After it, within working hours: escalate now.
+    Out of hours (evening, weekend, bank holiday): the emergency duty team or the police.
+    """
     if risk_due > as_of:
         return f"escalate today, before {to_local(risk_due):%H:%M}, using safeguarding procedures"
-    if calendar is not None and calendar.same_working_day(as_of)[1] is False:
+    if calendar.same_working_day(as_of)[1] is False:
         return "escalate now: the same-day deadline has passed"
     return "escalate now: out of hours, call the emergency duty team or the police"

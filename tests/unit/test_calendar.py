@@ -145,3 +145,15 @@ def test_counting_by_bisection_matches_counting_day_by_day(a, b):
         day += timedelta(days=1)
         slow += ENG.is_working_day(day)
     assert ENG.working_days_between(a, b) == slow
+
+
+def test_risk_instruction_in_hours_late_and_out_of_hours():
+    from dsl_console.core.wording import risk_instruction
+
+    raised_due = utc(2026, 11, 23, 17)  # Monday's end of day
+    assert "before 17:00" in risk_instruction(raised_due, utc(2026, 11, 23, 10), ENG)
+    # Tuesday 10:00: the same-day deadline has passed, but it is working hours.
+    assert "deadline has passed" in risk_instruction(raised_due, utc(2026, 11, 24, 10), ENG)
+    # Monday 18:00 and Saturday: out of hours, the emergency route.
+    assert "emergency duty team" in risk_instruction(raised_due, utc(2026, 11, 23, 18), ENG)
+    assert "emergency duty team" in risk_instruction(raised_due, utc(2026, 11, 28, 10), ENG)

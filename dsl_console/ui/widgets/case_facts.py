@@ -72,7 +72,7 @@ def case_status(
         lines.append(
             Content.assemble(
                 ("!! IMMEDIATE RISK: ", "$text-error bold"),
-                (risk_instruction(state.standing.risk_due, as_of), "bold"),
+                (risk_instruction(state.standing.risk_due, as_of, calendar), "bold"),
             )
         )
     return Content("\n").join(lines)
