@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from dsl_console.store import audit
 from dsl_console.store.models import AuditEntry
 
 _CASE_SQL = (
@@ -54,8 +55,7 @@ def content_digest(anchor: int) -> str:
 
 def next_anchor() -> int:
     """The id the next audit entry will take (inside a write transaction, it is this one's)."""
-    last = AuditEntry.select(AuditEntry.id).order_by(AuditEntry.id.desc()).first()
-    return (last.id if last else 0) + 1
+    return audit.head()[0] + 1
 
 
 def with_content(detail: str, anchor: int) -> str:
