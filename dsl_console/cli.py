@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from dsl_console import __version__
 from dsl_console.config import Config, load_config
-from dsl_console.errors import ConsoleError, InputError
+from dsl_console.errors import ConsoleError
 from dsl_console.paths import default_config_path, default_db_path, demo_db_path
 
 PROG = "dsl-console"
@@ -211,7 +211,6 @@ def print_json(obj: object) -> None:
 __all__ = [
     "DEMO_PASSPHRASE",
     "DEMO_USER",
-    "InputError",
     "main",
     "print_json",
     "resolve_config",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from dsl_console.cli import (
     resolve_db,
 )
 from dsl_console.config import Config
-from dsl_console.core.clock import iso, local_date, parse_date, parse_moment
+from dsl_console.core.clock import LONDON, iso, local_date, parse_moment
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.session import (
     ENV_PASSPHRASE,
@@ -52,8 +53,6 @@ def demo(args: argparse.Namespace) -> int:
 
     config = resolve_config(args)
     path = resolve_db(args, demo=True)
-    import os
-
     env_user, env_pass = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
     credentials = (
         Credentials(env_user, env_pass)
@@ -92,7 +91,7 @@ def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyp
     flagged = [c for c in found if c.flags]
     print(
         f"{len(found)} open case(s), {len(flagged)} flagged, as of "
-        f"{local_date(as_of).strftime('%a %d/%m/%Y')} {as_of.astimezone(_london()):%H:%M}"
+        f"{local_date(as_of).strftime('%a %d/%m/%Y')} {as_of.astimezone(LONDON):%H:%M}"
     )
     for item in flagged:
         words = countdown(item.due, item.working_days_left, as_of, calendar)
@@ -103,12 +102,6 @@ def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyp
             f"  {item.ref}  {item.procedure} stage {item.stage}  {words}  "
             f"[{', '.join(item.flags)}]{extra}"
         )
-
-
-def _london():  # type: ignore[no-untyped-def]
-    from dsl_console.core.clock import LONDON
-
-    return LONDON
 
 
 # -- import / export -----------------------------------------------------------------------------
@@ -235,7 +228,7 @@ def audit(args: argparse.Namespace) -> int:
         # The hash column lets a reviewer match an exported "audit head N:hash" to entry N.
         for line in trail.lines(limit=args.limit, ref=args.ref):
             print(
-                f"{line.id:>6}  {line.at.astimezone(_london()):%d/%m/%Y %H:%M}  "
+                f"{line.id:>6}  {line.at.astimezone(LONDON):%d/%m/%Y %H:%M}  "
                 f"{line.user:<16} {line.action:<20} {line.ref:<14} "
                 f"{line.hash[: trail.HEAD_PREFIX_CHARS]}  {line.detail}".rstrip()
             )
@@ -267,6 +260,3 @@ def restore(args: argparse.Namespace) -> int:
     kept = f"; the database it replaced is kept as {aside}" if aside else ""
     print(f"database restored from {file}{kept}")
     return 0
-
-
-__all__ = ["parse_date"]
