@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from dsl_console.core.clock import iso, local_date, parse_date, parse_moment
@@ -61,31 +61,28 @@ def _event(raw: Any, where: str) -> Event:
     action = raw.get("action")
     if action is not None and (not isinstance(action, int) or isinstance(action, bool)):
         raise InputError(f"{where}.action: must be a whole number")
-    due = raw.get("due")
-    recorded = raw.get("recorded_at")
     return Event(
         at=parse_moment(_text(raw, "at", where, required=True), f"{where}.at"),
         kind=kind,
         stage=stage,
         by=_text(raw, "by", where),
         whom=_text(raw, "whom", where),
-        due=None
-        if due is None
-        else parse_moment(due, f"{where}.due")
-        if isinstance(due, str)
-        else _bad(f"{where}.due: must be an ISO 8601 timestamp"),
+        due=_optional_moment(raw, "due", where),
         note=_text(raw, "note", where),
         lessons=_text(raw, "lessons", where),
         action=action,
         method=_text(raw, "method", where),
-        recorded_at=None
-        if recorded is None
-        else parse_moment(str(recorded), f"{where}.recorded_at"),
+        recorded_at=_optional_moment(raw, "recorded_at", where),
     )
 
 
-def _bad(message: str) -> Any:
-    raise InputError(message)
+def _optional_moment(raw: dict[str, Any], key: str, where: str) -> datetime | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(f"{where}.{key}: must be an ISO 8601 timestamp")
+    return parse_moment(value, f"{where}.{key}")
 
 
 def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: date) -> Case:
@@ -127,6 +124,8 @@ def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: dat
         parents=_text(child_raw, "parents", f"{where}: child"),
     )
     level = raw.get("level_of_need", "unknown")
+    if not isinstance(level, str):
+        raise InputError(f"{where}: level_of_need must be text")
     events_raw = raw.get("events", [])
     if not isinstance(events_raw, list):
         raise InputError(f"{where}: events must be a list")
@@ -141,9 +140,7 @@ def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: dat
         opened_at=opened_at,
         child=child,
         other_agency=_text(raw, "other_agency", where),
-        level_of_need=level
-        if isinstance(level, str)
-        else _bad(f"{where}: level_of_need must be text"),
+        level_of_need=level,
         cp_plan=_flag(raw, "cp_plan", where),
         looked_after=_flag(raw, "looked_after", where),
         immediate_risk=_flag(raw, "immediate_risk", where),

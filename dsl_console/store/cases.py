@@ -384,7 +384,6 @@ def _people_reader() -> Callable[[str], tuple[Professional, ...]]:
 def iter_cases(
     *,
     opened_from: date | None = None,
-    opened_before: datetime | None = None,
     opened_to_date: date | None = None,
     only_open: bool = False,
 ) -> Iterator[Case]:
@@ -400,8 +399,6 @@ def iter_cases(
         where.append(Escalation.opened_at >= _utc_midnight(opened_from - timedelta(days=1)))
     if opened_to_date is not None:
         where.append(Escalation.opened_at < _utc_midnight(opened_to_date + timedelta(days=2)))
-    if opened_before is not None:
-        where.append(Escalation.opened_at <= opened_before)
     if only_open:
         where.append(Escalation.is_open == True)  # noqa: E712
     db = Escalation._meta.database
