@@ -29,8 +29,13 @@ async def shoot(folder: Path) -> None:
 
     from dsl_console.services.session import Credentials
 
-    app = create_app(path, config, clock=FakeClock(NOW), credentials=Credentials(USER, PASSPHRASE),
-                     kdf_cost=FAST_KDF)
+    app = create_app(
+        path,
+        config,
+        clock=FakeClock(NOW),
+        credentials=Credentials(USER, PASSPHRASE),
+        kdf_cost=FAST_KDF,
+    )
     async with app.run_test(size=(110, 32)) as pilot:
         await unlocked(pilot)
         app.clear_notifications()

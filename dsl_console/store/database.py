@@ -37,10 +37,12 @@ PRAGMAS = {
 class CipherDatabase(SqlCipherDatabase):
     """SQLCipher keyed with a raw key, quiet on stderr, with a busy timeout."""
 
-    def __init__(self, path: str, key: bytes) -> None:
+    def __init__(self, path: str, key: bytes, *, read_only: bool = False) -> None:
+        # read_only: every connection refuses to write (SQLite's query_only), for a process
+        # that only reads, such as the console's background sweep.
         super().__init__(
             path,
-            pragmas=PRAGMAS,
+            pragmas={**PRAGMAS, "query_only": 1} if read_only else PRAGMAS,
             timeout=BUSY_TIMEOUT_SECONDS,
             lock_type="IMMEDIATE",
             check_same_thread=False,

@@ -22,7 +22,9 @@ from textual.worker import Worker, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
+from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
+from dsl_console.services.sweep_process import LocalSweeper, SweepProcess, SweepUnavailable
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
@@ -32,7 +34,6 @@ from dsl_console.ui.messages import CasesChanged, IntegrityFailed, SweepFinished
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.help import HelpScreen, help_for
 from dsl_console.ui.screens.unlock import Opener, UnlockMode, UnlockScreen
-from dsl_console.ui.sweeper import FlagMemory, condense, run_sweep
 from dsl_console.ui.widgets.case_table import CaseTable
 
 # Input that counts as the user being at the keyboard (a mouse merely passing over does not).
@@ -99,12 +100,17 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.session: Session | None = None
         self.locked = False
         self.opener = Opener(db_path, config, clock, kdf_cost)
-        self.flag_memory = FlagMemory()
         self.last_sweep: SweepFinished | None = None
         self.sweep_count = 0
         self.bell_count = 0
         self._last_active = clock()
         self._sweep_timer: Timer | None = None
+        # The unlocked session's sweeper: in a process of its own, or where none can be
+        # started, here in a worker thread. None while locked.
+        self.sweeper: SweepProcess | LocalSweeper | None = None
+        self._listed = ""  # the digest of what the list showed at the last sweep
+        self._sweeping = False  # a sweep worker is under way
+        self._sweep_again = False  # and another was asked for meanwhile
         # The session whose first sweep, and then whose integrity check, wait for the list to
         # draw: both compete with first paint for the CPU, and together for memory.
         self._unswept: Session | None = None
@@ -166,6 +172,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.locked = False
         self._last_active = self.now()
         self._unswept = message.session
+        self.sweeper = SweepProcess(message.session)
+        self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
         parts = [p for p in (self.config.school, message.session.user) if p]
         if self.demo:
@@ -236,19 +244,48 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         return None
 
     def request_sweep(self) -> None:
-        """Run the background sweep now (it also runs every `scan_seconds`)."""
-        if self.session is not None:
-            self._sweep(self.session, self.now())
+        """Run the background sweep now (it also runs every `scan_seconds`).
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep", description="sweep")
-    def _sweep(self, session: Session, as_of: datetime) -> None:
-        results = run_sweep(session, as_of)
-        if get_current_worker().is_cancelled:
+        Asked for while one runs, one more runs once it is over, however often it was asked:
+        sweeps are not stacked up. Each waiting sweep held a thread of the pool that Textual
+        runs its thread workers on (six on two cores), and once they were all taken the list's
+        own query for a filter keystroke waited for a sweep to end.
+        """
+        if self.session is None:
             return
-        # Comparing 41,000 cases with what was announced took half a second of the UI thread.
-        news = self.flag_memory.compare(results, as_of, session.calendar)
-        if not get_current_worker().is_cancelled:
+        if self._sweeping:
+            self._sweep_again = True
+            return
+        self._sweeping = True
+        self._sweep_again = False
+        self._sweep(self.session, self.now())
+
+    def _after_sweep(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "sweep" or not event.worker.is_finished:
+            return
+        self._sweeping = False
+        if self._sweep_again:
+            self.request_sweep()
+
+    @work(thread=True, exit_on_error=False, group="sweep", description="sweep")
+    def _sweep(self, session: Session, as_of: datetime) -> None:
+        news = self._news(session, as_of)
+        if news is not None and not get_current_worker().is_cancelled:
             self.post_message(SweepFinished(as_of, news))
+
+    def _news(self, session: Session, as_of: datetime) -> SweepNews | None:
+        # In the sweep's own process, so that its second of work at 100,000 cases never holds
+        # the interpreter while the user types; in this worker thread if none can start.
+        sweeper = self.sweeper
+        if sweeper is None or self.session is not session:
+            return None  # locked meanwhile
+        try:
+            return sweeper.news(as_of)
+        except SweepUnavailable:
+            if self.sweeper is not sweeper:
+                return None
+            self.sweeper = LocalSweeper(session)
+            return self.sweeper.news(as_of)
 
     @on(SweepFinished)
     def _swept(self, message: SweepFinished) -> None:
@@ -257,7 +294,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             return  # locked meanwhile: say nothing about cases
         self.last_sweep = message
         self.sweep_count += 1
-        self.flag_memory.accept(message.news)
+        if self.sweeper is not None:
+            self.sweeper.accept(message.news)
         notices = message.news.notices
         shown, summary = condense(notices, first=self.sweep_count == 1)
         for notice in shown:
@@ -274,12 +312,17 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             )
         if any(n.bell for n in notices):
             self.bell()
-        self.refresh_list()
+        # Redrawn only when a flag, a countdown, the date or the records changed: the sweep
+        # runs every minute, and a redraw for nothing would move the rows under the reader.
+        if message.news.digest != self._listed:
+            self._listed = message.news.digest
+            self.refresh_list()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The app's own workers (the sweep, the lock) report failures as a notice."""
         report_failed_worker(self, event)
         self._check_when_swept(event)
+        self._after_sweep(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys that need an open session are hidden until there is one."""
@@ -322,10 +365,13 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 note=note,
             )
         )
-        self._close_session(session, audit=audit)
+        sweeper, self.sweeper = self.sweeper, None
+        self._close_session(session, sweeper, audit=audit)
 
     @work(thread=True, exit_on_error=False, group="lock", description="lock")
-    def _close_session(self, session: Session, *, audit: bool = True) -> None:
+    def _close_session(
+        self, session: Session, sweeper: SweepProcess | LocalSweeper | None, *, audit: bool = True
+    ) -> None:
         # forget_key closes the connections of every thread, and closing one in the middle of
         # a query crashes SQLite (seen when a lock came straight after a sweep's refresh), so
         # reads still under way in other workers finish first; once locked they post nothing.
@@ -339,6 +385,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         while any(not w.is_finished for w in busy) and time.monotonic() < deadline:
             time.sleep(0.01)
         try:
+            if sweeper is not None:
+                sweeper.close()  # its process holds the key too
             if audit:
                 with session.db.connection_context():
                     session.audit("lock")
@@ -395,6 +443,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.request_sweep()
 
     def on_unmount(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.close()
+            self.sweeper = None
         if self.session is not None:
             self.session.close()
             self.session = None

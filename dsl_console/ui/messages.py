@@ -11,16 +11,17 @@ from datetime import datetime
 
 from textual.message import Message
 
+from dsl_console.services.announcing import SweepNews
 from dsl_console.services.session import Session
-from dsl_console.ui.sweeper import SweepNews
 
 
 @dataclass
 class SweepFinished(Message):
-    """A background sweep ran at `as_of`: its notices, worked out in the sweep's thread.
+    """A background sweep ran at `as_of`: its notices, worked out beside the sweep.
 
-    The sweep's result for every open case (41,000 objects at 100,000 cases) is dropped in
-    the worker: kept, it made each full garbage collection slow enough to delay a keystroke.
+    Only the news comes here, never the sweep's result for every open case (41,000 objects at
+    100,000 cases): kept, they made each full garbage collection slow enough to delay a
+    keystroke.
     """
 
     as_of: datetime

@@ -141,6 +141,7 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
                 )
                 await app.workers.wait_for_complete()
         found["filter_keystroke_during_sweep"] = summary(during)
+        found["filter_keystrokes_during_sweep"] = during
 
         opens: list[float] = []
         for n in range(10 * rounds):

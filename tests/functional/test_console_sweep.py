@@ -205,13 +205,86 @@ async def test_many_new_risks_ring_once_and_are_not_a_wall_of_notices(make_app):
         assert app.bell_count == 1
 
 
-async def test_the_sweep_works_out_its_notices_off_the_ui_thread(make_app, monkeypatch):
-    # At 100,000 cases comparing every open case with what was announced took half a second;
-    # on the UI thread that froze the keyboard after each sweep.
+def process_alive(pid: int) -> bool:
+    """Whether a process (a child of this one, reaped when it ended) still runs."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_the_sweep_runs_in_a_process_of_its_own_that_locking_ends(make_app, monkeypatch):
+    # A second of sweep work at 100,000 cases held the interpreter against typing when it ran
+    # in a thread of the console; the process also holds the database key, so locking ends it.
+    import os
+
+    from dsl_console.services import sweep_process
+
+    swept_here: list[object] = []
+    monkeypatch.setattr(sweep_process, "sweep", lambda *args: swept_here.append(args))
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        shown = notices(app)
+        assert any(n.startswith("SCH-2026-001: immediate risk") for n in shown)
+        await sweep(pilot)
+        assert notices(app) == shown  # still announced once, across sweeps in the process
+        assert swept_here == []  # none of the sweeping happened in the console's process
+        process = app.sweeper
+        assert isinstance(process, sweep_process.SweepProcess) and process.pid is not None
+        pid = process.pid
+        assert pid != os.getpid() and process_alive(pid)
+        # Only the news crosses to the console, not what was announced for every case.
+        assert app.last_sweep is not None and app.last_sweep.news.announced == {}
+
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        assert app.sweeper is None
+        assert not process_alive(pid)
+
+
+async def test_a_sweep_process_that_dies_is_reported_and_started_again(make_app, clock):
+    import os
+    import signal
+
+    from dsl_console.services.sweep_process import SweepProcess
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        process = app.sweeper
+        assert isinstance(process, SweepProcess) and process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)
+        app.clear_notifications()
+        await sweep(pilot)
+        shown = notices(app)
+        assert any("the background sweep stopped unexpectedly" in n for n in shown), shown
+
+        # The next sweep starts a new process, which sees a case added meanwhile.
+        in_another_process(
+            app.db_path,
+            clock(),
+            cases=[case_doc("SCH-2026-060", "Rue Sample", clock(), immediate_risk=True)],
+        )
+        await sweep(pilot)
+        assert any(n.startswith("SCH-2026-060: immediate risk") for n in notices(app))
+        assert process.pid is not None and process_alive(process.pid)
+
+
+async def test_where_no_process_can_start_the_sweep_runs_off_the_ui_thread(make_app, monkeypatch):
     import threading
 
-    from dsl_console.ui.sweeper import FlagMemory
+    from dsl_console.services import sweep_process
+    from dsl_console.services.announcing import FlagMemory
 
+    def refused() -> None:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(sweep_process, "_context", refused)
     on_ui_thread: list[bool] = []
     real = FlagMemory.compare
 
@@ -225,8 +298,10 @@ async def test_the_sweep_works_out_its_notices_off_the_ui_thread(make_app, monke
         await unlocked(pilot)
         shown = notices(app)
         assert any(n.startswith("SCH-2026-001: immediate risk") for n in shown)
+        assert not any("went wrong" in n for n in shown)
         await sweep(pilot)
         assert notices(app) == shown  # still announced once
+        assert isinstance(app.sweeper, sweep_process.LocalSweeper)
         assert on_ui_thread and not any(on_ui_thread)
         # Only the flagged cases are remembered between sweeps, not every open case.
         remembered = app.last_sweep.news.announced

@@ -18,7 +18,7 @@ from dsl_console.services.demo import FIRST, LAST, demo_cases
     "now",
     [
         datetime(2026, 11, 23, 11, 0, tzinfo=UTC),  # a Monday morning
-    datetime(2026, 11, 23, 7, 55, tzinfo=UTC),  # before school starts
+        datetime(2026, 11, 23, 7, 55, tzinfo=UTC),  # before school starts
         datetime(2026, 12, 26, 20, 0, tzinfo=UTC),  # Boxing Day evening
         datetime(2027, 3, 29, 9, 0, tzinfo=UTC),  # Easter Monday
     ],

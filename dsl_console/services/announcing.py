@@ -1,14 +1,15 @@
-"""The console's side of the background sweep: run it on a fresh read, and decide what to say.
+"""What the console says after a sweep: new flags as notices, each announced once until it
+changes, and whether the case list needs redrawing.
 
-The sweep itself is `services.sweep.sweep`, the code `dsl-console check` runs. This module only
-reads through a connection of the worker's own (so every sweep sees what other processes have
-committed) and turns new flags into notices, each flag announced once until it changes.
+The sweep itself is `services.sweep.sweep`, the code `dsl-console check` runs; this module
+only compares its results with what was announced before.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from dsl_console.core.calendar import WorkingCalendar
@@ -20,8 +21,7 @@ from dsl_console.core.deadlines import (
     FLAGS,
 )
 from dsl_console.core.wording import FLAG_WORDS, countdown, risk_instruction
-from dsl_console.services.session import Session
-from dsl_console.services.sweep import CaseFlags, sweep
+from dsl_console.services.sweep import CaseFlags
 
 # More new flags than this in one sweep (the first one after unlocking, say) are summed up in
 # one notice rather than a wall of them.
@@ -39,16 +39,6 @@ class Notice:
     severity: str  # "error", "warning" or "information", as Textual's notify takes it
     bell: bool
     flags: tuple[str, ...]  # the flags newly raised, most urgent first
-
-
-def run_sweep(session: Session, as_of: datetime) -> list[CaseFlags]:
-    """The sweep on a connection opened for this call and closed after it.
-
-    A connection of its own, with no read transaction left open, is what lets each sweep see
-    changes committed meanwhile by another console or an import.
-    """
-    with session.db.connection_context():
-        return sweep(session, as_of)
 
 
 def instruction(item: CaseFlags, flag: str, as_of: datetime, calendar: WorkingCalendar) -> str:
@@ -80,21 +70,24 @@ def _tokens(item: CaseFlags, as_of: datetime) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class SweepNews:
-    """What one sweep means for the user: its notices, and the flags they leave announced.
+    """What one sweep means for the user: its notices, the flags they leave announced, and a
+    digest of what the case list shows (unchanged digest: nothing to redraw).
 
-    Only flagged cases are in `announced` (a case without one needs no entry), so the console
-    keeps a few thousand small objects between sweeps, not one per open case.
+    Only flagged cases are in `announced` (a case without one needs no entry). A sweep run in
+    its own process keeps `announced` there and sends the news without it.
     """
 
     notices: list[Notice]
-    announced: dict[str, frozenset[str]]
+    announced: dict[str, frozenset[str]] = field(repr=False)
+    digest: str = ""
+    number: int = 0  # which sweep of its sweeper, for accepting news sent without `announced`
 
 
 class FlagMemory:
     """Which flags have been announced for each case, so each is announced once.
 
-    `compare` only reads the memory, so the sweep's worker thread runs it (about half a second
-    at 100,000 cases); the UI thread then calls `accept` once it has shown the notices, so a
+    `compare` only reads the memory, so it runs beside the sweep, off the UI thread (about half
+    a second at 100,000 cases); the console calls `accept` once it has shown the notices, so a
     sweep whose notices were never shown (the console locked meanwhile) announces nothing.
     """
 
@@ -112,10 +105,14 @@ class FlagMemory:
         notices = []
         seen: dict[str, frozenset[str]] = {}
         shared: dict[frozenset[str], frozenset[str]] = {}  # one set object per combination
+        listed = hashlib.blake2b(digest_size=16)
         for item in results:
+            # What the list shows of the case changes only with its flags or its countdown.
             if not item.flags:
+                listed.update(f"{item.ref}|{item.working_days_left}\n".encode())
                 continue
             tokens = _tokens(item, as_of)
+            listed.update(f"{item.ref}|{sorted(tokens)}|{item.working_days_left}\n".encode())
             seen[item.ref] = shared.setdefault(tokens, tokens)
             new = tokens - announced.get(item.ref, frozenset())
             if not new:
@@ -132,7 +129,7 @@ class FlagMemory:
             if ordered == [FLAG_IRO_NOTICE]:
                 severity = "information"
             notices.append(Notice(item.ref, text, severity, risk, tuple(ordered)))
-        return SweepNews(notices, seen)
+        return SweepNews(notices, seen, listed.hexdigest())
 
     def accept(self, news: SweepNews) -> None:
         """Remember the flags of a sweep whose notices have been shown."""

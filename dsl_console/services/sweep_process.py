@@ -1,0 +1,277 @@
+"""The console's background sweep: run where it cannot hold up typing, and told as news.
+
+At 100,000 cases a sweep and the comparison of its results with what was already announced
+are about a second of Python work. Run in a thread of the console, that work held the
+interpreter lock against the thread that draws the screen: a filter keystroke typed meanwhile
+took more than twice as long. `SweepProcess` runs both in a process of its own, on another
+core, and sends back only the news (the notices and a digest of what the list shows), so the
+console's thread just waits on a pipe. `LocalSweeper` is the same work in the calling thread,
+for a machine where no process can be started.
+
+Either way it is `services.sweep.sweep`, the function `dsl-console check` runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+from datetime import datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from peewee import DatabaseError
+from sqlcipher3 import dbapi2 as sqlcipher
+
+from dsl_console.core.clock import local_date, system_clock
+from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.errors import StoreError
+from dsl_console.services.announcing import FlagMemory, SweepNews
+from dsl_console.services.session import Session
+from dsl_console.services.sweep import sweep
+from dsl_console.store import audit
+from dsl_console.store.database import CipherDatabase, explain_database_error
+from dsl_console.store.models import database_proxy
+from dsl_console.store.users import Role
+
+# How long closing waits for the process to stop before ending it forcibly.
+STOP_WAIT_SECONDS = 2.0
+# A sweep takes under a second at 100,000 cases. One that has not answered in this long is
+# stuck: its process is ended and the next sweep starts a new one, so flags keep coming.
+ANSWER_WAIT_SECONDS = 120.0
+
+STOPPED = (
+    "the background sweep stopped unexpectedly; it starts again with the next sweep "
+    "(`dsl-console check` gives the flags meanwhile)"
+)
+
+
+class SweepUnavailable(StoreError):
+    """No process could be started for the sweep on this machine."""
+
+
+class LocalSweeper:
+    """The sweep and its news, worked out in the calling thread."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.memory = FlagMemory()
+        self._count = 0
+
+    def news(self, as_of: datetime) -> SweepNews:
+        """Sweep at `as_of` and say what is new since the last accepted news."""
+        session = self.session
+        # A connection for this sweep, given back after with no read transaction left open,
+        # so that each sweep reads what was committed meanwhile (here, in a second console
+        # or by an import).
+        with session.db.connection_context():
+            results = sweep(session, as_of)
+            changes = audit.head()[0]  # every change is audited: a new entry, a new list
+        news = self.memory.compare(results, as_of, session.calendar)
+        self._count += 1
+        # The list also shows each child's age and, for cases that are not open, nothing that
+        # a sweep sees: today's date and the audit trail's head cover those.
+        listed = hashlib.blake2b(
+            f"{news.digest}|{changes}|{local_date(as_of)}".encode(), digest_size=16
+        ).hexdigest()
+        return replace(news, digest=listed, number=self._count)
+
+    def accept(self, news: SweepNews) -> None:
+        """The news was shown: its flags count as announced from now on."""
+        if news.number == self._count:
+            self.memory.accept(news)
+
+    def close(self) -> None:
+        """Nothing to end: the session is closed by its owner."""
+
+
+class SweepProcess:
+    """The sweep for one unlocked session, in a process started on the first sweep.
+
+    The process opens the database read-only with the session's key (sent down the pipe, not
+    on a command line or in the environment) and keeps what was announced, so only notices
+    cross the pipe. It ends when `close` is called (the idle lock, quitting), or by itself
+    when the console's end of the pipe goes away.
+    """
+
+    def __init__(self, session: Session) -> None:
+        # What the process needs to open the database; dropped by `close` (it holds the key).
+        self._opening: tuple[object, ...] = (
+            str(session.path),
+            session.database_key,
+            session.config,
+            session.registry,
+        )
+        self._lock = threading.Lock()  # one sweep at a time through the pipe
+        self._process: Any = None
+        self._conn: Connection | None = None
+        self._accepted = 0  # the number of the latest news shown, told with the next sweep
+        self._closed = False
+        self.answer_wait = ANSWER_WAIT_SECONDS
+
+    def news(self, as_of: datetime) -> SweepNews:
+        """Sweep at `as_of` and say what is new since the last accepted news."""
+        with self._lock:
+            if self._closed:
+                raise StoreError("the database is locked: unlock it first")
+            conn = self._conn if self._conn is not None else self._start()
+            try:
+                conn.send((as_of, self._accepted))
+                if not conn.poll(self.answer_wait):
+                    raise TimeoutError
+                outcome, payload = conn.recv()
+            except (EOFError, OSError):  # TimeoutError is an OSError
+                self._stop()
+                raise StoreError(STOPPED) from None
+        if outcome != "ok":
+            raise StoreError(payload)
+        return payload  # type: ignore[no-any-return]
+
+    def accept(self, news: SweepNews) -> None:
+        """The news was shown: its flags count as announced from the next sweep on."""
+        self._accepted = news.number
+
+    def close(self) -> None:
+        """End the process, which holds the database key."""
+        self._closed = True
+        self._opening = ()
+        with self._lock:
+            self._stop()
+
+    @property
+    def pid(self) -> int | None:
+        """The process's id while it runs."""
+        return None if self._process is None else int(self._process.pid)
+
+    def _start(self) -> Connection:
+        try:
+            context = _context()
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=serve, args=(theirs,), name="dsl-console sweep", daemon=True
+            )
+            process.start()
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise SweepUnavailable(f"cannot start the background sweep: {exc}") from None
+        theirs.close()
+        # A new process remembers nothing: its first news announces every flag again, as
+        # after unlocking.
+        self._accepted = 0
+        try:
+            ours.send(self._opening)
+        except OSError:
+            process.kill()
+            raise StoreError(STOPPED) from None
+        self._process, self._conn = process, ours
+        return ours
+
+    def _stop(self) -> None:
+        conn, process = self._conn, self._process
+        self._conn = self._process = None
+        if conn is not None:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+            conn.close()
+        if process is not None:
+            process.join(STOP_WAIT_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join(STOP_WAIT_SECONDS)
+
+
+def _context() -> Any:
+    # The fork server starts once, with this module already imported, and forks each sweep
+    # process from itself: milliseconds instead of a new interpreter's start-up, and no fork
+    # of the console itself (whose threads a fork would copy mid-flight). Windows has no
+    # fork: a new interpreter is started there.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        _start_resource_tracker()
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _start_resource_tracker() -> None:
+    # The fork server first starts multiprocessing's resource tracker, handing it
+    # `sys.stderr.fileno()`. While the console runs, sys.stderr is Textual's capture (under
+    # pytest, pytest's), whose file number is not a real one, and the start fails. The tracker
+    # gets the null device instead: the console's screen is not for it either.
+    from multiprocessing import resource_tracker
+
+    saved = sys.stderr
+    with open(os.devnull, "w", encoding="utf-8") as quiet:
+        sys.stderr = quiet
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
+
+
+def serve(conn: Connection) -> None:
+    """The sweep process: open the database read-only, then answer sweeps until told to stop."""
+    # The terminal this process inherited is the console's screen: nothing may be written to
+    # it. Ctrl+C and the terminal's signals are the console's to handle; it ends this process.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        path, key, config, registry = conn.recv()
+    except EOFError:
+        return
+    sweeper = LocalSweeper(_reader(Path(path), key, config, registry))
+    pending: SweepNews | None = None
+    try:
+        while True:
+            try:
+                request = conn.recv()
+            except EOFError:
+                return
+            if request is None:
+                return
+            as_of, accepted = request
+            if pending is not None and pending.number == accepted:
+                sweeper.accept(pending)
+            outcome, answer = _answer(sweeper, as_of)
+            if isinstance(answer, SweepNews):
+                # What was announced stays here: at 100,000 cases it is tens of thousands of
+                # entries, which the console would otherwise unpickle while the user types.
+                pending, answer = answer, replace(answer, announced={})
+            conn.send((outcome, answer))
+    finally:
+        sweeper.session.close()
+
+
+def _reader(path: Path, key: bytes, config: Any, registry: ProcedureRegistry) -> Session:
+    db = CipherDatabase(str(path), key, read_only=True)  # this process never writes
+    database_proxy.initialize(db)
+    return Session(
+        path=path,
+        config=config,
+        registry=registry,
+        db=db,
+        user="",
+        role=Role.READ_ONLY,
+        clock=system_clock,
+    )
+
+
+def _answer(sweeper: LocalSweeper, as_of: datetime) -> tuple[str, Any]:
+    try:
+        return "ok", sweeper.news(as_of)
+    except StoreError as exc:
+        return "error", str(exc)
+    except (DatabaseError, sqlcipher.DatabaseError) as exc:
+        return "error", str(explain_database_error(exc, sweeper.session.path))
+    except Exception as exc:
+        # The kind of failure only: an exception's text could quote what a query read.
+        return "error", f"the background sweep failed ({type(exc).__name__}); it tries again"

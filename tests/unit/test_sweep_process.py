@@ -1,0 +1,110 @@
+"""The console's sweep in a process of its own: the same news as in a thread, each flag
+announced once it has been shown, a read-only process, and one that is stuck or gone is
+replaced rather than waited on for ever."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from peewee import OperationalError
+
+from dsl_console.errors import StoreError
+from dsl_console.services.casebook import import_cases
+from dsl_console.services.demo import random_cases
+from dsl_console.services.session import Session
+from dsl_console.services.sweep_process import STOPPED, LocalSweeper, SweepProcess
+from dsl_console.store.database import CipherDatabase
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def session(session_factory) -> Session:  # type: ignore[no-untyped-def]
+    session: Session = session_factory()
+    cases = list(random_cases(NOW, session.registry, session.calendar, 40, seed=5, open_share=0.6))
+    import_cases(session, cases)
+    return session
+
+
+@pytest.fixture
+def process(session: Session) -> Iterator[SweepProcess]:
+    process = SweepProcess(session)
+    yield process
+    process.close()
+
+
+def running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_process_brings_the_same_news_as_a_sweep_in_this_thread(session, process):
+    here = LocalSweeper(session).news(NOW)
+    there = process.news(NOW)
+    assert here.notices, "the fictional cases should raise some flags"
+    assert there.notices == here.notices
+    assert there.digest == here.digest
+    assert process.pid is not None and process.pid != os.getpid()
+
+
+def test_a_flag_is_announced_again_until_its_news_has_been_shown(process):
+    first = process.news(NOW)
+    assert first.notices
+    # Not shown (the console locked before it could): the same flags come again.
+    again = process.news(NOW + timedelta(minutes=1))
+    assert again.notices == first.notices
+    process.accept(again)
+    assert process.news(NOW + timedelta(minutes=2)).notices == []
+
+
+def test_the_digest_moves_only_when_what_the_list_shows_does(session, process):
+    first = process.news(NOW)
+    assert process.news(NOW + timedelta(minutes=5)).digest == first.digest
+    # The next morning every countdown is a day shorter.
+    assert process.news(NOW + timedelta(days=1)).digest != first.digest
+    # A case added (here by this process, as by another console) shows at once.
+    extra = list(random_cases(NOW, session.registry, session.calendar, 1, seed=9, start=900))
+    import_cases(session, extra)
+    assert process.news(NOW).digest != first.digest
+
+
+def test_the_sweep_process_cannot_write(session):
+    reader = CipherDatabase(str(session.path), session.database_key, read_only=True)
+    try:
+        assert reader.execute_sql("SELECT count(*) FROM escalation").fetchone()[0] > 0
+        with pytest.raises(OperationalError, match="readonly"):
+            reader.execute_sql("DELETE FROM escalation")
+    finally:
+        reader.close()
+
+
+def test_closing_ends_the_process_and_forgets_the_key(process):
+    process.news(NOW)
+    pid = process.pid
+    assert pid is not None and running(pid)
+    process.close()
+    assert not running(pid)
+    with pytest.raises(StoreError, match="locked"):
+        process.news(NOW)
+
+
+def test_a_stuck_sweep_is_ended_and_the_next_one_starts_afresh(process):
+    first = process.news(NOW)
+    stuck = process.pid
+    assert stuck is not None
+    os.kill(stuck, signal.SIGSTOP)
+    process.answer_wait = 0.5
+    with pytest.raises(StoreError) as failed:
+        process.news(NOW)
+    assert str(failed.value) == STOPPED
+    assert not running(stuck)
+    # A new process remembers nothing, so it announces every flag again, as after unlocking.
+    again = process.news(NOW)
+    assert process.pid not in (None, stuck)
+    assert again.notices == first.notices
