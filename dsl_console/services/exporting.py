@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from dsl_console.core.clock import LONDON, parse_date
 from dsl_console.core.records import Case
@@ -23,6 +23,7 @@ from dsl_console.store.cases import iter_cases, load_case
 from dsl_console.store.models import Escalation
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 WHATS = ("json", "log", "report", "analysis")
 FORMS = ("liverpool", "newham", "st-helens-notice", "st-helens-resolution")
 PROGRESS_EVERY = 50  # cases between progress calls: often enough for a bar, cheap at 100,000
@@ -58,13 +59,14 @@ def count_cases(date_from: date | None = None, date_to: date | None = None) -> i
     return int(query.count())
 
 
-def _reporting(cases: Iterable[Case], total: int, progress: Progress | None) -> Iterator[Case]:
-    """Yield the cases, telling `progress` how many have been consumed out of `total`."""
+def _reporting(items: Iterable[T], total: int, progress: Progress | None) -> Iterator[T]:
+    """Yield the cases (or their rows), telling `progress` how many have been consumed out of
+    `total`."""
     done = 0
     if progress is not None:
         progress(0, total)
-    for case in cases:
-        yield case
+    for item in items:
+        yield item
         done += 1
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, max(total, done))
@@ -104,21 +106,21 @@ def export_to(
         count = export_json(session, out, cases)
         detail = f"json {count} cases"
     elif what == "log":
-        from dsl_console.services.exports.summary_log import write_log
+        from dsl_console.services.exports.split import split_log_rows
+        from dsl_console.services.exports.summary_log import write_log_rows
 
         if fmt not in ("csv", "xlsx"):
             raise InputError("format: the log is written as csv or xlsx")
         total = count_cases(date_from, date_to)
-        count = write_log(
-            _reporting(iter_cases(opened_from=date_from, opened_to_date=date_to), total, progress),
-            session.registry,
-            session.calendar,
-            school=school,
-            out=out,
-            fmt=fmt,  # type: ignore[arg-type]
+        rows = split_log_rows(
+            session,
+            opened_from=date_from,
+            opened_to_date=date_to,
             as_of=now,
             initials=initials,
+            cases=total,
         )
+        count = write_log_rows(_reporting(rows, total, progress), out=out, fmt=fmt)
         detail = f"log {fmt} {count} cases" + (" initials" if initials else "")
     elif what == "report":
         from dsl_console.services.exports.forms import write_form

@@ -14,30 +14,26 @@ Either way it is `services.sweep.sweep`, the function `dsl-console check` runs.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-import signal
-import sys
 import threading
 from dataclasses import replace
 from datetime import datetime
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 from peewee import DatabaseError
 from sqlcipher3 import dbapi2 as sqlcipher
 
-from dsl_console.core.clock import local_date, system_clock
-from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.core.clock import local_date
 from dsl_console.errors import StoreError
+from dsl_console.services import helpers
 from dsl_console.services.announcing import FlagMemory, SweepNews
 from dsl_console.services.session import Session
 from dsl_console.services.sweep import sweep
 from dsl_console.store import audit
-from dsl_console.store.database import CipherDatabase, explain_database_error
-from dsl_console.store.models import database_proxy
-from dsl_console.store.users import Role
+from dsl_console.store.database import explain_database_error
+
+# Where no process can be started, the console sweeps in a thread of its own instead.
+SweepUnavailable = helpers.HelperUnavailable
 
 # How long closing waits for the process to stop before ending it forcibly.
 STOP_WAIT_SECONDS = 2.0
@@ -49,10 +45,6 @@ STOPPED = (
     "the background sweep stopped unexpectedly; it starts again with the next sweep "
     "(`dsl-console check` gives the flags meanwhile)"
 )
-
-
-class SweepUnavailable(StoreError):
-    """No process could be started for the sweep on this machine."""
 
 
 class LocalSweeper:
@@ -101,12 +93,7 @@ class SweepProcess:
 
     def __init__(self, session: Session) -> None:
         # What the process needs to open the database; dropped by `close` (it holds the key).
-        self._opening: tuple[object, ...] = (
-            str(session.path),
-            session.database_key,
-            session.config,
-            session.registry,
-        )
+        self._opening: helpers.Opening | None = helpers.opening(session)
         self._lock = threading.Lock()  # one sweep at a time through the pipe
         self._process: Any = None
         self._conn: Connection | None = None
@@ -139,7 +126,7 @@ class SweepProcess:
     def close(self) -> None:
         """End the process, which holds the database key."""
         self._closed = True
-        self._opening = ()
+        self._opening = None
         with self._lock:
             self._stop()
 
@@ -149,16 +136,7 @@ class SweepProcess:
         return None if self._process is None else int(self._process.pid)
 
     def _start(self) -> Connection:
-        try:
-            context = _context()
-            ours, theirs = context.Pipe()
-            process = context.Process(
-                target=serve, args=(theirs,), name="dsl-console sweep", daemon=True
-            )
-            process.start()
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise SweepUnavailable(f"cannot start the background sweep: {exc}") from None
-        theirs.close()
+        process, ours = helpers.start(serve, "dsl-console sweep")
         # A new process remembers nothing: its first news announces every flag again, as
         # after unlocking.
         self._accepted = 0
@@ -186,49 +164,14 @@ class SweepProcess:
                 process.join(STOP_WAIT_SECONDS)
 
 
-def _context() -> Any:
-    # The fork server starts once, with this module already imported, and forks each sweep
-    # process from itself: milliseconds instead of a new interpreter's start-up, and no fork
-    # of the console itself (whose threads a fork would copy mid-flight). Windows has no
-    # fork: a new interpreter is started there.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        _start_resource_tracker()
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _start_resource_tracker() -> None:
-    # The fork server first starts multiprocessing's resource tracker, handing it
-    # `sys.stderr.fileno()`. While the console runs, sys.stderr is Textual's capture (under
-    # pytest, pytest's), whose file number is not a real one, and the start fails. The tracker
-    # gets the null device instead: the console's screen is not for it either.
-    from multiprocessing import resource_tracker
-
-    saved = sys.stderr
-    with open(os.devnull, "w", encoding="utf-8") as quiet:
-        sys.stderr = quiet
-        try:
-            resource_tracker.ensure_running()
-        finally:
-            sys.stderr = saved
-
-
 def serve(conn: Connection) -> None:
     """The sweep process: open the database read-only, then answer sweeps until told to stop."""
-    # The terminal this process inherited is the console's screen: nothing may be written to
-    # it. Ctrl+C and the terminal's signals are the console's to handle; it ends this process.
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    helpers.quiet()
     try:
-        path, key, config, registry = conn.recv()
+        opened = conn.recv()
     except EOFError:
         return
-    sweeper = LocalSweeper(_reader(Path(path), key, config, registry))
+    sweeper = LocalSweeper(helpers.reader(opened))
     pending: SweepNews | None = None
     try:
         while True:
@@ -249,20 +192,6 @@ def serve(conn: Connection) -> None:
             conn.send((outcome, answer))
     finally:
         sweeper.session.close()
-
-
-def _reader(path: Path, key: bytes, config: Any, registry: ProcedureRegistry) -> Session:
-    db = CipherDatabase(str(path), key, read_only=True)  # this process never writes
-    database_proxy.initialize(db)
-    return Session(
-        path=path,
-        config=config,
-        registry=registry,
-        db=db,
-        user="",
-        role=Role.READ_ONLY,
-        clock=system_clock,
-    )
 
 
 def _answer(sweeper: LocalSweeper, as_of: datetime) -> tuple[str, Any]:

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
 from typing import Any
 
-from peewee import SQL, Model, Select, Tuple, Value, chunked, fn
+from peewee import SQL, Expression, Model, Select, Tuple, Value, chunked, fn
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date
@@ -381,6 +381,9 @@ def _people_reader() -> Callable[[str], tuple[Professional, ...]]:
     return people
 
 
+CaseKey = tuple[str, int]  # (opened_at as stored, id): the order cases are read in
+
+
 def iter_cases(
     *,
     opened_from: date | None = None,
@@ -393,6 +396,22 @@ def iter_cases(
     uses them at 100,000 cases), a page's events in one query, and each page starts where
     the last ended, found by the (opened_at, id) index rather than by skipping.
     """
+    for _, case in iter_keyed_cases(
+        opened_from=opened_from, opened_to_date=opened_to_date, only_open=only_open
+    ):
+        yield case
+
+
+def iter_keyed_cases(
+    *,
+    opened_from: date | None = None,
+    opened_to_date: date | None = None,
+    only_open: bool = False,
+    part: tuple[tuple[int, ...], int] | None = None,
+) -> Iterator[tuple[CaseKey, Case]]:
+    """`iter_cases`, each case with its place in the order. `part=(remainders, divisor)` reads
+    only the cases whose id leaves one of those remainders, so that processes can share an
+    export between them."""
     where = []
     # Local dates are at most a day from UTC dates: a wide SQL bound, then the exact local test.
     if opened_from is not None:
@@ -401,6 +420,10 @@ def iter_cases(
         where.append(Escalation.opened_at < _utc_midnight(opened_to_date + timedelta(days=2)))
     if only_open:
         where.append(Escalation.is_open == True)  # noqa: E712
+    if part is not None:
+        # The id is in the (opened_at) index, so this filters index entries, not table rows.
+        # (Peewee reads `%` as LIKE, so the remainder is spelled out.)
+        where.append(Expression(Escalation.id, "%", part[1]).in_(part[0]))
     db = Escalation._meta.database
     people = _people_reader()
     after: tuple[str, int] | None = None
@@ -434,7 +457,7 @@ def iter_cases(
             day = local_date(case.opened_at)
             if (opened_from and day < opened_from) or (opened_to_date and day > opened_to_date):
                 continue
-            yield case
+            yield (row[4], row[0]), case
         after = (rows[-1][4], rows[-1][0])
 
 

@@ -278,13 +278,13 @@ async def test_a_sweep_process_that_dies_is_reported_and_started_again(make_app,
 async def test_where_no_process_can_start_the_sweep_runs_off_the_ui_thread(make_app, monkeypatch):
     import threading
 
-    from dsl_console.services import sweep_process
+    from dsl_console.services import helpers, sweep_process
     from dsl_console.services.announcing import FlagMemory
 
     def refused() -> None:
         raise OSError("no processes here")
 
-    monkeypatch.setattr(sweep_process, "_context", refused)
+    monkeypatch.setattr(helpers, "context", refused)
     on_ui_thread: list[bool] = []
     real = FlagMemory.compare
 

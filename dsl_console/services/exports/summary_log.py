@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -101,16 +101,50 @@ def write_log(
     Cases are read one at a time (a generator of any length keeps memory flat); the file
     appears whole or not at all. `initials=True` shows the child as initials and age only.
     """
+    rows = log_rows(cases, registry, calendar, school=school, as_of=as_of, initials=initials)
+    return write_log_rows(rows, out=out, fmt=fmt)
+
+
+def log_rows(
+    cases: Iterable[Case],
+    registry: ProcedureRegistry,
+    calendar: WorkingCalendar,
+    *,
+    school: str,
+    as_of: datetime,
+    initials: bool = False,
+) -> Iterator[list[str]]:
+    """The log's rows for `cases`, one at a time, in their order."""
+    make = row_maker(registry, calendar, school=school, as_of=as_of, initials=initials)
+    for case in cases:
+        yield make(case)
+
+
+def row_maker(
+    registry: ProcedureRegistry,
+    calendar: WorkingCalendar,
+    *,
+    school: str,
+    as_of: datetime,
+    initials: bool = False,
+) -> Callable[[Case], list[str]]:
+    """A function from a case to its row of the log as it stood at `as_of`."""
+    lookup = ProcedureLookup(registry)
+
+    def make(case: Case) -> list[str]:
+        history = history_of(case, lookup(case), calendar, as_of)
+        return log_row(history, school=school, initials=initials)
+
+    return make
+
+
+def write_log_rows(rows: Iterable[list[str]], *, out: Path, fmt: str) -> int:
+    """Write rows made by `log_rows` as the log, whole or not at all; the number written."""
     if fmt not in ("csv", "xlsx"):
         raise InputError(f"log format must be csv or xlsx, not {fmt!r}")
-    lookup = ProcedureLookup(registry)
-    rows = (
-        log_row(history_of(case, lookup(case), calendar, as_of), school=school, initials=initials)
-        for case in cases
-    )
     if fmt == "csv":
-        return _write_csv(rows, Path(out))
-    return _write_xlsx(rows, Path(out))
+        return _write_csv(iter(rows), Path(out))
+    return _write_xlsx(iter(rows), Path(out))
 
 
 def _write_csv(rows: Iterator[list[str]], out: Path) -> int:

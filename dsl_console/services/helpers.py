@@ -1,0 +1,113 @@
+"""Helper processes: where the console and the command line put work that would otherwise
+hold the interpreter (the background sweep; half of a large export).
+
+A helper opens the database itself, read-only, with the key of the session that starts it,
+sent down a pipe (never on a command line or in the environment). Nothing it does may reach
+the terminal, which belongs to the console's screen or to the command's one line.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from dsl_console.config import Config
+from dsl_console.core.clock import system_clock
+from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.errors import StoreError
+from dsl_console.services.session import Session
+from dsl_console.store.database import CipherDatabase
+from dsl_console.store.models import database_proxy
+from dsl_console.store.users import Role
+
+# Imported by the fork server before it forks any helper, so a helper starts in milliseconds.
+PRELOAD = ["dsl_console.services.sweep_process", "dsl_console.services.exports.split"]
+
+
+class HelperUnavailable(StoreError):
+    """No helper process could be started on this machine (the work is done here instead)."""
+
+
+Opening = tuple[str, bytes, Config, ProcedureRegistry]
+
+
+def opening(session: Session) -> Opening:
+    """What a helper needs to open the session's database."""
+    return (str(session.path), session.database_key, session.config, session.registry)
+
+
+def context() -> Any:
+    """The multiprocessing context helpers are started from.
+
+    The fork server starts once, with PRELOAD imported, and forks each helper from itself: no
+    new interpreter's start-up per helper, and no fork of the console itself (whose threads a
+    fork would copy mid-flight). Windows has no fork: a new interpreter is started there.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        _start_resource_tracker()
+        chosen = multiprocessing.get_context("forkserver")
+        chosen.set_forkserver_preload(PRELOAD)
+        return chosen
+    return multiprocessing.get_context("spawn")
+
+
+def _start_resource_tracker() -> None:
+    # The fork server first starts multiprocessing's resource tracker, handing it
+    # `sys.stderr.fileno()`. While the console runs, sys.stderr is Textual's capture (under
+    # pytest, pytest's), whose file number is not a real one, and the start fails. The tracker
+    # gets the null device instead: the screen is not for it either.
+    from multiprocessing import resource_tracker
+
+    saved = sys.stderr
+    with open(os.devnull, "w", encoding="utf-8") as quiet:
+        sys.stderr = quiet
+        try:
+            resource_tracker.ensure_running()
+        finally:
+            sys.stderr = saved
+
+
+def start(target: Any, name: str) -> tuple[Any, Any]:
+    """Start a helper running `target(conn)`; its process and this side's end of the pipe."""
+    try:
+        chosen = context()
+        ours, theirs = chosen.Pipe()
+        process = chosen.Process(target=target, args=(theirs,), name=name, daemon=True)
+        process.start()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise HelperUnavailable(f"cannot start a helper process: {exc}") from None
+    theirs.close()
+    return process, ours
+
+
+def quiet() -> None:
+    """In a helper, first thing: away from the terminal and its signals.
+
+    The terminal it inherited is the console's screen or the command's output: nothing may be
+    written to it. Ctrl+C is the parent's to handle; the parent ends its helpers.
+    """
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def reader(opened: Opening) -> Session:
+    """In a helper: the session's database, opened read-only."""
+    path, key, config, registry = opened
+    db = CipherDatabase(path, key, read_only=True)  # a helper never writes
+    database_proxy.initialize(db)
+    return Session(
+        path=Path(path),
+        config=config,
+        registry=registry,
+        db=db,
+        user="",
+        role=Role.READ_ONLY,
+        clock=system_clock,
+    )
