@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,15 @@ from dsl_console.store.keyslots import KdfCost
 FAST_KDF = KdfCost(time_cost=1, memory_kib=8192, parallelism=1)
 USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # Monday 23 November 2026, 11:00 GMT
+
+
+def process_running(pid: int) -> bool:
+    """Whether a process (a child of this one, reaped once it ended) still runs."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.fixture(autouse=True)

@@ -135,14 +135,6 @@ class FlagMemory:
         """Remember the flags of a sweep whose notices have been shown."""
         self._announced = news.announced
 
-    def update(
-        self, results: Iterable[CaseFlags], as_of: datetime, calendar: WorkingCalendar
-    ) -> list[Notice]:
-        """`compare` and `accept` in one step: the new notices, remembered as announced."""
-        news = self.compare(results, as_of, calendar)
-        self.accept(news)
-        return news.notices
-
 
 def condense(notices: list[Notice], *, first: bool = False) -> tuple[list[Notice], str]:
     """The notices to show one by one, and a one-line summary of the rest ("" when none).

@@ -84,6 +84,14 @@ def start(target: Any, name: str) -> tuple[Any, Any]:
     return process, ours
 
 
+def end(process: Any, wait: float) -> None:
+    """Wait up to `wait` seconds for a helper to finish, then end it forcibly."""
+    process.join(wait)
+    if process.is_alive():
+        process.kill()
+        process.join()
+
+
 def quiet() -> None:
     """In a helper, first thing: away from the terminal and its signals.
 

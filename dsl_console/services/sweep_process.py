@@ -32,9 +32,6 @@ from dsl_console.services.sweep import sweep
 from dsl_console.store import audit
 from dsl_console.store.database import explain_database_error
 
-# Where no process can be started, the console sweeps in a thread of its own instead.
-SweepUnavailable = helpers.HelperUnavailable
-
 # How long closing waits for the process to stop before ending it forcibly.
 STOP_WAIT_SECONDS = 2.0
 # A sweep takes under a second at 100,000 cases. One that has not answered in this long is
@@ -124,11 +121,20 @@ class SweepProcess:
         self._accepted = news.number
 
     def close(self) -> None:
-        """End the process, which holds the database key."""
+        """End the process, which holds the database key.
+
+        Called on the UI thread when the console quits, so it does not wait for a sweep under
+        way: that sweep's process is ended, and the sweep's own thread then meets a closed pipe.
+        """
         self._closed = True
         self._opening = None
-        with self._lock:
-            self._stop()
+        if self._lock.acquire(timeout=STOP_WAIT_SECONDS):
+            try:
+                self._stop()
+            finally:
+                self._lock.release()
+        elif self._process is not None:
+            self._process.kill()
 
     @property
     def pid(self) -> int | None:
@@ -158,10 +164,7 @@ class SweepProcess:
                 pass
             conn.close()
         if process is not None:
-            process.join(STOP_WAIT_SECONDS)
-            if process.is_alive():
-                process.kill()
-                process.join(STOP_WAIT_SECONDS)
+            helpers.end(process, STOP_WAIT_SECONDS)
 
 
 def serve(conn: Connection) -> None:

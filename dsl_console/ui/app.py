@@ -23,8 +23,9 @@ from textual.worker import Worker, get_current_worker
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
 from dsl_console.services.announcing import SweepNews, condense
+from dsl_console.services.helpers import HelperUnavailable
 from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
-from dsl_console.services.sweep_process import LocalSweeper, SweepProcess, SweepUnavailable
+from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
@@ -281,7 +282,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             return None  # locked meanwhile
         try:
             return sweeper.news(as_of)
-        except SweepUnavailable:
+        except HelperUnavailable:
             if self.sweeper is not sweeper:
                 return None
             self.sweeper = LocalSweeper(session)

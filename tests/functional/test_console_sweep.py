@@ -19,6 +19,7 @@ from console_kit import (
 
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.widgets.flag_summary import FlagSummary
+from tests.conftest import process_running
 
 
 def row_of(screen: CaseListScreen, ref: str) -> str:
@@ -205,17 +206,6 @@ async def test_many_new_risks_ring_once_and_are_not_a_wall_of_notices(make_app):
         assert app.bell_count == 1
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process (a child of this one, reaped when it ended) still runs."""
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 async def test_the_sweep_runs_in_a_process_of_its_own_that_locking_ends(make_app, monkeypatch):
     # A second of sweep work at 100,000 cases held the interpreter against typing when it ran
     # in a thread of the console; the process also holds the database key, so locking ends it.
@@ -236,7 +226,7 @@ async def test_the_sweep_runs_in_a_process_of_its_own_that_locking_ends(make_app
         process = app.sweeper
         assert isinstance(process, sweep_process.SweepProcess) and process.pid is not None
         pid = process.pid
-        assert pid != os.getpid() and process_alive(pid)
+        assert pid != os.getpid() and process_running(pid)
         # Only the news crosses to the console, not what was announced for every case.
         assert app.last_sweep is not None and app.last_sweep.news.announced == {}
 
@@ -244,7 +234,7 @@ async def test_the_sweep_runs_in_a_process_of_its_own_that_locking_ends(make_app
         await settle(pilot)
         await app.workers.wait_for_complete()
         assert app.sweeper is None
-        assert not process_alive(pid)
+        assert not process_running(pid)
 
 
 async def test_a_sweep_process_that_dies_is_reported_and_started_again(make_app, clock):
@@ -272,7 +262,7 @@ async def test_a_sweep_process_that_dies_is_reported_and_started_again(make_app,
         )
         await sweep(pilot)
         assert any(n.startswith("SCH-2026-060: immediate risk") for n in notices(app))
-        assert process.pid is not None and process_alive(process.pid)
+        assert process.pid is not None and process_running(process.pid)
 
 
 async def test_where_no_process_can_start_the_sweep_runs_off_the_ui_thread(make_app, monkeypatch):

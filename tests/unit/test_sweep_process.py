@@ -18,7 +18,7 @@ from dsl_console.services.demo import random_cases
 from dsl_console.services.session import Session
 from dsl_console.services.sweep_process import STOPPED, LocalSweeper, SweepProcess
 from dsl_console.store.database import CipherDatabase
-from tests.conftest import NOW
+from tests.conftest import NOW, process_running
 
 
 @pytest.fixture
@@ -34,14 +34,6 @@ def process(session: Session) -> Iterator[SweepProcess]:
     process = SweepProcess(session)
     yield process
     process.close()
-
-
-def running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_the_process_brings_the_same_news_as_a_sweep_in_this_thread(session, process):
@@ -87,9 +79,9 @@ def test_the_sweep_process_cannot_write(session):
 def test_closing_ends_the_process_and_forgets_the_key(process):
     process.news(NOW)
     pid = process.pid
-    assert pid is not None and running(pid)
+    assert pid is not None and process_running(pid)
     process.close()
-    assert not running(pid)
+    assert not process_running(pid)
     with pytest.raises(StoreError, match="locked"):
         process.news(NOW)
 
@@ -103,8 +95,35 @@ def test_a_stuck_sweep_is_ended_and_the_next_one_starts_afresh(process):
     with pytest.raises(StoreError) as failed:
         process.news(NOW)
     assert str(failed.value) == STOPPED
-    assert not running(stuck)
+    assert not process_running(stuck)
     # A new process remembers nothing, so it announces every flag again, as after unlocking.
     again = process.news(NOW)
     assert process.pid not in (None, stuck)
     assert again.notices == first.notices
+
+
+def test_closing_during_a_sweep_ends_it_rather_than_waiting_for_it(process):
+    # The console closes its sweeper on the UI thread when it quits: a sweep under way, even
+    # a stuck one, must not hold the quit up.
+    import threading
+
+    process.news(NOW)
+    stuck = process.pid
+    assert stuck is not None
+    os.kill(stuck, signal.SIGSTOP)
+    failures: list[BaseException] = []
+
+    def sweep_under_way() -> None:
+        try:
+            process.news(NOW)
+        except BaseException as exc:
+            failures.append(exc)
+
+    under_way = threading.Thread(target=sweep_under_way)
+    under_way.start()
+    while not process._lock.locked():  # until the sweep holds the pipe
+        threading.Event().wait(0.01)
+    process.close()  # the sweep would wait two minutes for an answer; closing does not
+    under_way.join()
+    assert not process_running(stuck)
+    assert [str(f) for f in failures] == [STOPPED]

@@ -66,8 +66,7 @@ def split_log_rows(
 
 
 def _rows(session: Session, cases: Iterable[Case], spec: dict[str, Any]) -> Iterator[list[str]]:
-    make = _maker(session, spec)
-    return (make(case) for case in cases)
+    return map(_maker(session, spec), cases)
 
 
 def _keyed_rows(
@@ -142,10 +141,7 @@ class _HelperRows:
 
     def close(self) -> None:
         """End the helper, finished or not (the writing may have stopped on a full disk)."""
-        self.process.join(0.5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        helpers.end(self.process, 0.5)
         # The helper's end of the pipe is closed now, so the thread meets its end; what it
         # still holds is let go so that it can.
         while self.thread.is_alive():
