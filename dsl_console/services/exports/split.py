@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -62,11 +62,8 @@ def split_log_rows(
             pass
         else:
             return _merged(session, spec, process, conn)
-    return _rows(session, iter_cases(opened_from=opened_from, opened_to_date=opened_to_date), spec)
-
-
-def _rows(session: Session, cases: Iterable[Case], spec: dict[str, Any]) -> Iterator[list[str]]:
-    return map(_maker(session, spec), cases)
+    cases_in_range = iter_cases(opened_from=opened_from, opened_to_date=opened_to_date)
+    return map(_maker(session, spec), cases_in_range)
 
 
 def _keyed_rows(
