@@ -27,7 +27,13 @@ from dsl_console.services.session import (
 )
 
 
-def _session(args: argparse.Namespace, *, create: bool = False) -> Session:
+def _session(
+    args: argparse.Namespace,
+    *,
+    create: bool = False,
+    verify_integrity: bool = True,
+    hold_writes: bool = False,
+) -> Session:
     config = resolve_config(args)
     path = resolve_db(args)
     if not create and not path.exists():
@@ -35,7 +41,14 @@ def _session(args: argparse.Namespace, *, create: bool = False) -> Session:
         raise ConsoleError(
             f"no database at {path}: create one with `dsl-console import` or open the console"
         )
-    return open_session(path, config, credentials_from_environment(), create=create)
+    return open_session(
+        path,
+        config,
+        credentials_from_environment(),
+        create=create,
+        verify_integrity=verify_integrity,
+        hold_writes=hold_writes,
+    )
 
 
 # -- the console ---------------------------------------------------------------------------------
@@ -148,9 +161,12 @@ def export(args: argparse.Namespace) -> int:
     """The exports for the partnership."""
     from dsl_console.services import exporting
 
-    session = _session(args)
+    # The integrity check runs beside the export rather than before it (a second less at
+    # 100,000 cases); nothing is written, file or audit entry, unless it passes.
+    session = _session(args, verify_integrity=False, hold_writes=True)
     try:
-        message = exporting.run_export(session, args)
+        with exporting.checked_beside(session):
+            message = exporting.run_export(session, args)
     finally:
         session.close()
     print(message)

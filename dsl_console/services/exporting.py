@@ -7,6 +7,8 @@ screen both call it. It reports progress as cases are consumed, so a long export
 from __future__ import annotations
 
 import argparse
+import contextlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,11 +17,12 @@ from typing import Literal, TypeVar
 from dsl_console.core.clock import LONDON, parse_date
 from dsl_console.core.records import Case
 from dsl_console.errors import InputError
-from dsl_console.services.exports.atomic import atomic_output
+from dsl_console.services.exports.atomic import atomic_output, kept_only_if
 from dsl_console.services.session import Session
 from dsl_console.services.transfer import write_document
 from dsl_console.store import audit
 from dsl_console.store.cases import iter_cases, load_case
+from dsl_console.store.database import integrity_failed
 from dsl_console.store.models import Escalation
 
 Progress = Callable[[int, int], None]
@@ -107,10 +110,11 @@ def export_to(
         detail = f"json {count} cases"
     elif what == "log":
         from dsl_console.services.exports.split import split_log_rows
-        from dsl_console.services.exports.summary_log import write_log_rows
+        from dsl_console.services.exports.summary_log import LogFormat, write_encoded
 
         if fmt not in ("csv", "xlsx"):
             raise InputError("format: the log is written as csv or xlsx")
+        log_format: LogFormat = "csv" if fmt == "csv" else "xlsx"
         total = count_cases(date_from, date_to)
         rows = split_log_rows(
             session,
@@ -119,8 +123,9 @@ def export_to(
             as_of=now,
             initials=initials,
             cases=total,
+            fmt=log_format,
         )
-        count = write_log_rows(_reporting(rows, total, progress), out=out, fmt=fmt)
+        count = write_encoded(_reporting(rows, total, progress), out=out, fmt=log_format)
         detail = f"log {fmt} {count} cases" + (" initials" if initials else "")
     elif what == "report":
         from dsl_console.services.exports.forms import write_form
@@ -168,6 +173,47 @@ def export_to(
         "" if what in ("report", "analysis") else f" ({count} case{'' if count == 1 else 's'})"
     )
     return f"wrote {out}{cases_note}; audit head {last_id}:{digest}"
+
+
+@contextlib.contextmanager
+def checked_beside(session: Session) -> Iterator[None]:
+    """Run the database's integrity check while the block exports; keep no file unless it passes.
+
+    For a session opened with `verify_integrity=False, hold_writes=True`. The check reads the
+    whole file, about a second at 100,000 cases; SQLite runs it without holding Python's lock,
+    so beside an export it costs the export little of that second. Every page the export
+    reads is authenticated by SQLCipher as it is read, so nothing damaged gets into the file
+    meanwhile; the file is put in place, and the login and the export audited, only once the
+    check has passed. A file that fails it is left exactly as it was found.
+    """
+    passed: list[bool] = []
+    thread = threading.Thread(
+        target=lambda: passed.append(session.db.integrity_ok()),
+        name="integrity check",
+        daemon=True,
+    )
+    thread.start()
+
+    def check() -> None:
+        thread.join()
+        if passed != [True]:
+            raise integrity_failed(session.path)
+        session.finish_opening()
+
+    try:
+        with kept_only_if(check):
+            yield
+    except Exception:
+        thread.join()
+        if passed != [True]:
+            # A page that failed to decrypt stopped the export: the damage is what to report.
+            raise integrity_failed(session.path) from None
+        # The export failed on its own, having had the database open: its login is audited
+        # all the same, though the export's failure is the one to report.
+        with contextlib.suppress(Exception):
+            session.finish_opening()
+        raise
+    check()  # (again, at no cost, if a file was written)
 
 
 def _date_range(args: argparse.Namespace) -> tuple[date | None, date | None]:

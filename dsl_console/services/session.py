@@ -124,6 +124,17 @@ class Session:
         self.clock = clock
         # Kept (mutable, so it can be wiped) for adding key slots and keying backups.
         self._database_key = bytearray(database_key or b"")
+        # The login's moment while its audit entry is held back (open_session(hold_writes=True)).
+        self.held_login: datetime | None = None
+
+    def finish_opening(self) -> None:
+        """Write what open_session(hold_writes=True) held back: the login's audit entry (with
+        the failed attempts before it) and any refresh of the cached case states."""
+        if self.held_login is None:
+            return
+        _record_login(self.db, self.path, self.user, self.held_login)
+        self.held_login = None
+        _refresh_cached_states(self)
 
     @property
     def database_key(self) -> bytes:
@@ -187,11 +198,15 @@ def open_session(
     kdf_cost: keyslots.KdfCost = keyslots.DEFAULT_COST,
     registry: ProcedureRegistry | None = None,
     verify_integrity: bool = True,
+    hold_writes: bool = False,
 ) -> Session:
     """Unlock and open the database; create it (with this user as its first DSL) if allowed.
 
     `verify_integrity=False` skips the whole-file integrity check at open (about a second at
     100,000 cases) for a caller that runs `session.db.integrity_ok()` once it has drawn.
+    `hold_writes=True` (with it) also holds back the writes opening makes, until the caller,
+    once the check has passed, calls `session.finish_opening()`: a damaged file is then left
+    exactly as it was found.
     """
     registry = registry or load_registry(config.procedures_dir)
     keys = keyslots.keys_path(path)
@@ -221,14 +236,8 @@ def open_session(
             db.close()
             raise AccessError("wrong user name or passphrase")
         role = found
-        # Cleared from the key file only once they are committed to the audit trail.
-        failures = keyslots.pending_failures(keys)
-        now = clock()
-        with db.atomic():
-            for failed in failures:
-                audit.record(failed["at_dt"], failed["user"], "login-failed")
-            audit.record(now, user, "login")
-        keyslots.clear_failures(keys, len(failures))
+        if not hold_writes:
+            _record_login(db, path, user, clock())
     session = Session(
         path=path,
         config=config,
@@ -239,8 +248,22 @@ def open_session(
         clock=clock,
         database_key=key,
     )
-    _refresh_cached_states(session)
+    if hold_writes and created is None:
+        session.held_login = clock()
+    else:
+        _refresh_cached_states(session)
     return session
+
+
+def _record_login(db: CipherDatabase, path: Path, user: str, at: datetime) -> None:
+    keys = keyslots.keys_path(path)
+    # Cleared from the key file only once they are committed to the audit trail.
+    failures = keyslots.pending_failures(keys)
+    with db.atomic():
+        for failed in failures:
+            audit.record(failed["at_dt"], failed["user"], "login-failed")
+        audit.record(at, user, "login")
+    keyslots.clear_failures(keys, len(failures))
 
 
 def _create_database(

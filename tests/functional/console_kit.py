@@ -214,11 +214,15 @@ async def wait_until(
 async def unlocked(pilot: Pilot) -> CaseListScreen:
     """Wait for the case list to be up and filled; return it."""
     app = pilot.app
-    await wait_until(
-        pilot,
-        lambda: isinstance(app.screen, CaseListScreen) and app.screen.table.loaded,
-        what="the case list",
-    )
+
+    def listed() -> bool:
+        # The screen is current a moment before its table is mounted: look, do not insist.
+        screen = app.screen
+        return isinstance(screen, CaseListScreen) and any(
+            table.loaded for table in screen.query(CaseTable)
+        )
+
+    await wait_until(pilot, listed, what="the case list")
     await settle(pilot)
     screen = app.screen
     assert isinstance(screen, CaseListScreen)

@@ -109,17 +109,21 @@ def test_a_damaged_database_is_refused_and_left_untouched(
     db = _copy(healthy, tmp_path)
     DAMAGES[name](db)
     before = {p.name: file_digest(p) for p in (db, keys_path(db))}
-    # A read (check) and a write that would create the database if it were missing (import).
+    # A read (check), a write that would create the database if it were missing (import), and
+    # an export, whose integrity check runs beside it rather than before.
     source = tmp_path / "more.json"
     source.write_bytes(document([case_json("NEW-1")]))
-    for argv in (["check"], ["import", str(source)]):
+    exported = tmp_path / "log.csv"
+    export = ["export", "log", "--format", "csv", "--out", str(exported)]
+    for argv in (["check"], ["import", str(source)], export):
         line = _refused_cleanly(_run(db, tmp_path / "home", *argv))
         assert any(word in line for word in ("damaged", "integrity", "empty", "truncated")), line
         assert "restore" in line
         assert {p.name: file_digest(p) for p in (db, keys_path(db))} == before
+    assert not exported.exists()
     figures.add(
         "corrupt files",
-        **{"damaged files": 1, "refused with one line": 2, "tracebacks": 0, "files changed": 0},
+        **{"damaged files": 1, "refused with one line": 3, "tracebacks": 0, "files changed": 0},
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dsl_console.errors import InputError
-from dsl_console.services.exports.atomic import atomic_output
+from dsl_console.services.exports.atomic import atomic_output, kept_only_if
 
 
 def leftovers(folder: Path, keep: str) -> list[str]:
@@ -36,6 +36,28 @@ def test_an_error_while_writing_leaves_the_old_file_and_no_temp(tmp_path: Path):
         raise RuntimeError("the writer failed")
     assert out.read_bytes() == b"the previous report"
     assert leftovers(tmp_path, "report.pdf") == []
+
+
+def test_a_file_is_kept_only_if_the_check_passes_once_it_is_written(tmp_path: Path):
+    out = tmp_path / "log.csv"
+    out.write_text("the previous log")
+    seen: list[str] = []
+
+    def failing() -> None:
+        seen.append(out.read_text())  # asked once the new file is whole, before it replaces
+        raise RuntimeError("the database failed its check")
+
+    with pytest.raises(RuntimeError), kept_only_if(failing), atomic_output(out, "w") as handle:
+        handle.write("rows read meanwhile")
+    assert seen == ["the previous log"]
+    assert out.read_text() == "the previous log"
+    assert leftovers(tmp_path, "log.csv") == []
+    with kept_only_if(lambda: seen.append("passed")), atomic_output(out, "w") as handle:
+        handle.write("the new log")
+    assert out.read_text() == "the new log" and seen[-1] == "passed"
+    with atomic_output(out, "w") as handle:  # outside the block, no check is asked
+        handle.write("later")
+    assert seen[-1] == "passed" and len(seen) == 2
 
 
 def test_an_error_before_the_first_write_creates_nothing(tmp_path: Path):

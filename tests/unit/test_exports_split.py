@@ -4,6 +4,7 @@ every case exactly once, and nothing written when the helper fails."""
 from __future__ import annotations
 
 import os
+import queue
 import signal
 from datetime import date
 from pathlib import Path
@@ -128,3 +129,37 @@ def test_the_date_range_keys_are_london_dates(session):
             for k, _ in iter_keyed_cases(opened_from=date(2026, 1, 1), part=p)
         ]
     assert sorted(parts) == whole
+
+
+class LateHelper:
+    """A helper whose chunks come only after a few asks (as while a real one starts)."""
+
+    def __init__(self, chunks: list[list[tuple[tuple[str, int], str]]], late: int) -> None:
+        self.chunks, self.late, self.asked_early = list(chunks), late, 0
+
+    def take(self, *, block: bool) -> list[tuple[tuple[str, int], str]] | None:
+        if self.late and not block:
+            self.late -= 1
+            self.asked_early += 1
+            raise queue.Empty
+        return self.chunks.pop(0) if self.chunks else None
+
+
+def test_rows_are_built_ahead_while_the_helper_is_late_and_merged_in_order():
+    keys = [(f"2026-01-{day:02d}", n) for day in range(1, 29) for n in (1, 2, 3)]
+    theirs = [(k, f"their {k}") for k in keys if k[1] != 2]
+    ours = [(k, f"our {k}") for k in keys if k[1] == 2]
+    built: list[tuple[str, int]] = []
+
+    def our_rows():  # type: ignore[no-untyped-def]
+        for key, row in ours:
+            built.append(key)
+            yield key, row
+
+    helper = LateHelper([theirs[i : i + 4] for i in range(0, len(theirs), 4)], late=5)
+    merged = split._merge(our_rows(), helper)  # type: ignore[arg-type]
+    first = next(merged)
+    # One of ours built for each ask that found nothing, instead of waiting.
+    assert helper.asked_early == 5 and len(built) == 5
+    rest = list(merged)
+    assert [first, *rest] == [row for _, row in sorted(ours + theirs)]

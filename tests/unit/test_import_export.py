@@ -256,3 +256,20 @@ def test_user_procedure_from_config_folder(tmp_path, capsys):
     )
     assert main(["--config", str(config), "procedures"]) == 0
     assert "example-town: Example Town SCP" in capsys.readouterr().out
+
+
+def test_an_export_audits_the_login_then_the_export(cli_env, tmp_path, capsys):
+    # The export's integrity check runs beside it and its login is written once it passes:
+    # the trail still reads login, then export, and stays intact.
+    src = tmp_path / "in.json"
+    src.write_text(document(case_json()))
+    assert main(["import", str(src)]) == 0
+    out = tmp_path / "log.csv"
+    assert main(["export", "log", "--format", "csv", "--out", str(out)]) == 0
+    assert "SCH-2026-014" in out.read_text(encoding="utf-8-sig")
+    capsys.readouterr()
+    assert main(["audit", "show"]) == 0
+    actions = [line.split()[4] for line in capsys.readouterr().out.splitlines()]
+    # Newest first: this command's login, the export, the import's login and import.
+    assert actions[1:5] == ["export", "login", "import", "login"]
+    assert main(["audit", "verify"]) == 0

@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from dsl_console.errors import InputError
 from dsl_console.paths import fsync_folder
+
+# Called before any export file is put in place; raising leaves nothing behind (kept_only_if).
+_keep_check: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "keep_check", default=None
+)
+
+
+@contextlib.contextmanager
+def kept_only_if(check: Callable[[], None]) -> Iterator[None]:
+    """Within the block, every atomic_output calls `check()` once its file is written and
+    before the file replaces its target: if `check` raises, nothing is left behind and the
+    exception goes on to the caller (an export made while the database is still being
+    checked is kept only if the check passes)."""
+    token = _keep_check.set(check)
+    try:
+        yield
+    finally:
+        _keep_check.reset(token)
 
 
 @contextlib.contextmanager
@@ -48,6 +67,9 @@ def atomic_output(
         raise
     try:
         yield handle
+        check = _keep_check.get()
+        if check is not None:
+            check()
     except BaseException:
         # The caller's failure is the caller's to report: just leave nothing behind.
         with contextlib.suppress(OSError):
