@@ -346,3 +346,19 @@ async def test_typing_a_filter_or_changing_view_keeps_the_flag_counts_without_re
         await settle(pilot)
         assert len(calls) >= 1
         assert summary(screen) == before
+
+
+async def test_start_up_objects_are_frozen_for_the_collector_and_thawed_on_quit(make_app):
+    # The console's long-lived objects are kept out of the collector's full passes once the
+    # list is up (keystrokes no longer wait on them), and handed back when the console ends.
+    import gc
+
+    app = make_app()
+    assert gc.get_freeze_count() == 0
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        await wait_until(pilot, lambda: gc.get_freeze_count() > 0, what="the freeze")
+        await pilot.press("slash", *"cara")  # and the console goes on filtering
+        await settle(pilot)
+        assert screen.table.visible_refs() == ["SCH-2026-003"]
+    assert gc.get_freeze_count() == 0
