@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             data["open_cases"] = figures["store"]["open_cases"]
         if "export-cli" not in args.skip:
             _log("dsl-console export log --format csv")
-            figures["export_cli"] = export_cli(bench, 1)
+            figures["export_cli"] = export_cli(bench, args.rounds)
         if "console" not in args.skip:
             _log("the console under Pilot: filter keystrokes, opening cases")
             figures["console"] = console_probe(bench, 1)

@@ -144,17 +144,31 @@ def goals(figures: dict[str, Any]) -> list[Goal]:
                 "open, one small query): both pay Argon2id and the open's integrity check",
             )
         )
-    store = figures.get("store")
-    if store:
+    store, command_line = figures.get("store"), figures.get("export_cli")
+    if command_line:
+        # What a DSL runs: start-up, unlock, the integrity check (beside the export), the rows
+        # shared with a helper process from 4,000 cases, the file written and audited.
+        export = command_line["median"]
+        rows = store["export_log_rows"] if store else figures["data"]["cases"]
+        found.append(
+            Goal(
+                f"export of {rows:,} rows within 5 s (goal set at 100,000)",
+                f"{export:.2f} s by `dsl-console export log --format csv` (n={command_line['n']})",
+                "5 s",
+                export <= 5.0,
+                "median of the installed command, start to exit: unlock, open, integrity check, "
+                "every case read and its row built and written, the export audited",
+            )
+        )
+    elif store:
         export = store["export_log_csv_in_process"]["median"]
         found.append(
             Goal(
                 f"export of {store['export_log_rows']:,} rows within 5 s (goal set at 100,000)",
-                f"{export:.2f} s ({store['export_log_rows']} rows)",
+                f"{export:.2f} s ({store['export_log_rows']} rows, one process)",
                 "5 s",
                 export <= 5.0,
-                "write_log(iter_cases(), ...) to CSV in an open session: reading every "
-                "case and its history and writing the Escalation Summary Log",
+                "write_log(iter_cases(), ...) to CSV in an open session, in one process",
             )
         )
     return found
@@ -243,7 +257,9 @@ def table(figures: dict[str, Any]) -> str:
         ):
             lines.append(_row(label, _s(cli[name]), f"n={cli[name]['n']}"))
     if store:
-        lines.append(_row("export log CSV (in process)", _s(store["export_log_csv_in_process"])))
+        lines.append(
+            _row("export log CSV (one process, no helper)", _s(store["export_log_csv_in_process"]))
+        )
         lines.append(_row("  of which reading every case", f"{store['iter_cases_all']:.2f} s"))
     if figures.get("export_cli"):
         lines.append(_row("dsl-console export log --format csv", _s(figures["export_cli"])))
