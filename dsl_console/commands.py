@@ -28,11 +28,7 @@ from dsl_console.services.session import (
 
 
 def _session(
-    args: argparse.Namespace,
-    *,
-    create: bool = False,
-    verify_integrity: bool = True,
-    hold_writes: bool = False,
+    args: argparse.Namespace, *, create: bool = False, hold_writes: bool = False
 ) -> Session:
     config = resolve_config(args)
     path = resolve_db(args)
@@ -46,7 +42,6 @@ def _session(
         config,
         credentials_from_environment(),
         create=create,
-        verify_integrity=verify_integrity,
         hold_writes=hold_writes,
     )
 
@@ -163,7 +158,7 @@ def export(args: argparse.Namespace) -> int:
 
     # The integrity check runs beside the export rather than before it (a second less at
     # 100,000 cases); nothing is written, file or audit entry, unless it passes.
-    session = _session(args, verify_integrity=False, hold_writes=True)
+    session = _session(args, hold_writes=True)
     try:
         with exporting.checked_beside(session):
             message = exporting.run_export(session, args)

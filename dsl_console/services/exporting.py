@@ -179,7 +179,7 @@ def export_to(
 def checked_beside(session: Session) -> Iterator[None]:
     """Run the database's integrity check while the block exports; keep no file unless it passes.
 
-    For a session opened with `verify_integrity=False, hold_writes=True`. The check reads the
+    For a session opened with `hold_writes=True` (no check at open). The check reads the
     whole file, about a second at 100,000 cases; SQLite runs it without holding Python's lock,
     so beside an export it costs the export little of that second. Every page the export
     reads is authenticated by SQLCipher as it is read, so nothing damaged gets into the file

@@ -204,9 +204,9 @@ def open_session(
 
     `verify_integrity=False` skips the whole-file integrity check at open (about a second at
     100,000 cases) for a caller that runs `session.db.integrity_ok()` once it has drawn.
-    `hold_writes=True` (with it) also holds back the writes opening makes, until the caller,
-    once the check has passed, calls `session.finish_opening()`: a damaged file is then left
-    exactly as it was found.
+    `hold_writes=True` skips it too, for a caller that runs it beside its own work, and holds
+    back the writes opening makes until that caller, once the check has passed, calls
+    `session.finish_opening()`: a damaged file is then left exactly as it was found.
     """
     registry = registry or load_registry(config.procedures_dir)
     keys = keyslots.keys_path(path)
@@ -229,7 +229,7 @@ def open_session(
         except AccessError:
             keyslots.note_failure(keys, credentials.user, clock())
             raise
-        db = open_database(path, key, verify=verify_integrity)
+        db = open_database(path, key, verify=verify_integrity and not hold_writes)
         user = credentials.user
         found = users.role_of(user)
         if found is None:

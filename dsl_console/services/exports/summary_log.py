@@ -6,7 +6,7 @@ import csv
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date
@@ -161,10 +161,8 @@ def encoder(fmt: LogFormat) -> Callable[[list[str]], Encoded]:
     """
     if fmt == "xlsx":
         return _as_cells
-    lines: list[str] = []
-    sink: Any = _Sink()
-    sink.write = lines.append  # the csv writer's "file": each row's line lands in `lines`
-    writer = csv.writer(sink)
+    lines = _Lines()
+    writer = csv.writer(lines)
 
     def line(row: list[str]) -> str:
         writer.writerow(neutralise_row(row))
@@ -177,8 +175,10 @@ def _as_cells(row: list[str]) -> list[str]:
     return row  # XLSX cells are made (and neutralised) by the writer
 
 
-class _Sink:
-    __slots__ = ("write",)
+class _Lines(list[str]):
+    """The csv writer's "file": each line it writes is appended, to be taken off again."""
+
+    write = list.append
 
 
 def write_encoded(rows: Iterable[Encoded], *, out: Path, fmt: str) -> int:
