@@ -120,6 +120,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # draw: both compete with first paint for the CPU, and together for memory.
         self._unswept: Session | None = None
         self._unchecked: Session | None = None
+        self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
 
     # -- the clock -------------------------------------------------------------------------------
@@ -199,9 +200,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         session, self._unswept = self._unswept, None
         if session is not None and session is self.session:
             self.request_sweep()
-            if not self._start_up_frozen:
-                self._start_up_frozen = True
-                self.set_timer(FREEZE_AFTER_SECONDS, self._freeze_start_up)
+            if self._freeze_timer is None:
+                self._freeze_timer = self.set_timer(FREEZE_AFTER_SECONDS, self._freeze_start_up)
 
     def _freeze_start_up(self) -> None:
         # Everything alive once the list is up (Textual, the modules, the screens) lives as
@@ -211,6 +211,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # is collected first so that none is frozen with it.
         gc.collect()
         gc.freeze()
+        self._start_up_frozen = True
 
     def _check_when_swept(self, event: Worker.StateChanged) -> None:
         # Once the first sweep is over (whatever its outcome), read the whole file to check it:
@@ -461,6 +462,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.request_sweep()
 
     def on_unmount(self) -> None:
+        if self._freeze_timer is not None:
+            self._freeze_timer.stop()  # a freeze still to come would outlive the console
         if self._start_up_frozen:
             gc.unfreeze()  # the process may go on (under tests, to the next console)
         if self.sweeper is not None:
