@@ -16,6 +16,7 @@ from dsl_console.cli import (
 )
 from dsl_console.config import Config
 from dsl_console.core.clock import LONDON, iso, local_date, parse_moment
+from dsl_console.core.terminal_text import safe
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.session import (
     ENV_PASSPHRASE,
@@ -82,7 +83,7 @@ def check(args: argparse.Namespace) -> int:
     session = _session(args)
     try:
         as_of = as_of or session.now()
-        found = sweep(session, as_of)
+        found = sweep(session, as_of, with_duties=True)
     finally:
         session.close()
     flagged = [c for c in found if c.flags]
@@ -94,22 +95,29 @@ def check(args: argparse.Namespace) -> int:
 
 
 def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyped-def]
-    from dsl_console.core.wording import countdown, risk_instruction
+    from dsl_console.core.wording import countdown, duty_countdown, risk_instruction
 
     flagged = [c for c in found if c.flags]
+    opened = sum(1 for c in found if c.status == "open")
+    owing = len(found) - opened
+    also = f" and {owing} resolved case(s) with a duty still owed" if owing else ""
     print(
-        f"{len(found)} open case(s), {len(flagged)} flagged, as of "
+        f"{opened} open case(s){also}, {len(flagged)} flagged, as of "
         f"{local_date(as_of).strftime('%a %d/%m/%Y')} {as_of.astimezone(LONDON):%H:%M}"
     )
     for item in flagged:
-        words = countdown(item.due, item.working_days_left, as_of, calendar)
+        if item.status == "open":
+            words = f"stage {item.stage}  {countdown(item.due, item.working_days_left, as_of, calendar)}"
+        else:
+            words = f"resolved at stage {item.stage}"
         extra = ""
         if item.risk_due is not None:
             extra = f" | IMMEDIATE RISK: {risk_instruction(item.risk_due, as_of, calendar)}"
-        print(
-            f"  {item.ref}  {item.procedure} stage {item.stage}  {words}  "
-            f"[{', '.join(item.flags)}]{extra}"
-        )
+        print(f"  {safe(item.ref)}  {item.procedure} {words}  [{', '.join(item.flags)}]{extra}")
+        for duty in item.duties:
+            target = " (target)" if duty.soft else ""
+            when = duty_countdown(duty.due, duty.working_days_left, as_of)
+            print(f"      owed: {safe(duty.what)}: {when}{target}")
 
 
 # -- import / export -----------------------------------------------------------------------------
@@ -128,7 +136,7 @@ def import_file(args: argparse.Namespace) -> int:
     from dsl_console.core.clock import system_clock
 
     # Everything is checked before the database is opened, let alone written.
-    cases = read_document(data, registry, local_date(system_clock()))
+    cases = read_document(data, registry, local_date(system_clock()), config.calendar())
     session = open_session(path, config, credentials, create=True, registry=registry)
     try:
         count = import_cases(session, cases)
@@ -169,23 +177,37 @@ def export(args: argparse.Namespace) -> int:
 
 
 def procedures(args: argparse.Namespace) -> int:
-    """List the procedures with their stages and timescales."""
+    """List the procedures: stages with holders and timescales, and every duty in words."""
     from dsl_console.core.procedures import load_registry
 
     config: Config = resolve_config(args)
     registry = load_registry(config.procedures_dir)
     for proc in registry.latest():
-        iro = (
-            f"; IRO notice from stage {proc.iro_notice_from_stage} (CP plan / looked after)"
-            if proc.iro_notice_from_stage
-            else ""
-        )
         print(
-            f"{proc.id}: {proc.name} (version {proc.version}, effective "
-            f"{proc.effective:%d/%m/%Y}){iro}"
+            safe(
+                f"{proc.id}: {proc.name} (version {proc.version}, effective "
+                f"{proc.effective:%d/%m/%Y})"
+            )
         )
+        print(safe(f"  {proc.partnership}" + (f". Source: {proc.source}" if proc.source else "")))
+        if proc.shorten_only:
+            print("  A deadline set by hand may only shorten a stage's timescale.")
+        print("  Stages:")
+        width = max(len(s.name) for s in proc.stages)
         for stage in proc.stages:
-            print(f"  {stage.number}  {stage.name:<45} {stage.timescale.describe()}")
+            optional = " (optional)" if stage.optional else ""
+            print(
+                safe(
+                    f"    {stage.number}  {stage.name:<{width}}  {stage.timescale.describe()}{optional}"
+                )
+            )
+            if stage.holder:
+                print(safe(f"       held by: {stage.holder}"))
+        if proc.duties:
+            print("  Duties:")
+            for duty in proc.duties:
+                print(safe(f"    {duty.id}: {duty.what}"))
+                print(safe(f"       {duty.describe()}"))
         print()
     return 0
 

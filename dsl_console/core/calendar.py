@@ -132,6 +132,34 @@ class WorkingCalendar:
                 return end, False
         return moment, True
 
+    def within_calendar_days(self, moment: datetime, n: int) -> datetime:
+        """Due 'within n calendar days': the end-of-day time n days after the moment's date."""
+        return self.end_of(local_date(moment) + timedelta(days=n))
+
+    @staticmethod
+    def within_hours(moment: datetime, n: int) -> datetime:
+        """Due 'within n hours': exactly n hours later, whatever the clocks do meanwhile."""
+        return moment + timedelta(hours=n)
+
+    def same_working_day_or_next(self, moment: datetime) -> datetime:
+        """A stage's or a duty's 'same working day' (contract section 1, v2).
+
+        Within working hours, the end of that day; otherwise (evening, weekend, holiday,
+        closure) the end of the next working day: only an immediate risk is due at once.
+        """
+        day = local_date(moment)
+        if self.is_working_day(day):
+            end = self.end_of(day)
+            if moment < end:
+                return end
+        return self.end_of(self.next_working_day(day))
+
+    def without_closures(self) -> WorkingCalendar:
+        """The same calendar less the school's closure days: the other agency's clock."""
+        if not self.closures:
+            return self
+        return _without_closures(self.nation, self.end_of_day)
+
     def working_days_left(self, as_of: datetime, due: datetime) -> int:
         """Working days from as_of's date to due's date; negative once the due date is past."""
         a, d = local_date(as_of), local_date(due)
@@ -143,6 +171,11 @@ class WorkingCalendar:
         """A short text that changes whenever the calendar's rules change."""
         closures = ",".join(sorted(d.isoformat() for d in self.closures))
         return f"{self.nation}|{self.end_of_day.isoformat('minutes')}|{closures}"
+
+
+@lru_cache(maxsize=4)
+def _without_closures(nation: str, end_of_day: time) -> WorkingCalendar:
+    return WorkingCalendar(nation=nation, end_of_day=end_of_day)
 
 
 def calendar_from(nation: str, end_of_day: time, closures: Iterable[date]) -> WorkingCalendar:

@@ -1,36 +1,65 @@
-"""The deadline engine: a case's current stage, its due, the risk due and the flags at a moment.
+"""The deadline engine: a case's stage, its due, its duties, the risk due and the flags at a moment.
 
-Pure functions over plain records (contract sections 1 to 3). `case_state` replays the history
-once and is independent of the time of asking; `flags_at` and `days_left` apply a moment to it,
-so a sweep can keep states and only re-apply the clock.
+Pure functions over plain records (contract sections 1 to 3 and 2.2). `case_state` replays the
+history once and is independent of the time of asking (nothing arises or lapses by the clock
+alone, only by events); `flags_at` and `days_left` apply a moment to it, so a sweep can keep
+states and only re-apply the clock.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date
-from dsl_console.core.procedures import Procedure, Stage
-from dsl_console.core.records import IRO, Case, EventKind
+from dsl_console.core.duties import DutyStatus, DutyTracker, Facts, timescale_due
+from dsl_console.core.flags import (
+    DUE_TODAY,
+    IMMEDIATE_RISK,
+    IRO_NOTICE,
+    OVERDUE,
+    PARTNERSHIP_NOTICE,
+    RESPONSE_OVERDUE,
+)
+from dsl_console.core.procedures import OTHER_AGENCY, Procedure, Stage
+from dsl_console.core.records import IRO, PARTNERSHIP, Case, Event, EventKind
 
-FLAG_IMMEDIATE_RISK = "immediate-risk"
-FLAG_OVERDUE = "overdue"
-FLAG_DUE_TODAY = "due-today"
-FLAG_IRO_NOTICE = "iro-notice"
-FLAGS = (FLAG_IMMEDIATE_RISK, FLAG_OVERDUE, FLAG_DUE_TODAY, FLAG_IRO_NOTICE)
+# Part of what decides whether the states cached in a database are still right: raise it
+# whenever a change here (or in duties, calendar, procedure reading) could change a case's
+# stage, dues, duties or flags, and every database recomputes its cache when next opened.
+ENGINE_VERSION = 2
+
+OPEN, RESOLVED, VOIDED = "open", "resolved", "voided"
 
 
 @dataclass(frozen=True)
 class Standing:
-    """What the clock is applied to: the current stage's due, the risk due, the IRO notice."""
+    """What the clock is applied to: everything the flags of contract section 6 read."""
 
     stage: int
-    due: datetime | None
+    due: datetime | None  # the current stage's due; None once the case is closed
     risk_due: datetime | None
+    # The earliest due the school must meet: the stage's, or an outstanding non-soft duty's.
+    school_due: datetime | None
+    # The earliest due of the other agency's outstanding non-soft duties (a reply, say).
+    response_due: datetime | None
     iro_notice: bool
-    resolved_at: datetime | None = None
+    partnership_notice: bool
+    status: str = OPEN
+    closed_at: datetime | None = None
+    owes: bool = False  # an outstanding duty
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When the case was resolved (None when open or voided)."""
+        return self.closed_at if self.status == RESOLVED else None
+
+    @property
+    def listed(self) -> bool:
+        """Whether a sweep lists the case: open, or resolved with a duty still owed."""
+        return self.status == OPEN or (self.status == RESOLVED and self.owes)
 
 
 @dataclass(frozen=True)
@@ -55,7 +84,7 @@ class StageVisit:
 
 @dataclass(frozen=True)
 class CaseState:
-    """A case's standing after its history, plus the stages it passed through."""
+    """A case's standing after its history, the stages it passed through, and its duties."""
 
     standing: Standing
     stage_entered_at: datetime
@@ -64,6 +93,8 @@ class CaseState:
     risk_raised_at: datetime | None
     risk_out_of_hours: bool
     highest_stage: int
+    duties: tuple[DutyStatus, ...] = ()
+    own_due: datetime | None = None  # the current stage's due from its timescale alone
 
     @property
     def stage(self) -> int:
@@ -77,20 +108,27 @@ class CaseState:
     def resolved_at(self) -> datetime | None:
         return self.standing.resolved_at
 
+    def outstanding(self) -> tuple[DutyStatus, ...]:
+        """The duties still owed, in the order the procedure names them."""
+        return tuple(d for d in self.duties if d.outstanding)
+
 
 def stage_due(
     stage: Stage, opened_at: datetime, entered_at: datetime, calendar: WorkingCalendar
 ) -> datetime | None:
     """A stage's due from its timescale, before any deadline-set."""
     ts = stage.timescale
-    anchor = opened_at if ts.anchor == "opening" else entered_at
     if ts.rule == "by-day":
         return calendar.by_day(opened_at, ts.days)
-    if ts.rule == "within":
-        return calendar.within(anchor, ts.days)
-    if ts.rule == "same-day":
-        return calendar.same_working_day(anchor)[0]
-    return None
+    anchor = opened_at if ts.anchor == "opening" else entered_at
+    return timescale_due(ts, anchor, calendar)
+
+
+def in_time_order(events: tuple[Event, ...]) -> tuple[Event, ...]:
+    """Events in `at` order; those at the same moment keep the order they were given in."""
+    if all(a.at <= b.at for a, b in itertools.pairwise(events)):
+        return events
+    return tuple(sorted(events, key=lambda e: e.at))
 
 
 def case_state(
@@ -102,81 +140,137 @@ def case_state(
     """Replay a case's events (those at or before as_of, when given) into its state."""
     stage = 1
     entered = case.opened_at
-    due = stage_due(procedure.stage(1), case.opened_at, entered, calendar)
+    due = own_due = stage_due(procedure.stage(1), case.opened_at, entered, calendar)
     due_reason = ""
     visits: list[StageVisit] = []
     missed: dict[int, str] = {}
     risk_raised: datetime | None = case.opened_at if case.immediate_risk else None
-    iro_told = False
-    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    status = OPEN
     highest = 1
+    facts = Facts.of(case)
+    trackers = [DutyTracker(d, calendar, case.opened_at) for d in procedure.duties]
+    if trackers:
+        for tracker in trackers:
+            tracker.step(None, case.opened_at, facts, stage, entered, status, ())
 
-    for event in case.events:
+    events = in_time_order(case.events)
+    same_moment: list[Event] = []  # the events already replayed at the current moment
+    for event in events:
         if as_of is not None and event.at > as_of:
             break
+        if same_moment and same_moment[-1].at != event.at:
+            same_moment = []
+        same_moment.append(event)
         kind = event.kind
         if kind == EventKind.ESCALATED and event.stage is not None:
-            visits.append(StageVisit(stage, entered, due, event.at, due_reason))
-            stage, entered, due_reason = event.stage, event.at, ""
-            highest = max(highest, stage)
-            due = stage_due(procedure.stage(stage), case.opened_at, entered, calendar)
+            if status == OPEN:
+                visits.append(StageVisit(stage, entered, due, event.at, due_reason))
+                stage, entered, due_reason = event.stage, event.at, ""
+                highest = max(highest, stage)
+                due = own_due = stage_due(procedure.stage(stage), case.opened_at, entered, calendar)
         elif kind == EventKind.DEADLINE_SET:
-            due, due_reason = event.due, event.note
+            if status == OPEN:
+                due, due_reason = event.due, event.note
         elif kind == EventKind.RISK_RAISED:
             # The earliest outstanding raise governs: a second raise does not postpone it.
             risk_raised = risk_raised or event.at
+            facts = facts.with_risk()
         elif kind == EventKind.RISK_ESCALATED:
             if risk_raised is not None and event.at >= risk_raised:
                 risk_raised = None
-        elif kind == EventKind.NOTIFIED and event.whom.strip().lower() == IRO:
-            iro_told = True
         elif kind == EventKind.TIMESCALE_MISSED:
             missed[event.stage if event.stage is not None else stage] = event.note
-        elif kind == EventKind.RESOLVED:
-            resolved_at = resolved_at or event.at
+        elif kind == EventKind.AMENDED:
+            facts = facts.amended(event.field, event.value)
+        elif kind in (EventKind.RESOLVED, EventKind.VOIDED) and status == OPEN:
+            status = RESOLVED if kind == EventKind.RESOLVED else VOIDED
+            closed_at = event.at
+        if trackers:
+            for tracker in trackers:
+                tracker.step(event, event.at, facts, stage, entered, status, same_moment)
 
-    visits.append(StageVisit(stage, entered, due, resolved_at, due_reason))
+    visits.append(StageVisit(stage, entered, due, closed_at, due_reason))
     if missed:  # rare: skip the copying for the common case of no recorded reason
         visits = [replace(v, missed_reason=missed.get(v.stage, "")) for v in visits]
     visited = {v.stage for v in visits}
-    skipped = tuple(n for n in range(1, highest) if n not in visited)
+    skipped = tuple(
+        n
+        for n in range(1, highest)
+        if n not in visited and not (procedure.has_stage(n) and procedure.stage(n).optional)
+    )
 
     risk_due, out_of_hours = (None, False)
-    if risk_raised is not None:
+    if risk_raised is not None and status == OPEN:
         risk_due, out_of_hours = calendar.same_working_day(risk_raised)
 
-    iro_from = procedure.iro_notice_from_stage
-    iro_notice = (
-        (case.cp_plan or case.looked_after)
-        and iro_from is not None
-        and highest >= iro_from
-        and not iro_told
-    )
+    duties = tuple(t.status() for t in trackers)
+    stage_due_now = due if status == OPEN else None
     return CaseState(
-        standing=Standing(stage, due, risk_due, bool(iro_notice), resolved_at),
+        standing=_standing(stage, stage_due_now, risk_due, duties, status, closed_at),
         stage_entered_at=entered,
         visits=tuple(visits),
         skipped=skipped,
-        risk_raised_at=risk_raised,
+        risk_raised_at=risk_raised if status == OPEN else None,
         risk_out_of_hours=out_of_hours,
         highest_stage=highest,
+        duties=duties,
+        own_due=own_due,
+    )
+
+
+def _earliest(moments: list[datetime | None]) -> datetime | None:
+    found = [m for m in moments if m is not None]
+    return min(found) if found else None
+
+
+def _standing(
+    stage: int,
+    due: datetime | None,
+    risk_due: datetime | None,
+    duties: tuple[DutyStatus, ...],
+    status: str,
+    closed_at: datetime | None,
+) -> Standing:
+    owed = [d for d in duties if d.outstanding]
+    clocked = [d for d in owed if not d.duty.soft]
+    school = [d.due for d in clocked if d.duty.party != OTHER_AGENCY]
+    theirs = [d.due for d in clocked if d.duty.party == OTHER_AGENCY]
+    return Standing(
+        stage=stage,
+        due=due,
+        risk_due=risk_due,
+        school_due=_earliest([due, *school]),
+        response_due=_earliest(theirs),
+        iro_notice=any(d.duty.notifies(IRO) for d in owed),
+        partnership_notice=any(
+            d.duty.notifies(PARTNERSHIP) for d in owed if d.duty.party != OTHER_AGENCY
+        ),
+        status=status,
+        closed_at=closed_at,
+        owes=bool(owed),
     )
 
 
 def flags_at(standing: Standing, as_of: datetime) -> list[str]:
-    """The flags a case carries at a moment (contract section 6), in a fixed order."""
-    if standing.resolved_at is not None and standing.resolved_at <= as_of:
+    """The flags a case carries at a moment (contract section 6), in the contract's order."""
+    if not standing.listed:
         return []
     found: list[str] = []
     if standing.risk_due is not None:
-        found.append(FLAG_IMMEDIATE_RISK)
-    if standing.due is not None:
-        if as_of > standing.due:
-            found.append(FLAG_OVERDUE)
-        elif local_date(standing.due) == local_date(as_of):
-            found.append(FLAG_DUE_TODAY)
+        found.append(IMMEDIATE_RISK.id)
+    due = standing.school_due
+    if due is not None:
+        if as_of > due:
+            found.append(OVERDUE.id)
+        elif local_date(due) == local_date(as_of):
+            found.append(DUE_TODAY.id)
     if standing.iro_notice:
-        found.append(FLAG_IRO_NOTICE)
+        found.append(IRO_NOTICE.id)
+    if standing.partnership_notice:
+        found.append(PARTNERSHIP_NOTICE.id)
+    if standing.response_due is not None and as_of > standing.response_due:
+        found.append(RESPONSE_OVERDUE.id)
     return found
 
 

@@ -1,41 +1,75 @@
-"""Escalation procedures as data: stages, timescales, versions, loaded from TOML files."""
+"""Escalation procedures as data: stages, timescales, duties and versions (contract section 2).
+
+The shapes live here; reading them from TOML, key by key, is `core.procedure_file`.
+"""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
+from dsl_console.core.records import Event, EventKind
 from dsl_console.errors import InputError
 
 Rule = Literal["by-day", "within", "same-day", "none", "chair"]
-Anchor = Literal["opening", "entry"]
+Unit = Literal["working-days", "calendar-days", "hours"]
 RULES: tuple[str, ...] = ("by-day", "within", "same-day", "none", "chair")
+UNITS: tuple[str, ...] = ("working-days", "calendar-days", "hours")
+# What a timescale counts from. Stages: opening or entry. Duties also: arising, or the first
+# event of some kinds ("event"), whose kinds are then in Timescale.events.
+ANCHORS: tuple[str, ...] = ("opening", "entry", "arising", "event")
+
+SCHOOL, OTHER_AGENCY = "school", "other-agency"
+PARTIES: tuple[str, ...] = (SCHOOL, OTHER_AGENCY)
+RESOLUTION = "resolution"  # a duty's `at` when it arises on resolution
+LAPSES: tuple[str, ...] = ("resolution", "leaving-stage", "never")
+ALWAYS, CP_PLAN_OR_LOOKED_AFTER, IMMEDIATE_RISK = (
+    "always",
+    "cp-plan-or-looked-after",
+    "immediate-risk",
+)
+AGENCY_PREFIX = "agency:"  # `when = "agency:KIND"`, KIND one of AGENCY_KINDS
+DEADLINE_SET_RULES: tuple[str, ...] = ("any", "shorten-only")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
 class Timescale:
-    """When a stage falls due: a rule, a number of working days, and what it counts from."""
+    """When something falls due: a rule, a count in a unit, and what it counts from."""
 
     rule: Rule = "none"
-    days: int = 0
-    anchor: Anchor = "entry"
+    days: int = 0  # the count: days, or hours when unit is "hours"
+    unit: Unit = "working-days"
+    anchor: str = "entry"
+    events: tuple[str, ...] = ()  # anchor "event": the kinds whose first occurrence starts it
+
+    def _of(self) -> str:
+        if self.anchor == "opening":
+            return "opening"
+        if self.anchor == "arising":
+            return "arising"
+        if self.anchor == "event":
+            return "the first " + " or ".join(k.replace("-", " ") for k in self.events)
+        return "entering the stage"
 
     def describe(self) -> str:
         """The timescale in words, as the procedure states it."""
         if self.rule == "by-day":
             return f"by working day {self.days} of the case"
         if self.rule == "within":
-            plural = "s" if self.days != 1 else ""
-            of = "opening" if self.anchor == "opening" else "entering the stage"
-            return f"within {self.days} working day{plural} of {of}"
+            word = {"working-days": "working day", "calendar-days": "calendar day"}.get(
+                self.unit, "hour"
+            )
+            return f"within {_plural(self.days, word)} of {self._of()}"
         if self.rule == "same-day":
-            of = "opening" if self.anchor == "opening" else "entering the stage"
-            return f"same working day as {of}"
+            return f"same working day as {self._of()}"
         if self.rule == "chair":
             return "set by the Chair"
         return "none"
@@ -50,6 +84,97 @@ class Stage:
     short: str
     timescale: Timescale
     holder: str = ""
+    optional: bool = False
+
+
+_RECIPIENTS = {
+    "iro": "the IRO",
+    "partnership": "the partnership",
+    "other-agency": "the other agency",
+    "team-manager": "the Team Manager",
+}
+
+
+@dataclass(frozen=True)
+class Discharge:
+    """An event that discharges a duty: its kind, and for some kinds whom, which form, which stage."""
+
+    kind: str
+    whom: str = ""
+    form: str = ""
+    stage: int | None = None
+
+    def matches(self, event: Event) -> bool:
+        """Whether this event is one that discharges the duty."""
+        if event.kind != self.kind:
+            return False
+        if self.whom and event.whom.strip().casefold() != self.whom.casefold():
+            return False
+        if self.form and event.form != self.form:
+            return False
+        return self.stage is None or (event.stage is not None and event.stage >= self.stage)
+
+    def describe(self) -> str:
+        """The discharging event in words."""
+        if self.kind == EventKind.NOTIFIED:
+            whom = _RECIPIENTS.get(self.whom.casefold(), self.whom) or "someone"
+            return f"notify {whom}" + (f", sending form {self.form}" if self.form else "")
+        if self.kind == EventKind.ESCALATED and self.stage is not None:
+            return f"escalate to stage {self.stage} or higher"
+        return f"record {self.kind.replace('-', ' ')}"
+
+
+@dataclass(frozen=True)
+class Duty:
+    """An obligation a procedure sets once a case reaches a point, with a clock of its own."""
+
+    id: str
+    what: str
+    done_by: tuple[Discharge, ...]
+    party: str = SCHOOL
+    at: int | str = 1  # a stage number, or RESOLUTION
+    when: str = ALWAYS
+    due: Timescale | None = None
+    lapses: str = "resolution"
+    soft: bool = False
+
+    @property
+    def on_resolution(self) -> bool:
+        return self.at == RESOLUTION
+
+    def discharged_by(self, event: Event) -> bool:
+        """Whether an event discharges the duty."""
+        return any(d.matches(event) for d in self.done_by)
+
+    def notifies(self, whom: str) -> bool:
+        """Whether a `notified` event to this recipient is what discharges the duty."""
+        return any(d.kind == EventKind.NOTIFIED and d.whom.casefold() == whom for d in self.done_by)
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The forms whose sending discharges the duty."""
+        return tuple(d.form for d in self.done_by if d.form)
+
+    def describe(self) -> str:
+        """When the duty arises, its clock and what discharges it, in plain words."""
+        arises = "on resolution" if self.on_resolution else f"from stage {self.at}"
+        if self.when == CP_PLAN_OR_LOOKED_AFTER:
+            arises += ", when the child is on a CP plan or looked after"
+        elif self.when == IMMEDIATE_RISK:
+            arises += ", when an immediate risk has been raised"
+        elif self.when.startswith(AGENCY_PREFIX):
+            arises += f", when the other agency is {self.when[len(AGENCY_PREFIX) :]}"
+        clock = self.due.describe() if self.due else "no deadline"
+        if self.soft:
+            clock += " (a target)"
+        done = " or ".join(d.describe() for d in self.done_by)
+        lapse = {
+            "resolution": "lapses on resolution",
+            "leaving-stage": "lapses when the case moves on",
+            "never": "stays owed after resolution",
+        }[self.lapses]
+        who = "the other agency" if self.party == OTHER_AGENCY else "the school"
+        return f"{arises}; {who}; {clock}; done by: {done}; {lapse}"
 
 
 @dataclass(frozen=True)
@@ -62,10 +187,10 @@ class Procedure:
     version: str
     effective: date
     stages: tuple[Stage, ...]
-    iro_notice_from_stage: int | None = None
-    report_from_stage: int | None = None
-    notes: str = ""
-    source: str = field(default="", compare=False)
+    duties: tuple[Duty, ...] = ()
+    deadline_set: str = "any"
+    source: str = ""
+    file: str = field(default="", compare=False)
 
     def stage(self, number: int) -> Stage:
         """The stage with this number."""
@@ -82,6 +207,22 @@ class Procedure:
     def last_stage(self) -> int:
         """The highest stage number."""
         return self.stages[-1].number
+
+    @property
+    def shorten_only(self) -> bool:
+        """Whether a deadline set by hand may only bring the stage's due forward."""
+        return self.deadline_set == "shorten-only"
+
+    def duty(self, duty_id: str) -> Duty:
+        """The duty with this id."""
+        for duty in self.duties:
+            if duty.id == duty_id:
+                return duty
+        raise KeyError(duty_id)
+
+    def forms(self) -> tuple[str, ...]:
+        """Every form the procedure's duties name, in order, once each."""
+        return tuple(dict.fromkeys(f for d in self.duties for f in d.forms))
 
 
 class ProcedureRegistry:
@@ -107,6 +248,10 @@ class ProcedureRegistry:
         """The newest version of each procedure, by id."""
         return [self._by_id[i][-1] for i in self.ids()]
 
+    def every_version(self) -> list[Procedure]:
+        """Every version of every procedure, by id then effective date."""
+        return [p for i in self.ids() for p in self._by_id[i]]
+
     def get(self, proc_id: str, version: str | None = None) -> Procedure:
         """A procedure by id, at a version (the newest when none is given)."""
         versions = self._by_id.get(proc_id)
@@ -131,113 +276,48 @@ class ProcedureRegistry:
         return chosen
 
 
-def parse_procedure(doc: dict[str, object], source: str) -> Procedure:
-    """Build a procedure from a parsed TOML document, naming the field at fault."""
-
-    def need(table: dict[str, object], key: str, kind: type, where: str) -> object:
-        value = table.get(key)
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise InputError(f"{source}: {where}{key} is missing or not a {kind.__name__}")
-        return value
-
-    allowed = {
-        "id",
-        "name",
-        "partnership",
-        "version",
-        "effective",
-        "stages",
-        "iro_notice_from_stage",
-        "report_from_stage",
-        "notes",
-    }
-    unknown = set(doc) - allowed
-    if unknown:
-        raise InputError(f"{source}: unknown key {sorted(unknown)[0]!r}")
-    proc_id = str(need(doc, "id", str, ""))
-    effective = doc.get("effective")
-    if not isinstance(effective, date):
-        raise InputError(f"{source}: effective must be a date such as 2024-04-01")
-    raw_stages = cast(list[object], need(doc, "stages", list, ""))
-    stages: list[Stage] = []
-    for index, raw in enumerate(raw_stages):
-        where = f"stages[{index}]."
-        if not isinstance(raw, dict):
-            raise InputError(f"{source}: stages[{index}] is not a table")
-        number = int(need(raw, "number", int, where))  # type: ignore[call-overload]
-        ts_raw = raw.get("timescale", {"rule": "none"})
-        if not isinstance(ts_raw, dict):
-            raise InputError(f"{source}: {where}timescale is not a table")
-        rule = ts_raw.get("rule", "none")
-        if rule not in RULES:
-            raise InputError(f"{source}: {where}timescale.rule must be one of {', '.join(RULES)}")
-        days = ts_raw.get("days", 0)
-        if not isinstance(days, int) or days < 0 or (rule in ("by-day", "within") and days < 1):
-            raise InputError(f"{source}: {where}timescale.days must be a whole number >= 1")
-        anchor = ts_raw.get("from", "entry")
-        if anchor not in ("opening", "entry"):
-            raise InputError(f"{source}: {where}timescale.from must be 'opening' or 'entry'")
-        name = str(need(raw, "name", str, where))
-        stages.append(
-            Stage(
-                number=number,
-                name=name,
-                short=str(raw.get("short", name)),
-                holder=str(raw.get("holder", "")),
-                timescale=Timescale(rule=rule, days=days, anchor=anchor),
-            )
-        )
-    numbers = [s.number for s in stages]
-    if not stages or numbers != list(range(1, len(stages) + 1)):
-        raise InputError(f"{source}: stages must be numbered 1, 2, 3 ... in order")
-
-    def optional_stage(key: str) -> int | None:
-        value = doc.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, int) or not 1 <= value <= len(stages):
-            raise InputError(f"{source}: {key} must be a stage number")
-        return value
-
-    return Procedure(
-        id=proc_id,
-        name=str(need(doc, "name", str, "")),
-        partnership=str(doc.get("partnership", doc["name"])),
-        version=str(need(doc, "version", str, "")),
-        effective=effective,
-        stages=tuple(stages),
-        iro_notice_from_stage=optional_stage("iro_notice_from_stage"),
-        report_from_stage=optional_stage("report_from_stage"),
-        notes=str(doc.get("notes", "")),
-        source=source,
-    )
-
-
-def load_file(path: Path) -> Procedure:
-    """Load one procedure file."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path.name}: cannot be read") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path.name}: not valid TOML ({exc})") from exc
-    return parse_procedure(doc, path.name)
-
-
 def shipped_procedures() -> list[Procedure]:
     """The procedures that ship with the console."""
+    from dsl_console.core.procedure_file import parse_text
+
     folder = resources.files("dsl_console") / "procedures"
     found = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            doc = tomllib.loads(entry.read_text(encoding="utf-8"))
-            found.append(parse_procedure(doc, entry.name))
+            found.append(parse_text(entry.read_text(encoding="utf-8"), entry.name))
     return found
 
 
 def load_registry(extra_folder: Path | None = None) -> ProcedureRegistry:
-    """The shipped procedures plus any TOML files in the user's procedures folder."""
+    """The shipped procedures plus any TOML files in the user's procedures folder.
+
+    A user file may revise a shipped procedure only with a new version and a later effective
+    date; one that repeats a version already known is refused, naming the file.
+    """
+    from dsl_console.core.procedure_file import load_file
+
     procs = shipped_procedures()
+    shipped = {(p.id, p.version): p for p in procs}
     if extra_folder is not None and extra_folder.is_dir():
-        procs.extend(load_file(path) for path in sorted(extra_folder.glob("*.toml")))
+        seen: dict[tuple[str, str], str] = {}
+        for path in sorted(extra_folder.glob("*.toml")):
+            proc = load_file(path)
+            key = (proc.id, proc.version)
+            if key in shipped:
+                raise InputError(
+                    f"{path.name}: version: {proc.id} version {proc.version} is a shipped "
+                    "procedure; revise it with a new version and a later effective date"
+                )
+            if key in seen:
+                raise InputError(
+                    f"{path.name}: version: {proc.id} version {proc.version} is also in {seen[key]}"
+                )
+            earlier = [p for p in shipped.values() if p.id == proc.id]
+            if earlier and proc.effective <= max(p.effective for p in earlier):
+                raise InputError(
+                    f"{path.name}: effective: a revision of the shipped {proc.id} must take "
+                    f"effect after {max(p.effective for p in earlier):%Y-%m-%d}"
+                )
+            seen[key] = path.name
+            procs.append(proc)
     return ProcedureRegistry(procs)

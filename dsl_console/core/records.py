@@ -23,6 +23,9 @@ class EventKind(StrEnum):
     ACTION = "action"  # an action agreed: what (note), owner (whom), by when (due)
     ACTION_DONE = "action-done"  # an agreed action was completed (action: its number)
     TIMESCALE_MISSED = "timescale-missed"  # why a stage did not keep its timescale
+    RESPONSE = "response"  # the other agency replied
+    AMENDED = "amended"  # a case fact changed or was corrected from this moment (field, value)
+    VOIDED = "voided"  # the case was opened in error: closed, no flags, no duties
 
 
 # Kinds that only record what happened; they never change stage, due or flags.
@@ -44,6 +47,9 @@ EVENT_LABELS: dict[str, str] = {
     "action": "Action agreed",
     "action-done": "Action done",
     "timescale-missed": "Timescale missed",
+    "response": "Other agency replied",
+    "amended": "Amended",
+    "voided": "Voided (opened in error)",
 }
 
 
@@ -82,6 +88,33 @@ REASONS: dict[str, str] = {
 
 IRO = "iro"
 PARTNERSHIP = "partnership"
+OTHER_AGENCY = "other-agency"
+TEAM_MANAGER = "team-manager"
+
+# The other agency's kinds (contract section 6).
+AGENCY_KINDS: tuple[str, ...] = (
+    "social-care",
+    "police",
+    "health",
+    "education",
+    "early-help",
+    "other",
+)
+
+# The facts an `amended` event may change (contract section 6), as the case names them.
+AMENDABLE_FIELDS = (
+    "child.name",
+    "child.dob",
+    "child.address",
+    "child.parents",
+    "other_agency",
+    "other_agency_kind",
+    "level_of_need",
+    "cp_plan",
+    "looked_after",
+    "reason",
+    "summary",
+)
 
 
 @dataclass(frozen=True)
@@ -119,6 +152,9 @@ class Event:
     action: int | None = None
     method: str = ""
     recorded_at: datetime | None = None
+    form: str = ""  # notified: the form sent (an id such as "liverpool")
+    field: str = ""  # amended: which fact changed
+    value: object = None  # amended: its value from this moment on
 
 
 @dataclass(frozen=True)
@@ -131,6 +167,7 @@ class Case:
     child: Child
     procedure_version: str = ""
     other_agency: str = ""
+    other_agency_kind: str = "other"
     level_of_need: str = LevelOfNeed.UNKNOWN
     cp_plan: bool = False
     looked_after: bool = False
@@ -145,6 +182,11 @@ class Case:
     def resolved(self) -> bool:
         """Whether a resolved event has closed the case."""
         return any(e.kind == EventKind.RESOLVED for e in self.events)
+
+    @property
+    def voided(self) -> bool:
+        """Whether the case was voided as opened in error."""
+        return any(e.kind == EventKind.VOIDED for e in self.events)
 
 
 def age_on(dob: date, day: date) -> int:

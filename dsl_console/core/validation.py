@@ -1,39 +1,74 @@
-"""The rules a case and its history must keep, shared by import, the console's forms and the store."""
+"""The rules a case and its history must keep, shared by import, the console's forms and the store.
+
+One set of rules: the console checks a new event by checking the whole history with the event
+in its place, exactly as an import checks a document, so what one refuses the other refuses.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.clock import to_local
+from dsl_console.core.deadlines import in_time_order, stage_due
 from dsl_console.core.procedures import Procedure
-from dsl_console.core.records import RECORD_KINDS, Case, Event, EventKind, LevelOfNeed
+from dsl_console.core.records import (
+    AGENCY_KINDS,
+    AMENDABLE_FIELDS,
+    EVENT_LABELS,
+    REASONS,
+    Case,
+    Event,
+    EventKind,
+    LevelOfNeed,
+)
 from dsl_console.errors import InputError
 
 MAX_NAME = 200  # names, refs and other short text
 MAX_TEXT = 20_000  # summaries and notes
 
-SHORT_FIELDS = ("by", "whom", "method")
+SHORT_FIELDS = ("by", "whom", "method", "form")
 LONG_FIELDS = ("note", "lessons")
 KINDS = frozenset(k.value for k in EventKind)
 LEVELS = frozenset(level.value for level in LevelOfNeed)
-# After resolution the case is closed: only records and follow-ups may still be added.
-AFTER_RESOLUTION = RECORD_KINDS | {
-    EventKind.NOTIFIED,
-    EventKind.ACTION,
-    EventKind.ACTION_DONE,
-    EventKind.TIMESCALE_MISSED,
-}
+# After resolution or voiding only what is sent or learnt after the end may follow (contract
+# section 6), plus this console's own follow-ups: agreed actions, their completion, and why a
+# stage missed its timescale, which a DSL often writes up once the case is closed.
+AFTER_CLOSING = frozenset(
+    {
+        EventKind.NOTIFIED,
+        EventKind.RESPONSE,
+        EventKind.NOTE,
+        EventKind.AMENDED,
+        EventKind.ACTION,
+        EventKind.ACTION_DONE,
+        EventKind.TIMESCALE_MISSED,
+    }
+)
+_FORM_ID = re.compile(r"^[a-z0-9-]+$")
+# C0 controls but tab, line feed and carriage return; DEL; C1 controls; bidi overrides and
+# isolates. A single-line field refuses tab and line breaks too (contract section 6).
+_CONTROL_MULTI = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_SINGLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def check_text(value: str, limit: int, field: str, *, required: bool = False) -> str:
-    """Bounded text; required text must not be blank."""
+    """Bounded text with no control characters; required text must not be blank.
+
+    Text bounded like a name (MAX_NAME) is single-line; longer text may hold line breaks.
+    """
     if not isinstance(value, str):
         raise InputError(f"{field}: must be text")
     if required and not value.strip():
         raise InputError(f"{field}: is required")
     if len(value) > limit:
         raise InputError(f"{field}: is longer than {limit:,} characters")
-    if "\x00" in value:
-        raise InputError(f"{field}: contains a NUL character")
+    pattern = _CONTROL_SINGLE if limit <= MAX_NAME else _CONTROL_MULTI
+    found = pattern.search(value)
+    if found:
+        raise InputError(f"{field}: contains a control character (U+{ord(found.group()):04X})")
     return value
 
 
@@ -58,37 +93,110 @@ def check_moment(moment: datetime | None, field: str) -> None:
         raise InputError(f"{field}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
 
 
+def check_fact(field: str, value: object, today: date, where: str = "") -> object:
+    """A case fact's value, as it is checked at opening (also for an `amended` event)."""
+    name = f"{where}{field}"
+    if field in ("cp_plan", "looked_after"):
+        if not isinstance(value, bool):
+            raise InputError(f"{name}: must be true or false")
+        return value
+    if not isinstance(value, str):
+        raise InputError(f"{name}: must be text")
+    if field == "child.dob":
+        from dsl_console.core.clock import parse_date
+
+        return check_dob(parse_date(value, name), today, name).isoformat()
+    if field == "level_of_need":
+        if value not in LEVELS:
+            raise InputError(f"{name}: must be one of {', '.join(sorted(LEVELS))}")
+    elif field == "other_agency_kind":
+        if value not in AGENCY_KINDS:
+            raise InputError(f"{name}: must be one of {', '.join(AGENCY_KINDS)}")
+    elif field == "reason":
+        if value and value not in REASONS:
+            raise InputError(f"{name}: {value!r} is not a known reason ({', '.join(REASONS)})")
+    elif field == "child.name":
+        check_text(value, MAX_NAME, name, required=True)
+    elif field == "other_agency":
+        check_text(value, MAX_NAME, name)
+    else:  # address, parents, summary
+        check_text(value, MAX_TEXT, name)
+    return value
+
+
 def check_case_facts(case: Case, procedure: Procedure, today: date) -> None:
     """The facts of a case, apart from its events."""
+    del procedure  # the procedure matters for events only; kept in the signature for symmetry
     check_text(case.ref, MAX_NAME, "ref", required=True)
     check_moment(case.opened_at, "opened_at")
-    check_text(case.child.name, MAX_NAME, "child.name", required=True)
+    check_fact("child.name", case.child.name, today)
     check_dob(case.child.dob, today)
-    if case.level_of_need not in LEVELS:
-        raise InputError(f"level_of_need: must be one of {', '.join(sorted(LEVELS))}")
-    for field in ("other_agency", "reason"):
-        check_text(getattr(case, field), MAX_NAME, field)
-    check_text(case.child.address, MAX_TEXT, "child.address")
-    check_text(case.child.parents, MAX_TEXT, "child.parents")
-    check_text(case.summary, MAX_TEXT, "summary")
+    if case.child.dob > to_local(case.opened_at).date():
+        raise InputError("opened_at: is before the child's date of birth")
+    for field, value in (
+        ("level_of_need", case.level_of_need),
+        ("other_agency", case.other_agency),
+        ("other_agency_kind", case.other_agency_kind),
+        ("reason", case.reason),
+        ("child.address", case.child.address),
+        ("child.parents", case.child.parents),
+        ("summary", case.summary),
+    ):
+        check_fact(field, value, today)
     people = list(case.professionals) + ([case.raised_by] if case.raised_by else [])
     for person in people:
         for field in ("name", "role", "agency", "email"):
             check_text(getattr(person, field), MAX_NAME, f"professionals.{field}")
     # Opening dates in the future are allowed: schools import planned or test timelines, and
     # `check --as-of` evaluates them at the moment asked.
-    del procedure  # the procedure matters for events only; kept in the signature for symmetry
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a new event is checked against: the case as it stood just before it."""
+
+    opened_at: datetime
+    previous_at: datetime
+    stage: int
+    entered_at: datetime
+    closed: str = ""  # "", or the kind that closed the case (resolved, voided)
+    actions: int = 0
+    risk_outstanding: bool = False
+
+    def after(self, event: Event) -> Context:
+        """The context once an event has happened."""
+        kind = event.kind
+        changes: dict[str, object] = {"previous_at": event.at}
+        if kind == EventKind.ESCALATED and event.stage is not None:
+            changes.update(stage=event.stage, entered_at=event.at)
+        elif kind in (EventKind.RESOLVED, EventKind.VOIDED) and not self.closed:
+            changes["closed"] = str(kind)
+        elif kind == EventKind.ACTION:
+            changes["actions"] = self.actions + 1
+        elif kind == EventKind.RISK_RAISED:
+            changes["risk_outstanding"] = True
+        elif kind == EventKind.RISK_ESCALATED:
+            changes["risk_outstanding"] = False
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def opening_context(case: Case) -> Context:
+    """The context of the first event: the case as opened."""
+    return Context(
+        opened_at=case.opened_at,
+        previous_at=case.opened_at,
+        stage=1,
+        entered_at=case.opened_at,
+        risk_outstanding=case.immediate_risk,
+    )
 
 
 def check_event(
     event: Event,
-    *,
+    context: Context,
     procedure: Procedure,
-    opened_at: datetime,
-    previous_at: datetime,
-    stage: int,
-    resolved: bool,
-    actions: int,
+    calendar: WorkingCalendar,
+    today: date,
     where: str = "event",
 ) -> None:
     """One event against the state of the case just before it."""
@@ -96,19 +204,24 @@ def check_event(
         raise InputError(f"{where}.kind: {event.kind!r} is not a known kind of event")
     for name in ("at", "due", "recorded_at"):
         check_moment(getattr(event, name), f"{where}.{name}")
-    if event.at < opened_at:
+    if event.at < context.opened_at:
         raise InputError(f"{where}.at: is before the case was opened")
-    if event.at < previous_at:
+    if event.at < context.previous_at:
         raise InputError(
             f"{where}.at: is earlier than the event before it (events go in time order)"
         )
+    if event.recorded_at is not None and event.recorded_at < event.at:
+        raise InputError(f"{where}.recorded_at: is before the event happened")
     for field in SHORT_FIELDS:
         check_text(getattr(event, field), MAX_NAME, f"{where}.{field}")
     for field in LONG_FIELDS:
         check_text(getattr(event, field), MAX_TEXT, f"{where}.{field}")
-    if resolved and event.kind not in AFTER_RESOLUTION:
-        raise InputError(f"{where}: the case is already resolved; {event.kind} cannot follow")
     kind = event.kind
+    if context.closed and kind not in AFTER_CLOSING:
+        raise InputError(
+            f"{where}.kind: the case is already {context.closed}; "
+            f"{EVENT_LABELS.get(kind, kind).lower()} cannot follow"
+        )
     if kind == EventKind.ESCALATED:
         if event.stage is None:
             raise InputError(f"{where}.stage: an escalated event needs a stage")
@@ -117,73 +230,108 @@ def check_event(
                 f"{where}.stage: {procedure.id} has stages 1 to {procedure.last_stage}, "
                 f"not {event.stage}"
             )
-        if event.stage < stage:
+        if event.stage < context.stage:
             raise InputError(
-                f"{where}.stage: escalation cannot go down, from stage {stage} to {event.stage}"
+                f"{where}.stage: escalation cannot go down, from stage {context.stage} "
+                f"to {event.stage}"
             )
+        if event.stage == context.stage:
+            raise InputError(f"{where}.stage: the case is already at stage {event.stage}")
     elif kind == EventKind.TIMESCALE_MISSED:
         if event.stage is not None and not procedure.has_stage(event.stage):
             raise InputError(f"{where}.stage: {procedure.id} has no stage {event.stage}")
         check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
     elif kind == EventKind.NOTIFIED:
         check_text(event.whom, MAX_NAME, f"{where}.whom", required=True)
+        if event.form and not _FORM_ID.match(event.form):
+            raise InputError(f"{where}.form: must be a form id such as liverpool")
     elif kind == EventKind.DEADLINE_SET:
-        if event.due is None:
-            raise InputError(f"{where}.due: a deadline-set event needs a due")
-        check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
-        if event.due < event.at:
-            raise InputError(f"{where}.due: is before the event itself")
+        _check_deadline(event, context, procedure, calendar, where)
     elif kind == EventKind.ACTION:
         check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
     elif kind == EventKind.ACTION_DONE and (
-        event.action is None or not 1 <= event.action <= actions
+        event.action is None or not 1 <= event.action <= context.actions
     ):
         raise InputError(f"{where}.action: there is no agreed action {event.action}")
+    elif kind == EventKind.AMENDED:
+        if event.field not in AMENDABLE_FIELDS:
+            raise InputError(f"{where}.field: must be one of {', '.join(AMENDABLE_FIELDS)}")
+        check_fact(event.field, event.value, today, f"{where}.value: ")
+        check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
+    elif kind in (EventKind.RESOLVED, EventKind.VOIDED):
+        if context.risk_outstanding and not context.closed:
+            raise InputError(
+                f"{where}.kind: an immediate risk is outstanding: escalate the immediate risk "
+                f"first (record it as escalated), then {'resolve' if kind == EventKind.RESOLVED else 'void'} the case"
+            )
+        if kind == EventKind.VOIDED:
+            check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
 
 
-def check_history(case: Case, procedure: Procedure, today: date, where: str = "") -> None:
+def _check_deadline(
+    event: Event, context: Context, procedure: Procedure, calendar: WorkingCalendar, where: str
+) -> None:
+    if event.due is None:
+        raise InputError(f"{where}.due: a deadline-set event needs a due")
+    check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
+    if event.due <= event.at:
+        raise InputError(f"{where}.due: must be later than the event itself")
+    if procedure.shorten_only:
+        own = stage_due(
+            procedure.stage(context.stage), context.opened_at, context.entered_at, calendar
+        )
+        if own is not None and event.due > own:
+            raise InputError(
+                f"{where}.due: later than the stage's own due ({to_local(own):%d/%m/%Y %H:%M}); "
+                f"under {procedure.name} a deadline set by hand may only shorten the timescale"
+            )
+
+
+def check_history(
+    case: Case,
+    procedure: Procedure,
+    today: date,
+    calendar: WorkingCalendar,
+    where: str = "",
+) -> None:
     """A whole case: its facts and every event in order."""
     prefix = f"{where}: " if where else ""
     try:
         check_case_facts(case, procedure, today)
-        stage, resolved, actions, previous = 1, False, 0, case.opened_at
+        context = opening_context(case)
         for index, event in enumerate(case.events):
-            check_event(
-                event,
-                procedure=procedure,
-                opened_at=case.opened_at,
-                previous_at=previous,
-                stage=stage,
-                resolved=resolved,
-                actions=actions,
-                where=f"events[{index}]",
-            )
-            previous = event.at
-            if event.kind == EventKind.ESCALATED and event.stage is not None:
-                stage = event.stage
-            elif event.kind == EventKind.RESOLVED:
-                resolved = True
-            elif event.kind == EventKind.ACTION:
-                actions += 1
+            check_event(event, context, procedure, calendar, today, f"events[{index}]")
+            context = context.after(event)
     except InputError as exc:
         raise InputError(f"{prefix}{exc}") from None
 
 
-def next_event_context(case: Case) -> dict[str, object]:
-    """The state a new event is checked against: stage, resolution, actions, last time."""
-    stage, resolved, actions = 1, False, 0
-    for event in case.events:
-        if event.kind == EventKind.ESCALATED and event.stage is not None:
-            stage = event.stage
-        elif event.kind == EventKind.RESOLVED:
-            resolved = True
-        elif event.kind == EventKind.ACTION:
-            actions += 1
-    previous = case.events[-1].at if case.events else case.opened_at
-    return {
-        "opened_at": case.opened_at,
-        "previous_at": previous,
-        "stage": stage,
-        "resolved": resolved,
-        "actions": actions,
-    }
+def check_addition(
+    case: Case, event: Event, procedure: Procedure, today: date, calendar: WorkingCalendar
+) -> None:
+    """A new event for a stored case, checked in its place in time (it may be a late entry).
+
+    Errors about the new event name its field (`event.note: ...`); one that the new event
+    causes in a later event names that event, so a late escalation that would break the
+    stage order says which entry it conflicts with.
+    """
+    history = in_time_order(case.events)
+    place = sum(1 for e in history if e.at <= event.at)
+    events = (*history[:place], event, *history[place:])
+    context = opening_context(case)
+    for index, current in enumerate(events):
+        if index == place:
+            check_event(current, context, procedure, calendar, today, "event")
+        else:
+            try:
+                check_event(current, context, procedure, calendar, today, "later")
+            except InputError as exc:
+                if index < place:
+                    raise  # the stored history itself is at fault: not this event's doing
+                label = EVENT_LABELS.get(current.kind, current.kind).lower()
+                reason = str(exc).partition(": ")[2]
+                raise InputError(
+                    f"event.at: conflicts with the later entry '{label}' of "
+                    f"{to_local(current.at):%d/%m/%Y %H:%M} ({reason})"
+                ) from None
+        context = context.after(current)

@@ -6,26 +6,11 @@ from datetime import datetime
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date, to_local
-from dsl_console.core.deadlines import (
-    FLAG_DUE_TODAY,
-    FLAG_IMMEDIATE_RISK,
-    FLAG_IRO_NOTICE,
-    FLAG_OVERDUE,
-)
+from dsl_console.core.flags import FLAGS
 
-# A symbol for every flag, so meaning never rests on colour alone.
-FLAG_SYMBOLS = {
-    FLAG_IMMEDIATE_RISK: "!!",
-    FLAG_OVERDUE: "OD",
-    FLAG_DUE_TODAY: "T",
-    FLAG_IRO_NOTICE: "IRO",
-}
-FLAG_WORDS = {
-    FLAG_IMMEDIATE_RISK: "immediate risk",
-    FLAG_OVERDUE: "overdue",
-    FLAG_DUE_TODAY: "due today",
-    FLAG_IRO_NOTICE: "IRO notice due",
-}
+# Read from the flags' one definition (core.flags), keyed by flag id.
+FLAG_SYMBOLS = {f.id: f.symbol for f in FLAGS}
+FLAG_WORDS = {f.id: f.words for f in FLAGS}
 
 
 def plural(n: int, word: str) -> str:
@@ -51,6 +36,23 @@ def countdown(
     if days_left is not None and days_left > 0:
         return plural(days_left, "working day")
     return f"due {local_due:%a %d/%m %H:%M}"
+
+
+def duty_countdown(due: datetime | None, days_left: int | None, as_of: datetime) -> str:
+    """A duty's due in words; a duty with no clock is simply owed."""
+    if due is None:
+        return "owed, no deadline"
+    local_due = to_local(due)
+    if as_of > due:
+        late = -(days_left or 0)
+        return (
+            f"overdue {plural(late, 'working day')}"
+            if late > 0
+            else f"overdue since {local_due:%H:%M}"
+        )
+    if local_date(due) == local_date(as_of):
+        return f"due today {local_due:%H:%M}"
+    return f"due {local_due:%a %d/%m/%Y %H:%M}"
 
 
 def risk_instruction(risk_due: datetime, as_of: datetime, calendar: WorkingCalendar) -> str:

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dsl_console.core.calendar import WorkingCalendar
-from dsl_console.core.deadlines import (
-    FLAG_DUE_TODAY,
-    FLAG_IMMEDIATE_RISK,
-    FLAG_IRO_NOTICE,
-    FLAG_OVERDUE,
-    FLAGS,
+from dsl_console.core.flags import (
+    BY_ID,
+    DUE_TODAY,
+    IMMEDIATE_RISK,
+    OVERDUE,
+    RETENTION_REVIEW,
+    STATE_FLAGS,
 )
-from dsl_console.core.wording import FLAG_WORDS, countdown, risk_instruction
+from dsl_console.core.wording import countdown, risk_instruction
 from dsl_console.services.sweep import CaseFlags
 
 # More new flags than this in one sweep (the first one after unlocking, say) are summed up in
@@ -43,29 +44,32 @@ class Notice:
 
 def instruction(item: CaseFlags, flag: str, as_of: datetime, calendar: WorkingCalendar) -> str:
     """What to do now about one flag on one case."""
-    if flag == FLAG_IMMEDIATE_RISK and item.risk_due is not None:
+    if flag == IMMEDIATE_RISK.id and item.risk_due is not None:
         return f"immediate risk: {risk_instruction(item.risk_due, as_of, calendar)}"
+    stage_drives = item.due is not None and item.school_due == item.due
+    if flag in (OVERDUE.id, DUE_TODAY.id) and not stage_drives:
+        late = "is overdue" if flag == OVERDUE.id else "falls due today"
+        return f"a duty {late}: open the case to see it and record what was done"
     when = countdown(item.due, item.working_days_left, as_of, calendar)
-    if flag == FLAG_OVERDUE:
+    if flag == OVERDUE.id:
         return (
             f"stage {item.stage} {when}: escalate to the next stage or record why the "
             "timescale was missed"
         )
-    if flag == FLAG_DUE_TODAY:
+    if flag == DUE_TODAY.id:
         return f"stage {item.stage} {when}: resolve, escalate or record the outcome today"
-    if flag == FLAG_IRO_NOTICE:
-        return "notify the Independent Reviewing Officer (child on a CP plan or looked after)"
-    return flag
+    return f"{BY_ID[flag].words}: {BY_ID[flag].advice}"
 
 
-LATE_RISK = FLAG_IMMEDIATE_RISK + "@late"
+LATE_RISK = IMMEDIATE_RISK.id + "@late"
+_RANK = {"error": 0, "warning": 1, "information": 2}
 
 
 def _tokens(item: CaseFlags, as_of: datetime) -> frozenset[str]:
     # A risk whose same-day deadline has passed is announced again: what to do has changed
     # (out of hours, the emergency duty team or the police).
     late = item.risk_due is not None and item.risk_due <= as_of
-    return frozenset(LATE_RISK if f == FLAG_IMMEDIATE_RISK and late else f for f in item.flags)
+    return frozenset(LATE_RISK if f == IMMEDIATE_RISK.id and late else f for f in item.flags)
 
 
 @dataclass(frozen=True)
@@ -117,18 +121,17 @@ class FlagMemory:
             new = tokens - announced.get(item.ref, frozenset())
             if not new:
                 continue
-            new_flags = {FLAG_IMMEDIATE_RISK if t == LATE_RISK else t for t in new}
-            ordered = [f for f in FLAGS if f in new_flags]
-            if not ordered:  # retention review has its own quick view; it is not announced
+            new_flags = {IMMEDIATE_RISK.id if t == LATE_RISK else t for t in new}
+            # Retention review has its own quick view; it is not announced.
+            ordered = [f for f in STATE_FLAGS if f.id in new_flags and f is not RETENTION_REVIEW]
+            if not ordered:
                 continue
             text = f"{item.ref}: " + "; ".join(
-                instruction(item, f, as_of, calendar) for f in ordered
+                instruction(item, f.id, as_of, calendar) for f in ordered
             )
-            risk = FLAG_IMMEDIATE_RISK in new_flags
-            severity = "error" if risk or FLAG_OVERDUE in new_flags else "warning"
-            if ordered == [FLAG_IRO_NOTICE]:
-                severity = "information"
-            notices.append(Notice(item.ref, text, severity, risk, tuple(ordered)))
+            risk = IMMEDIATE_RISK.id in new_flags
+            severity = min((f.severity for f in ordered), key=_RANK.__getitem__)
+            notices.append(Notice(item.ref, text, severity, risk, tuple(f.id for f in ordered)))
         return SweepNews(notices, seen, listed.hexdigest())
 
     def accept(self, news: SweepNews) -> None:
@@ -154,8 +157,8 @@ def condense(notices: list[Notice], *, first: bool = False) -> tuple[list[Notice
     rest += others[room:]
     if not rest:
         return shown, ""
-    counts = {flag: sum(flag in n.flags for n in rest) for flag in FLAGS}
-    words = ", ".join(f"{n} {FLAG_WORDS[flag]}" for flag, n in counts.items() if n)
+    counts = {flag: sum(flag.id in n.flags for n in rest) for flag in STATE_FLAGS}
+    words = ", ".join(f"{n} {flag.words}" for flag, n in counts.items() if n)
     cases = (
         f"{len(rest)} more case{'' if len(rest) == 1 else 's'}"
         if shown

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from dsl_console.core.clock import local_date
 from dsl_console.core.records import Case, Event
-from dsl_console.core.validation import check_event, check_history, next_event_context
+from dsl_console.core.validation import check_addition, check_history
 from dsl_console.services.session import Session
 from dsl_console.store import anchoring, audit
 from dsl_console.store.cases import append_event, existing_refs, insert_cases, load_case
@@ -35,7 +35,7 @@ def import_cases(session: Session, cases: Sequence[Case]) -> int:
             cases,
             session.registry,
             session.calendar,
-            now=session.now(),
+            now=None,
             user=session.user,
             anchor=anchor,
         )
@@ -52,7 +52,7 @@ def open_case(session: Session, case: Case) -> Case:
     session.require_write()
     procedure = session.registry.in_force(case.procedure, local_date(case.opened_at))
     case = replace(case, procedure_version=procedure.version)
-    check_history(case, procedure, local_date(session.now()))
+    check_history(case, procedure, local_date(session.now()), session.calendar)
 
     def write(anchor: int) -> Case:
         insert_cases(
@@ -78,7 +78,7 @@ def record_event(session: Session, ref: str, event: Event) -> Case:
     def change() -> Case:
         case = load_case(ref)
         procedure = session.registry.get(case.procedure, case.procedure_version or None)
-        check_event(event, procedure=procedure, **next_event_context(case))  # type: ignore[arg-type]
+        check_addition(case, event, procedure, local_date(session.now()), session.calendar)
         return _anchored(
             session,
             f"event:{event.kind}",

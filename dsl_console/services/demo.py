@@ -331,6 +331,47 @@ def showcase(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalend
         case(9, "newham", _at(calendar, last_working, 9, 15), []),
         # St Helens stage 1: same working day as opening.
         case(10, "st-helens", _at(calendar, last_working, 8, 30), []),
+        # St Helens, social care, at stage 3: the Team Manager alert is overdue; the social
+        # worker replied; the child was made subject to a CP plan mid-case.
+        case(
+            11,
+            "st-helens",
+            _at(calendar, day(6), 9),
+            [
+                Event(_at(calendar, day(5), 10), EventKind.ESCALATED, stage=2, by="Jo Lead"),
+                Event(
+                    _at(calendar, day(4), 14),
+                    EventKind.RESPONSE,
+                    by="Jo Lead",
+                    note="Social worker replied: the referral stays closed.",
+                ),
+                Event(_at(calendar, day(3), 11), EventKind.ESCALATED, stage=3, by="Jo Lead"),
+                Event(
+                    _at(calendar, day(2), 15, 30),
+                    EventKind.AMENDED,
+                    by="Jo Lead",
+                    field="cp_plan",
+                    value=True,
+                    note="Child made subject to a CP plan at conference.",
+                ),
+            ],
+            other_agency="Children's social care",
+            other_agency_kind="social-care",
+        ),
+        # Opened in error (a duplicate of another case) and voided.
+        case(
+            12,
+            "liverpool",
+            _at(calendar, day(3), 9),
+            [
+                Event(
+                    _at(calendar, day(3), 9, 20),
+                    EventKind.VOIDED,
+                    by="Jo Lead",
+                    note="Opened in error: a duplicate of DEMO-002.",
+                ),
+            ],
+        ),
     ]
     return cases
 

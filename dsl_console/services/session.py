@@ -89,12 +89,20 @@ def credentials_from_environment(*, interactive: bool | None = None) -> Credenti
 
 
 def state_fingerprint(calendar: WorkingCalendar, registry: ProcedureRegistry) -> str:
-    """Changes whenever anything that cached case states depend on changes."""
-    text = (
-        calendar.fingerprint()
-        + "|"
-        + repr(registry.latest())
-        + repr([registry.get(i) for i in registry.ids()])
+    """Changes whenever anything that cached case states depend on changes: the calendar's
+    settings, every version of every procedure, the engine's code and the holidays library
+    (a corrected bank holiday moves dues as surely as a new closure day)."""
+    import holidays
+
+    from dsl_console.core.deadlines import ENGINE_VERSION
+
+    text = "|".join(
+        (
+            f"engine {ENGINE_VERSION}",
+            f"holidays {holidays.__version__}",
+            calendar.fingerprint(),
+            repr(registry.every_version()),
+        )
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -1,6 +1,7 @@
-"""The sweep: every open case's stage, due and flags at a moment. `dsl-console check` and the
-console's background worker both run `sweep`; there is no second code path.
+"""The sweep: every listed case's stage, due, duties and flags at a moment. `dsl-console check`
+and the console's background worker both run `sweep`; there is no second code path.
 
+A case is listed while it is open, or resolved with a duty still owed (contract section 6).
 Cases whose history is wholly at or before the moment use the state cached in the database
 (refreshed on every change); the rest are replayed from their events up to the moment, which is
 how `--as-of` sees a case as it stood then.
@@ -8,13 +9,17 @@ how `--as-of` sees a case as it stood then.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import iso
-from dsl_console.core.deadlines import Standing, case_state, days_left, flags_at
+from dsl_console.core.deadlines import OPEN, Standing, case_state, days_left, flags_at
+from dsl_console.core.flags import RETENTION_REVIEW
+from dsl_console.core.procedures import OTHER_AGENCY, Procedure
 from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case
 from dsl_console.store.listing import retention_cutoff
@@ -22,8 +27,32 @@ from dsl_console.store.models import ChildRow, Escalation, UtcField, utc_text
 
 
 @dataclass(frozen=True)
+class OwedDuty:
+    """An outstanding duty as `check --json` lists it."""
+
+    id: str
+    what: str
+    party: str
+    arose_at: datetime | None
+    due: datetime | None
+    working_days_left: int | None
+    soft: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "what": self.what,
+            "party": self.party,
+            "arose_at": iso(self.arose_at),
+            "due": iso(self.due),
+            "working_days_left": self.working_days_left,
+            "soft": self.soft,
+        }
+
+
+@dataclass(frozen=True)
 class CaseFlags:
-    """One open case as the sweep sees it."""
+    """One listed case as the sweep sees it."""
 
     ref: str
     procedure: str
@@ -32,22 +61,24 @@ class CaseFlags:
     working_days_left: int | None
     risk_due: datetime | None
     flags: tuple[str, ...]
+    status: str = OPEN
+    duties: tuple[OwedDuty, ...] = ()
+    school_due: datetime | None = None  # the earliest of the stage's and the duties' dues
 
     def to_json(self) -> dict[str, object]:
         """The case's entry in `check --json`."""
         return {
             "ref": self.ref,
             "procedure": self.procedure,
+            "status": self.status,
             "stage": self.stage,
             "due": iso(self.due),
             "working_days_left": self.working_days_left,
             "risk_due": iso(self.risk_due),
             "flags": list(self.flags),
+            "duties": [d.to_json() for d in self.duties],
         }
 
-
-# Beyond the contract's four flags: the record has reached its retention review date.
-FLAG_RETENTION_REVIEW = "retention-review"
 
 _COLUMNS = (
     Escalation.ref,
@@ -56,51 +87,122 @@ _COLUMNS = (
     Escalation.stage,
     Escalation.due_at,
     Escalation.risk_due_at,
+    Escalation.school_due_at,
+    Escalation.response_due_at,
     Escalation.iro_notice,
+    Escalation.partnership_notice,
+    Escalation.status,
+    Escalation.owes,
     Escalation.last_event_at,
     Escalation.opened_at,
 )
 
+# (ref, procedure, version, standing, outstanding duties: empty unless asked for)
+_Listed = tuple[str, str, str, Standing, tuple[OwedDuty, ...]]
 
-def _rows(as_of: datetime) -> Iterator[tuple[Any, ...]]:
-    """(ref, procedure, version, stage, due, risk due, IRO notice, last event, resolved) as
-    stored, for every case open at the moment."""
-    # Two queries, each served by an index alone. Rows come straight from the cursor: Peewee's
-    # per-row conversion was most of the cost of 40,000 open cases, and most rows only need
-    # their text compared (fixed-width UTC text: text order is time order).
+
+def _rows(as_of: datetime) -> Iterator[tuple[tuple[Any, ...], bool]]:
+    """The rows of every case that may be listed at the moment, each with whether its cached
+    state can be used (its history lies wholly at or before the moment)."""
+    # Rows come straight from the cursor: Peewee's per-row conversion was most of the cost of
+    # 40,000 open cases, and most rows only need their text compared (fixed-width UTC text:
+    # text order is time order).
     db = Escalation._meta.database
     as_of_text = utc_text(as_of)
-    # The cases open now. Only is_open is asked of SQLite, so that escalation_list, which holds
-    # every column read, serves it: with opened_at in the query the planner seeks
-    # escalation_newest instead and reads 40,000 table rows.
-    sql, params = Escalation.select(*_COLUMNS).where(Escalation.is_open == True).sql()  # noqa: E712
-    for *row, opened in db.execute_sql(sql, params):
-        if opened <= as_of_text:
-            yield (*row, None)
-    # Cases resolved after the moment were still open then (only an --as-of in the past).
+    # The cases listed now. Only is_live is asked of SQLite, so that escalation_live, which
+    # holds every column read, serves it.
+    sql, params = Escalation.select(*_COLUMNS).where(Escalation.is_live == True).sql()  # noqa: E712
+    for row in db.execute_sql(sql, params):
+        if row[-1] <= as_of_text:
+            yield row, row[-2] <= as_of_text
+    # Cases not listed now whose history goes on after the moment (resolved, voided or a duty
+    # discharged since): as they stood then they may have been (only an --as-of in the past).
+    # Only the moment is asked of SQLite, so that it seeks escalation_last_event to the few
+    # cases whose history goes on after it; the live ones, listed above, are skipped here.
     sql, params = (
-        Escalation.select(*_COLUMNS, Escalation.resolved_at)
-        .where((Escalation.resolved_at > as_of) & (Escalation.opened_at <= as_of))
+        Escalation.select(*_COLUMNS, Escalation.is_live)
+        .where((Escalation.last_event_at > as_of) & (Escalation.opened_at <= as_of))
         .sql()
     )
-    for *row, _opened, resolved in db.execute_sql(sql, params):
-        yield (*row, resolved)
+    for *row, live in db.execute_sql(sql, params):
+        if not live:
+            yield tuple(row), False
 
 
-def _standings(session: Session, as_of: datetime) -> Iterator[tuple[str, str, Standing]]:
+def _listed(session: Session, as_of: datetime, with_duties: bool) -> Iterator[_Listed]:
     moment = _moment_reader()
-    as_of_text = utc_text(as_of)
-    for ref, proc, version, stage, due, risk_due, iro, last, resolved in _rows(as_of):
-        if last <= as_of_text:
-            yield (
-                ref,
-                proc,
-                Standing(stage, moment(due), moment(risk_due), bool(iro), moment(resolved)),
+    owed = _owed_reader(session, as_of) if with_duties else None
+    for row, cached in _rows(as_of):
+        ref, proc, version, stage, due, risk, school, response, iro, partner, status, owes = row[
+            :12
+        ]
+        if cached:
+            standing = Standing(
+                stage=stage,
+                due=moment(due),
+                risk_due=moment(risk),
+                school_due=moment(school),
+                response_due=moment(response),
+                iro_notice=bool(iro),
+                partnership_notice=bool(partner),
+                status=status,
+                owes=bool(owes),
             )
+            yield ref, proc, version, standing, (owed(ref, proc, version) if owed and owes else ())
             continue
         case = load_case(ref)
         procedure = session.registry.get(proc, version or None)
-        yield ref, proc, case_state(case, procedure, session.calendar, as_of).standing
+        state = case_state(case, procedure, session.calendar, as_of)
+        duties = tuple(
+            _owed(procedure, d.duty.id, d.arose_at, d.due, session.calendar, as_of)
+            for d in (state.outstanding() if with_duties else ())
+        )
+        yield ref, proc, version, state.standing, duties
+
+
+def _owed_reader(
+    session: Session, as_of: datetime
+) -> Callable[[str, str, str], tuple[OwedDuty, ...]]:
+    """The cached outstanding duties of the cases that owe any, read in one query."""
+    db = Escalation._meta.database
+    sql, params = (
+        Escalation.select(Escalation.ref, Escalation.duties)
+        .where((Escalation.is_live == True) & (Escalation.owes == True))  # noqa: E712
+        .sql()
+    )
+    cached = dict(db.execute_sql(sql, params).fetchall())
+    moment = _moment_reader()
+
+    def owed(ref: str, proc: str, version: str) -> tuple[OwedDuty, ...]:
+        procedure = session.registry.get(proc, version or None)
+        return tuple(
+            _owed(procedure, duty_id, moment(arose), moment(due), session.calendar, as_of)
+            for duty_id, arose, due in json.loads(cached.get(ref) or "[]")
+        )
+
+    return owed
+
+
+def _owed(
+    procedure: Procedure,
+    duty_id: str,
+    arose_at: datetime | None,
+    due: datetime | None,
+    calendar: WorkingCalendar,
+    as_of: datetime,
+) -> OwedDuty:
+    duty = procedure.duty(duty_id)
+    # The other agency counts its working days without the school's closure days.
+    clock = calendar.without_closures() if duty.party == OTHER_AGENCY else calendar
+    return OwedDuty(
+        id=duty.id,
+        what=duty.what,
+        party=duty.party,
+        arose_at=arose_at,
+        due=due,
+        working_days_left=None if due is None else clock.working_days_left(as_of, due),
+        soft=duty.soft,
+    )
 
 
 def _moment_reader() -> Callable[[str | None], datetime | None]:
@@ -120,26 +222,29 @@ def _moment_reader() -> Callable[[str | None], datetime | None]:
 _UNSEEN = object()
 
 
-def sweep(session: Session, as_of: datetime | None = None) -> list[CaseFlags]:
-    """Every case open at the moment, most urgent first, with its flags."""
+def sweep(
+    session: Session, as_of: datetime | None = None, *, with_duties: bool = False
+) -> list[CaseFlags]:
+    """Every case listed at the moment, most urgent first, with its flags (and, when asked,
+    its outstanding duties, which `check` prints and the console's sweep does not need)."""
     as_of = as_of or session.now()
     calendar = session.calendar
-    # Working days left and flags depend only on the due (the moment is fixed): computed once
-    # per distinct standing rather than once per case.
+    # Working days left and flags depend only on the standing (the moment is fixed): computed
+    # once per distinct one rather than once per case.
     left: dict[datetime | None, int | None] = {}
     flagged: dict[Standing, tuple[str, ...]] = {}
     review = refs_for_review(as_of)
     found = []
-    for ref, proc, standing in _standings(session, as_of):
-        if standing.resolved_at is not None and standing.resolved_at <= as_of:
+    for ref, proc, _version, standing, duties in _listed(session, as_of, with_duties):
+        if not standing.listed:
             continue
         if standing.due not in left:
             left[standing.due] = days_left(standing, calendar, as_of)
         flags = flagged.get(standing)
         if flags is None:
             flags = flagged[standing] = tuple(flags_at(standing, as_of))
-        if ref in review:
-            flags = (*flags, FLAG_RETENTION_REVIEW)
+        if ref in review and standing.status == OPEN:
+            flags = (*flags, RETENTION_REVIEW.id)
         found.append(
             CaseFlags(
                 ref=ref,
@@ -149,6 +254,9 @@ def sweep(session: Session, as_of: datetime | None = None) -> list[CaseFlags]:
                 working_days_left=left[standing.due],
                 risk_due=standing.risk_due,
                 flags=flags,
+                status=standing.status,
+                duties=duties,
+                school_due=standing.school_due,
             )
         )
     found.sort(key=urgency_key)

@@ -12,7 +12,9 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
+from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import iso, local_date, parse_date, parse_moment
+from dsl_console.core.deadlines import in_time_order
 from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.core.records import Case, Child, Event, Professional
 from dsl_console.core.validation import MAX_NAME, check_history
@@ -61,6 +63,8 @@ def _event(raw: Any, where: str) -> Event:
     action = raw.get("action")
     if action is not None and (not isinstance(action, int) or isinstance(action, bool)):
         raise InputError(f"{where}.action: must be a whole number")
+    if kind == "amended" and "value" not in raw:
+        raise InputError(f"{where}.value: an amended event needs a value")
     return Event(
         at=parse_moment(_text(raw, "at", where, required=True), f"{where}.at"),
         kind=kind,
@@ -73,6 +77,9 @@ def _event(raw: Any, where: str) -> Event:
         action=action,
         method=_text(raw, "method", where),
         recorded_at=_optional_moment(raw, "recorded_at", where),
+        form=_text(raw, "form", where),
+        field=_text(raw, "field", where),
+        value=raw.get("value"),
     )
 
 
@@ -85,7 +92,9 @@ def _optional_moment(raw: dict[str, Any], key: str, where: str) -> datetime | No
     return parse_moment(value, f"{where}.{key}")
 
 
-def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: date) -> Case:
+def case_from_json(
+    raw: Any, index: int, registry: ProcedureRegistry, today: date, calendar: WorkingCalendar
+) -> Case:
     """One case of the document, fully checked."""
     if not isinstance(raw, dict):
         raise InputError(f"cases[{index}]: must be an object")
@@ -140,6 +149,7 @@ def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: dat
         opened_at=opened_at,
         child=child,
         other_agency=_text(raw, "other_agency", where),
+        other_agency_kind=_text(raw, "other_agency_kind", where) or "other",
         level_of_need=level,
         cp_plan=_flag(raw, "cp_plan", where),
         looked_after=_flag(raw, "looked_after", where),
@@ -152,16 +162,19 @@ def case_from_json(raw: Any, index: int, registry: ProcedureRegistry, today: dat
         raised_by=None if raised_raw in (None, {}) else _person(raised_raw, f"{where}: raised_by"),
         events=tuple(_event(e, f"{where}: events[{i}]") for i, e in enumerate(events_raw)),
     )
-    check_history(case, procedure, today, where)
+    check_history(case, procedure, today, calendar, where)
     return case
 
 
-def read_document(data: bytes, registry: ProcedureRegistry, today: date) -> list[Case]:
+def read_document(
+    data: bytes, registry: ProcedureRegistry, today: date, calendar: WorkingCalendar
+) -> list[Case]:
     """Parse and check a whole document; the first fault found is raised, nothing is kept."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise InputError("the file is larger than 512 MB")
     try:
-        doc = json.loads(data.decode("utf-8"))
+        # utf-8-sig: a byte-order mark, as Windows editors write, is not part of the JSON.
+        doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError("the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
@@ -178,7 +191,7 @@ def read_document(data: bytes, registry: ProcedureRegistry, today: date) -> list
     cases: list[Case] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_cases):
-        case = case_from_json(raw, index, registry, today)
+        case = case_from_json(raw, index, registry, today, calendar)
         if case.ref in seen:
             raise InputError(f"case {case.ref}: ref appears twice in the file")
         seen.add(case.ref)
@@ -191,9 +204,11 @@ def event_to_json(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"at": iso(event.at), "kind": str(event.kind)}
     if event.stage is not None:
         out["stage"] = event.stage
-    for key in ("by", "whom", "note", "lessons", "method"):
+    for key in ("by", "whom", "form", "field", "note", "lessons", "method"):
         if getattr(event, key):
             out[key] = getattr(event, key)
+    if event.kind == "amended":
+        out["value"] = event.value
     if event.due is not None:
         out["due"] = iso(event.due)
     if event.action is not None:
@@ -217,6 +232,7 @@ def case_to_json(case: Case) -> dict[str, Any]:
             "parents": case.child.parents,
         },
         "other_agency": case.other_agency,
+        "other_agency_kind": case.other_agency_kind,
         "level_of_need": str(case.level_of_need),
         "cp_plan": case.cp_plan,
         "looked_after": case.looked_after,
@@ -225,7 +241,9 @@ def case_to_json(case: Case) -> dict[str, Any]:
         "summary": case.summary,
         "professionals": [asdict(p) for p in case.professionals],
         "raised_by": asdict(case.raised_by) if case.raised_by else None,
-        "events": [event_to_json(e) for e in case.events],
+        # In time order, as a document must be: a late entry is stored after the events it
+        # happened before, and keeps its recorded_at.
+        "events": [event_to_json(e) for e in in_time_order(case.events)],
     }
 
 

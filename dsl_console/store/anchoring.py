@@ -21,21 +21,28 @@ from dsl_console.store.models import AuditEntry
 _CASE_SQL = (
     "SELECT e.ref, e.procedure, e.procedure_version, e.opened_at, c.name, c.dob, c.address, "
     "c.parents, e.other_agency, e.level_of_need, e.cp_plan, e.looked_after, e.immediate_risk, "
-    "e.reason, e.summary, e.professionals, e.raised_by "
+    "e.reason, e.summary, e.professionals, e.raised_by, e.other_agency_kind "
     "FROM escalation e JOIN child c ON c.id = e.child_id WHERE e.anchor = ? ORDER BY e.ref"
 )
 _EVENT_SQL = (
     "SELECT e.ref, v.seq, v.at, v.kind, v.stage, v.by, v.whom, v.due, v.note, v.lessons, "
-    "v.action, v.method, v.recorded_at, v.recorded_by "
+    "v.action, v.method, v.recorded_at, v.recorded_by, v.form, v.field, v.value "
     "FROM event v JOIN escalation e ON e.id = v.escalation_id WHERE v.anchor = ? "
     "ORDER BY e.ref, v.seq"
 )
 _CONTENT = re.compile(r"(?:^| )content=([0-9a-f]{64})$")
 
 
-def _digest(rows: Iterable[tuple[Any, ...]], into: Any) -> int:
+# Columns added after rows were first anchored, each with the value older rows hold: a row
+# whose added columns all hold it digests exactly as it did before they existed.
+_ADDED = {"cases": ("other",), "events": ("", "", "")}
+
+
+def _digest(rows: Iterable[tuple[Any, ...]], into: Any, added: tuple[object, ...]) -> int:
     count = 0
     for row in rows:
+        if tuple(row[len(row) - len(added) :]) == added:
+            row = tuple(row[: len(row) - len(added)])
         into.update(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         into.update(b"\n")
         count += 1
@@ -47,9 +54,9 @@ def content_digest(anchor: int) -> str:
     db = AuditEntry._meta.database
     h = hashlib.sha256()
     h.update(b"cases\n")
-    _digest(db.execute_sql(_CASE_SQL, (anchor,)), h)
+    _digest(db.execute_sql(_CASE_SQL, (anchor,)), h, _ADDED["cases"])
     h.update(b"events\n")
-    _digest(db.execute_sql(_EVENT_SQL, (anchor,)), h)
+    _digest(db.execute_sql(_EVENT_SQL, (anchor,)), h, _ADDED["events"])
     return h.hexdigest()
 
 

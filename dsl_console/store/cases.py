@@ -15,6 +15,7 @@ from peewee import SQL, Expression, Model, Select, Tuple, Value, chunked, fn
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import CaseState, case_state
+from dsl_console.core.duties import DutyStatus
 from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.core.records import Case, Child, Event, Professional
 from dsl_console.errors import InputError
@@ -45,7 +46,15 @@ def _event(row: EventRow) -> Event:
         action=row.action,
         method=row.method,
         recorded_at=row.recorded_at,
+        form=row.form,
+        field=row.field,
+        value=_value(row.value),
     )
+
+
+def _value(text: str) -> object:
+    """An amended event's value, stored as JSON text ("" when the event has none)."""
+    return json.loads(text) if text else None
 
 
 def _case(row: Escalation, child: ChildRow, events: Sequence[Event]) -> Case:
@@ -62,6 +71,7 @@ def _case(row: Escalation, child: ChildRow, events: Sequence[Event]) -> Case:
             parents=child.parents,
         ),
         other_agency=row.other_agency,
+        other_agency_kind=row.other_agency_kind,
         level_of_need=row.level_of_need,
         cp_plan=row.cp_plan,
         looked_after=row.looked_after,
@@ -75,35 +85,61 @@ def _case(row: Escalation, child: ChildRow, events: Sequence[Event]) -> Case:
 
 
 def state_columns(state: CaseState, last_event_at: datetime) -> dict[str, object]:
-    """The cached-state columns of a case row, from its replayed state."""
+    """The cached-state columns of a case row, from its replayed state: the one place they are
+    derived, for inserts, changes and refreshes alike."""
     standing = state.standing
-    if standing.resolved_at is not None:
+    if not standing.listed:
         urgency, sort_due = 3, ""
     elif standing.risk_due is not None:
         urgency, sort_due = 0, utc_text(standing.risk_due)
-    elif standing.due is not None:
-        urgency, sort_due = 1, utc_text(standing.due)
+    elif standing.school_due is not None:
+        urgency, sort_due = 1, utc_text(standing.school_due)
     else:
         urgency, sort_due = 2, ""
+    owed = state.outstanding()
     return {
         "stage": standing.stage,
         "stage_entered_at": state.stage_entered_at,
         "due_at": standing.due,
         "risk_due_at": standing.risk_due,
+        "school_due_at": standing.school_due,
+        "response_due_at": standing.response_due,
         "iro_notice": standing.iro_notice,
-        "resolved_at": standing.resolved_at,
+        "partnership_notice": standing.partnership_notice,
+        "resolved_at": standing.closed_at,
+        "status": standing.status,
         "last_event_at": last_event_at,
-        "is_open": standing.resolved_at is None,
+        "is_open": standing.status == "open",
+        "owes": bool(owed),
+        "is_live": standing.listed,
+        "duties": duties_text(owed),
         "urgency": urgency,
         "sort_due": sort_due,
     }
+
+
+def duties_text(owed: Sequence[DutyStatus]) -> str:
+    """The outstanding duties as cached: [[id, arose_at, due], ...] in the procedure's order."""
+    if not owed:
+        return ""
+    return json.dumps(
+        [
+            [
+                d.duty.id,
+                utc_text(d.arose_at) if d.arose_at else None,
+                utc_text(d.due) if d.due else None,
+            ]
+            for d in owed
+        ],
+        separators=(",", ":"),
+    )
 
 
 def _event_values(
     escalation_id: int,
     seq: int,
     event: Event,
-    recorded_at: datetime,
+    recorded_at: datetime | None,
     user: str,
     anchor: int | None = None,
 ) -> dict[str, object]:
@@ -121,7 +157,10 @@ def _event_values(
         "lessons": event.lessons,
         "action": event.action,
         "method": event.method,
-        "recorded_at": event.recorded_at or recorded_at,
+        "form": event.form,
+        "field": event.field,
+        "value": "" if event.value is None else json.dumps(event.value, ensure_ascii=False),
+        "recorded_at": event.recorded_at or recorded_at or event.at,
         "recorded_by": user,
     }
 
@@ -217,11 +256,14 @@ def insert_cases(
     registry: ProcedureRegistry,
     calendar: WorkingCalendar,
     *,
-    now: datetime,
+    now: datetime | None,
     user: str,
     anchor: int | None = None,
 ) -> None:
     """Insert validated cases with their events; call inside a write transaction.
+
+    `now` is when the events are recorded; None for an import, whose events were recorded
+    when their `recorded_at` says (by default, when they happened).
 
     Built for 100,000 cases in one go: children are matched in bulk, ids are given here (the
     transaction holds the write lock) and rows go in through prepared statements.
@@ -236,7 +278,6 @@ def insert_cases(
         for offset, case in enumerate(cases):
             procedure = registry.get(case.procedure, case.procedure_version or None)
             state = case_state(case, procedure, calendar)
-            last = case.events[-1].at if case.events else case.opened_at
             yield {
                 "id": first_id + offset,
                 "ref": case.ref,
@@ -246,6 +287,7 @@ def insert_cases(
                 "child": children[(case.child.name, case.child.dob.isoformat())],
                 "child_name": case.child.name,
                 "other_agency": case.other_agency,
+                "other_agency_kind": case.other_agency_kind,
                 "level_of_need": str(case.level_of_need),
                 "cp_plan": case.cp_plan,
                 "looked_after": case.looked_after,
@@ -255,7 +297,7 @@ def insert_cases(
                 "professionals": json.dumps([asdict(p) for p in case.professionals]),
                 "raised_by": json.dumps(asdict(case.raised_by)) if case.raised_by else "",
                 "anchor": anchor,
-                **state_columns(state, last),
+                **state_columns(state, last_moment(case)),
             }
 
     def events() -> Iterator[dict[str, object]]:
@@ -286,8 +328,15 @@ def append_event(
     case = load_case(ref)
     procedure = registry.get(case.procedure, case.procedure_version or None)
     state = case_state(case, procedure, calendar)
-    Escalation.update(**state_columns(state, event.at)).where(Escalation.id == row.id).execute()
+    Escalation.update(**state_columns(state, last_moment(case))).where(
+        Escalation.id == row.id
+    ).execute()
     return case
+
+
+def last_moment(case: Case) -> datetime:
+    """When the case's history last moved: its latest event (late entries aside), or opening."""
+    return max((e.at for e in case.events), default=case.opened_at)
 
 
 def load_case(ref: str) -> Case:
@@ -316,6 +365,7 @@ _CASE_COLUMNS = (
     ChildRow.address,
     ChildRow.parents,
     Escalation.other_agency,
+    Escalation.other_agency_kind,
     Escalation.level_of_need,
     Escalation.cp_plan,
     Escalation.looked_after,
@@ -338,6 +388,9 @@ _EVENT_COLUMNS = (
     EventRow.action,
     EventRow.method,
     EventRow.recorded_at,
+    EventRow.form,
+    EventRow.field,
+    EventRow.value,
 )
 
 
@@ -349,7 +402,23 @@ _UTC = UtcField()
 
 
 def _event_from_row(row: Sequence[Any]) -> Event:
-    _, at, kind, stage, by, whom, due, note, lessons, action, method, recorded = row
+    (
+        _,
+        at,
+        kind,
+        stage,
+        by,
+        whom,
+        due,
+        note,
+        lessons,
+        action,
+        method,
+        recorded,
+        form,
+        field,
+        value,
+    ) = row
     return Event(
         at=_moment(at),  # type: ignore[arg-type]
         kind=kind,
@@ -362,6 +431,9 @@ def _event_from_row(row: Sequence[Any]) -> Event:
         action=action,
         method=method,
         recorded_at=_moment(recorded),
+        form=form,
+        field=field,
+        value=_value(value),
     )
 
 
@@ -475,6 +547,7 @@ def _case_from_row(
         address,
         parents,
         agency,
+        agency_kind,
         level,
         cp_plan,
         looked_after,
@@ -492,6 +565,7 @@ def _case_from_row(
         opened_at=_moment(opened_at),  # type: ignore[arg-type]
         child=Child(name=name, dob=date.fromisoformat(dob), address=address, parents=parents),
         other_agency=agency,
+        other_agency_kind=agency_kind,
         level_of_need=level,
         cp_plan=bool(cp_plan),
         looked_after=bool(looked_after),
@@ -522,8 +596,7 @@ def refresh_all_states(registry: ProcedureRegistry, calendar: WorkingCalendar) -
     batch: list[list[Any]] = []
     for case in iter_cases():
         procedure = registry.get(case.procedure, case.procedure_version or None)
-        last = case.events[-1].at if case.events else case.opened_at
-        values = state_columns(case_state(case, procedure, calendar), last)
+        values = state_columns(case_state(case, procedure, calendar), last_moment(case))
         if not names:
             names = list(values)
             fields = [Escalation._meta.fields[name] for name in names]

@@ -15,6 +15,15 @@ from typing import Any, cast
 from peewee import Tuple, fn
 
 from dsl_console.core.clock import local_date, london_wall_time
+from dsl_console.core.deadlines import Standing
+from dsl_console.core.flags import (
+    DUE_TODAY,
+    IMMEDIATE_RISK,
+    IRO_NOTICE,
+    OVERDUE,
+    PARTNERSHIP_NOTICE,
+    RESPONSE_OVERDUE,
+)
 from dsl_console.store.models import ChildRow, Escalation, utc_text
 
 
@@ -24,6 +33,7 @@ class View(StrEnum):
     OPEN = "open"
     FLAGGED = "flagged"
     OVERDUE = "overdue"
+    OWED = "owed"  # resolved, with a duty still owed (a form to send, say)
     RESOLVED = "resolved"
     RETENTION = "retention"  # children whose records have reached their review date
 
@@ -43,10 +53,30 @@ class CaseRow:
     stage: int
     due: datetime | None
     risk_due: datetime | None
+    school_due: datetime | None
+    response_due: datetime | None
     iro_notice: bool
+    partnership_notice: bool
+    status: str
+    owes: bool
     resolved_at: datetime | None
     other_agency: str
     opened_at: datetime
+
+    def standing(self) -> Standing:
+        """What the flags are read from, as cached."""
+        return Standing(
+            stage=self.stage,
+            due=self.due,
+            risk_due=self.risk_due,
+            school_due=self.school_due,
+            response_due=self.response_due,
+            iro_notice=self.iro_notice,
+            partnership_notice=self.partnership_notice,
+            status=self.status,
+            closed_at=self.resolved_at,
+            owes=self.owes,
+        )
 
 
 def _end_of_local_day(as_of: datetime) -> datetime:
@@ -64,23 +94,35 @@ def retention_cutoff(as_of: datetime) -> str:
     return cutoff.isoformat()
 
 
+def _flagged(as_of: datetime):  # type: ignore[no-untyped-def]
+    """A listed case carries a flag at the moment (core.deadlines.flags_at, in SQL)."""
+    return (
+        Escalation.risk_due_at.is_null(False)
+        | Escalation.iro_notice
+        | Escalation.partnership_notice
+        | (Escalation.school_due_at < _end_of_local_day(as_of))
+        | (Escalation.response_due_at < as_of)
+    )
+
+
 def _where(view: View, text: str, as_of: datetime):  # type: ignore[no-untyped-def]
     if view == View.RESOLVED:
-        cond = Escalation.is_open == False  # noqa: E712
+        cond = (Escalation.is_open == False) & (Escalation.status == "resolved")  # noqa: E712
     elif view == View.RETENTION:
         cond = Escalation.child.in_(
             ChildRow.select(ChildRow.id).where(ChildRow.dob <= retention_cutoff(as_of))
         )
     else:
-        cond = Escalation.is_open == True  # noqa: E712
-        if view == View.OVERDUE:
-            cond &= Escalation.due_at < as_of
+        # Every other view starts from the listed cases: open, or resolved and still owing.
+        cond = Escalation.is_live == True  # noqa: E712
+        if view == View.OPEN:
+            cond &= Escalation.is_open == True  # noqa: E712
+        elif view == View.OWED:
+            cond &= Escalation.is_open == False  # noqa: E712
+        elif view == View.OVERDUE:
+            cond &= Escalation.school_due_at < as_of
         elif view == View.FLAGGED:
-            cond &= (
-                Escalation.risk_due_at.is_null(False)
-                | Escalation.iro_notice
-                | (Escalation.due_at < _end_of_local_day(as_of))
-            )
+            cond &= _flagged(as_of)
     text = text.strip()
     if text:
         cond &= _contains(text)
@@ -108,7 +150,12 @@ _COLUMNS = (
     Escalation.stage,
     Escalation.due_at,
     Escalation.risk_due_at,
+    Escalation.school_due_at,
+    Escalation.response_due_at,
     Escalation.iro_notice,
+    Escalation.partnership_notice,
+    Escalation.status,
+    Escalation.owes,
     Escalation.resolved_at,
     Escalation.other_agency,
     Escalation.opened_at,
@@ -185,21 +232,8 @@ def _matches(view: View, text: str, as_of: datetime) -> list[int] | None:
 
 
 def _case_row(row: tuple[Any, ...]) -> CaseRow:
-    ref, name, dob, proc, version, stage, due, risk, iro, resolved, agency, opened = row
-    return CaseRow(
-        ref,
-        name,
-        date.fromisoformat(dob),
-        proc,
-        version,
-        stage,
-        due,
-        risk,
-        iro,
-        resolved,
-        agency,
-        opened,
-    )
+    name, dob = row[1], row[2]
+    return CaseRow(row[0], name, date.fromisoformat(dob), *row[3:])
 
 
 def _case_rows(query: Any) -> list[CaseRow]:
@@ -252,31 +286,40 @@ def count(view: View, text: str, as_of: datetime) -> int:
 class FlagCounts:
     """The header's counts of open cases by flag."""
 
-    immediate_risk: int
-    overdue: int
-    due_today: int
-    iro_notice: int
+    by_flag: dict[str, int]  # flag id: how many listed cases carry it
     open: int
+    owed: int  # resolved cases with a duty still owed
 
-    @property
-    def flagged(self) -> int:
-        return self.immediate_risk + self.overdue + self.due_today + self.iro_notice
+    def __getitem__(self, flag_id: str) -> int:
+        return self.by_flag.get(flag_id, 0)
 
 
 def flag_counts(as_of: datetime) -> FlagCounts:
-    """Counts of open cases carrying each flag at a moment, in one query."""
+    """Counts of listed cases carrying each flag at a moment, in one query over the index.
+
+    The SQL of each flag is core.deadlines.flags_at over the cached columns.
+    """
     now, midnight = utc_text(as_of), utc_text(_end_of_local_day(as_of))
     row = Escalation._meta.database.execute_sql(
-        "SELECT count(*), "
+        "SELECT sum(is_open), sum(NOT is_open), "
         "sum(risk_due_at IS NOT NULL), "
-        "sum(due_at IS NOT NULL AND due_at < ?), "
-        "sum(due_at IS NOT NULL AND due_at >= ? AND due_at < ?), "
-        "sum(iro_notice) "
-        "FROM escalation WHERE is_open = 1",
-        (now, now, midnight),
+        "sum(school_due_at IS NOT NULL AND school_due_at < ?), "
+        "sum(school_due_at IS NOT NULL AND school_due_at >= ? AND school_due_at < ?), "
+        "sum(iro_notice), sum(partnership_notice), "
+        "sum(response_due_at IS NOT NULL AND response_due_at < ?) "
+        "FROM escalation WHERE is_live = 1",
+        (now, now, midnight, now),
     ).fetchone()
-    total, risk, overdue, today, iro = (int(v or 0) for v in row)
-    return FlagCounts(risk, overdue, today, iro, total)
+    opened, owed, *numbers = (int(v or 0) for v in row)
+    ids = (
+        IMMEDIATE_RISK.id,
+        OVERDUE.id,
+        DUE_TODAY.id,
+        IRO_NOTICE.id,
+        PARTNERSHIP_NOTICE.id,
+        RESPONSE_OVERDUE.id,
+    )
+    return FlagCounts(dict(zip(ids, numbers, strict=True)), opened, owed)
 
 
 def refs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
@@ -284,7 +327,7 @@ def refs_matching(text: str, limit: int = 20) -> list[tuple[str, str]]:
     query = (
         Escalation.select(Escalation.ref, Escalation.child_name)
         .where(_contains(text.strip()))
-        .order_by(Escalation.is_open.desc(), Escalation.urgency, Escalation.sort_due)
+        .order_by(Escalation.is_live.desc(), Escalation.urgency, Escalation.sort_due)
         .limit(limit)
         .tuples()
     )

@@ -65,15 +65,69 @@ def _v3(db: Database) -> None:
     # _v1 creates tables from the current models, which already have the column: add it only
     # to databases created before it existed.
     for table in ("escalation", "event"):
-        columns = {row[1] for row in db.execute_sql(f"PRAGMA table_info({table})").fetchall()}
-        if "anchor" not in columns:
-            db.execute_sql(f"ALTER TABLE {table} ADD COLUMN anchor INTEGER")
+        _add_columns(db, table, {"anchor": "INTEGER"})
     db.execute_sql("CREATE INDEX IF NOT EXISTS escalation_anchor ON escalation (anchor)")
     db.execute_sql("CREATE INDEX IF NOT EXISTS event_anchor ON event (anchor)")
 
 
+def _add_columns(db: Database, table: str, columns: dict[str, str]) -> None:
+    # _v1 creates tables from the current models: add a column only where it is missing.
+    present = {row[1] for row in db.execute_sql(f"PRAGMA table_info({table})").fetchall()}
+    for name, definition in columns.items():
+        if name not in present:
+            db.execute_sql(f'ALTER TABLE {table} ADD COLUMN "{name}" {definition}')
+
+
+def _v4(db: Database) -> None:
+    # Duties (contract v2): the other agency's kind, the form a notification sent, amendments,
+    # and the cached state the duties add. The cached columns are filled by the state refresh
+    # that follows any migration (the engine version is part of the state fingerprint).
+    _add_columns(
+        db,
+        "escalation",
+        {
+            "other_agency_kind": "TEXT NOT NULL DEFAULT 'other'",
+            "school_due_at": "TEXT",
+            "response_due_at": "TEXT",
+            "partnership_notice": "INTEGER NOT NULL DEFAULT 0",
+            "status": "TEXT NOT NULL DEFAULT 'open'",
+            "owes": "INTEGER NOT NULL DEFAULT 0",
+            "is_live": "INTEGER NOT NULL DEFAULT 1",
+            "duties": "TEXT NOT NULL DEFAULT ''",
+        },
+    )
+    _add_columns(
+        db,
+        "event",
+        {
+            "form": "TEXT NOT NULL DEFAULT ''",
+            "field": "TEXT NOT NULL DEFAULT ''",
+            "value": "TEXT NOT NULL DEFAULT ''",
+        },
+    )
+    # The list, its flagged view, the header's counts and the sweep now cover every case still
+    # owing something (open, or resolved with a duty outstanding): one covering index keyed on
+    # that, with what each of them reads.
+    db.execute_sql("DROP INDEX IF EXISTS escalation_list")
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS escalation_live ON escalation (is_live, urgency, sort_due, "
+        "ref, child_name, is_open, status, due_at, risk_due_at, school_due_at, response_due_at, "
+        "iro_notice, partnership_notice, owes, opened_at, procedure, procedure_version, stage, "
+        "last_event_at)"
+    )
+    # The resolved view now leaves voided cases out: its index holds the status it reads.
+    db.execute_sql("DROP INDEX IF EXISTS escalation_newest")
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS escalation_newest "
+        "ON escalation (is_open, opened_at DESC, ref, child_name, status)"
+    )
+    # The sweep as of a past moment: cases whose history goes on after it are replayed.
+    db.execute_sql("DROP INDEX IF EXISTS escalation_resolved")
+    db.execute_sql("CREATE INDEX IF NOT EXISTS escalation_last_event ON escalation (last_event_at)")
+
+
 # Each entry migrates from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 LATEST = len(MIGRATIONS)
 
 

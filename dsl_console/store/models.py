@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     DatabaseProxy,
@@ -12,6 +13,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    Node,
     TextField,
 )
 
@@ -44,6 +46,9 @@ class UtcField(Field):
 def utc_text(moment: datetime) -> str:
     """A moment in the stored text form, for raw SQL comparisons."""
     return moment.astimezone(UTC).strftime(UtcField._FORMAT)
+
+
+_BLANK: list[Node] = [SQL("DEFAULT ''")]
 
 
 class BaseModel(Model):
@@ -97,6 +102,7 @@ class Escalation(BaseModel):
     child = ForeignKeyField(ChildRow, backref="escalations")
     child_name = TextField()  # copied from the child so the list filters without a join
     other_agency = TextField(default="")
+    other_agency_kind = TextField(default="other")
     level_of_need = TextField(default="unknown")
     cp_plan = BooleanField(default=False)
     looked_after = BooleanField(default=False)
@@ -105,18 +111,27 @@ class Escalation(BaseModel):
     summary = TextField(default="")
     professionals = TextField(default="[]")  # JSON list of {name, role, agency, email}
     raised_by = TextField(default="")  # JSON {name, role, agency, email} or ""
-    # Cached state (derived from the events by core.deadlines.case_state).
+    # Cached state (derived from the events by core.deadlines.case_state; store.cases.
+    # state_columns is the one place that writes it).
     stage = IntegerField(default=1)
     stage_entered_at = UtcField()
-    due_at = UtcField(null=True)
+    due_at = UtcField(null=True)  # the current stage's due
     risk_due_at = UtcField(null=True)
+    school_due_at = UtcField(null=True)  # earliest of the stage's and the school's duties' dues
+    response_due_at = UtcField(null=True)  # earliest due of the other agency's duties
     iro_notice = BooleanField(default=False)
-    resolved_at = UtcField(null=True)
+    partnership_notice = BooleanField(default=False)
+    resolved_at = UtcField(null=True)  # when the case was closed: resolved, or voided
+    status = TextField(default="open")  # open, resolved, voided
     last_event_at = UtcField()
     is_open = BooleanField(default=True)
-    # Urgency rank for the list: 0 outstanding immediate risk, 1 has a due, 2 no deadline.
+    owes = BooleanField(default=False)  # an outstanding duty
+    is_live = BooleanField(default=True)  # open, or resolved with a duty still owed
+    duties = TextField(default="")  # JSON [[id, arose_at, due], ...] of the outstanding duties
+    # Urgency rank for the list: 0 outstanding immediate risk, 1 has a due, 2 no deadline,
+    # 3 closed with nothing owed.
     urgency = IntegerField(default=2)
-    sort_due = TextField(default="")  # risk_due or due as text; "" when none
+    sort_due = TextField(default="")  # risk_due or school_due as text; "" when none
     anchor = IntegerField(null=True)  # the audit entry that recorded this case
 
 
@@ -136,6 +151,10 @@ class EventRow(BaseModel):
     lessons = TextField(default="")
     action = IntegerField(null=True)
     method = TextField(default="")
+    # Added in schema 4 with an SQL default, which a new database has too (_BLANK).
+    form = TextField(default="", constraints=_BLANK)  # notified: the form sent
+    field = TextField(default="", constraints=_BLANK)  # amended: the fact changed
+    value = TextField(default="", constraints=_BLANK)  # amended: its new value as JSON
     recorded_at = UtcField()
     recorded_by = TextField(default="")
     anchor = IntegerField(null=True)  # the audit entry that recorded this event

@@ -11,24 +11,20 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from dsl_console.store.listing import refs_matching
+from dsl_console.ui.views import VIEW_HELP, VIEW_KEYS, VIEW_TITLES
 
 if TYPE_CHECKING:
     from dsl_console.ui.app import DslConsoleApp
 
 # (title, help, action run on the app); the case list's actions are reached through it.
 CONSOLE_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("View: open cases", "Every open case, most urgent first", "app.show_view('open')"),
-    (
-        "View: flagged cases",
-        "Immediate risk, due today, overdue, IRO notice",
-        "app.show_view('flagged')",
-    ),
-    ("View: overdue cases", "Open cases past their stage's due", "app.show_view('overdue')"),
-    ("View: resolved cases", "Closed cases, newest first", "app.show_view('resolved')"),
-    (
-        "View: retention review",
-        "Records past the child's 25th birthday",
-        "app.show_view('retention')",
+    *(
+        (
+            f"View: {VIEW_TITLES[view].lower()}",
+            VIEW_HELP[view].capitalize(),
+            f"app.show_view('{view}')",
+        )
+        for view in VIEW_KEYS.values()
     ),
     ("Filter the list", "Type part of a ref or a child's name", "app.filter_list"),
     ("New case", "Open a new escalation", "app.new_case"),

@@ -257,7 +257,7 @@ session = open_session(Path(args["db"]), Config(), Credentials(args["user"], arg
                        clock=lambda: now)
 try:
     if "document" in args:
-        cases = read_document(json.dumps(args["document"]).encode(), session.registry, local_date(now))
+        cases = read_document(json.dumps(args["document"]).encode(), session.registry, local_date(now), session.calendar)
         import_cases(session, cases)
     for ref, raw in args.get("events", []):
         record_event(session, ref, _event(raw, "event"))

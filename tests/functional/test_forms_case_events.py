@@ -18,7 +18,8 @@ from test_case_screen import (
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, Input, Select, TextArea
 
-from dsl_console.core.records import EventKind
+from dsl_console.core.records import Event, EventKind
+from dsl_console.services.casebook import record_event
 from dsl_console.ui.forms import base
 from dsl_console.ui.forms.base import UNEXPECTED, FormScreen
 from dsl_console.ui.forms.confirm import ConfirmScreen
@@ -320,6 +321,20 @@ async def test_resolving_needs_an_outcome_and_a_yes(make_app):
         await settle(pilot)
         assert app.screen is form  # said no: back on the form, nothing written
         assert len(stored(app).events) == BEFORE
+        await save(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        # The case has an immediate risk outstanding: resolving it is refused, in place.
+        await wait_until(pilot, lambda: bool(form.errors), what="the refusal")
+        assert "escalate the immediate risk first" in form.errors[""]
+        assert len(stored(app).events) == BEFORE
+        # Once the risk is recorded as escalated, the same form resolves the case.
+        with app.session.db.connection_context():
+            record_event(
+                app.session,
+                STAGED_REF,
+                Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
+            )
         await save(pilot)
         await pilot.press("y")
         screen = await back_on_case(pilot)

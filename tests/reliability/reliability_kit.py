@@ -83,7 +83,10 @@ def make_database(path: Path, cases: list[dict] | None = None) -> Path:
     )
     try:
         if cases:
-            import_cases(session, read_document(document(cases), session.registry, NOW.date()))
+            import_cases(
+                session,
+                read_document(document(cases), session.registry, NOW.date(), session.calendar),
+            )
     finally:
         session.close()
     return path

@@ -179,7 +179,9 @@ def _crash_with_commits_in_the_wal(db: Path, tmp_path: Path) -> None:
     def work() -> None:
         session = open_as_user(db)
         cases = [case_json(f"WAL-{i}") for i in range(5)]
-        import_cases(session, read_document(document(cases), session.registry, NOW.date()))
+        import_cases(
+            session, read_document(document(cases), session.registry, NOW.date(), session.calendar)
+        )
         os.kill(os.getpid(), signal.SIGKILL)
 
     pid = fork_writer(work, tmp_path / "diag")

@@ -54,11 +54,13 @@ def test_contract_example_liverpool_stage_2(cli_env, tmp_path, capsys):
     assert entry(result, "SCH-2026-014") == {
         "ref": "SCH-2026-014",
         "procedure": "liverpool",
+        "status": "open",
         "stage": 2,
         "due": "2026-12-24T17:00:00+00:00",
         "working_days_left": 0,
         "risk_due": None,
         "flags": ["due-today"],
+        "duties": [],
     }
     assert status == 1
     # On Tue 15 Dec at noon: working days in (15 Dec, 24 Dec] = 16,17,18,21,22,23,24 = 7.
@@ -205,15 +207,17 @@ def test_newham_stage_without_timescale_then_deadline_set_then_stage_5(cli_env, 
     assert entry(result, "NEW-1")["due"] == "2026-12-22T17:00:00+00:00"
 
 
-def test_st_helens_stage_1_opened_in_the_evening_is_due_at_once(cli_env, tmp_path, capsys):
-    # Opened Mon 14 Dec 18:00, after the end of the working day: due at that moment.
+def test_st_helens_stage_1_opened_in_the_evening_is_due_next_working_day(cli_env, tmp_path, capsys):
+    # Opened Mon 14 Dec 18:00, after the end of the working day. A stage's "same working day"
+    # (contract v2 section 1) is then the end of the next working day: Tue 15 Dec 17:00. Only
+    # an immediate risk is due at once.
     run_import(
         tmp_path, case_json("STH-1", procedure="st-helens", opened_at="2026-12-14T18:00:00+00:00")
     )
     _, result = check(capsys, "2026-12-14T18:00:00+00:00")
-    assert entry(result, "STH-1")["due"] == "2026-12-14T18:00:00+00:00"
-    assert entry(result, "STH-1")["flags"] == ["due-today"]
-    _, result = check(capsys, "2026-12-14T18:01:00+00:00")
+    assert entry(result, "STH-1")["due"] == "2026-12-15T17:00:00+00:00"
+    assert entry(result, "STH-1")["flags"] == []
+    _, result = check(capsys, "2026-12-15T17:01:00+00:00")
     assert entry(result, "STH-1")["flags"] == ["overdue"]
 
 

@@ -250,7 +250,8 @@ def test_user_procedure_from_config_folder(tmp_path, capsys):
     (tmp_path / "conf" / "procedures").mkdir(parents=True)
     config.write_text('procedure = "example-town"\n')
     (tmp_path / "conf" / "procedures" / "example.toml").write_text(
-        'id = "example-town"\nname = "Example Town SCP"\nversion = "2"\n'
+        'id = "example-town"\nname = "Example Town SCP"\npartnership = "Example Town SCP"\n'
+        'version = "2"\n'
         "effective = 2025-01-01\n"
         '[[stages]]\nnumber = 1\nname = "Talk"\ntimescale = { rule = "within", days = 2 }\n'
     )

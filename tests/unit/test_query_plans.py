@@ -95,12 +95,12 @@ def assert_indexed(found: list[tuple[str, Plan]], *, index: str, covering: bool 
 
 
 @pytest.mark.parametrize("text", ["", "ada", "SCH-0"])
-@pytest.mark.parametrize("view", [View.OPEN, View.FLAGGED, View.OVERDUE])
+@pytest.mark.parametrize("view", [View.OPEN, View.FLAGGED, View.OVERDUE, View.OWED])
 def test_the_list_and_its_filter_read_only_the_list_index(session, view, text):
     with plans_of(session) as found:
         rows = listing.page(view, text, NOW, 64, 64)
         listing.count(view, text, NOW)
-    assert_indexed(found, index="escalation_list")
+    assert_indexed(found, index="escalation_live")
     assert all(isinstance(row, listing.CaseRow) for row in rows)
 
 
@@ -119,7 +119,7 @@ def test_a_page_far_down_the_list_skips_in_the_index(session):
     with plans_of(session) as found:
         listing.page(View.OPEN, "", NOW, 200, 50)
     _, plan = found[0]
-    assert any("COVERING INDEX escalation_list" in step for step in plan), plan
+    assert any("COVERING INDEX escalation_live" in step for step in plan), plan
     assert any("INTEGER PRIMARY KEY" in step for step in plan), plan
 
 
@@ -128,27 +128,31 @@ def test_keeping_the_highlighted_case_counts_in_the_index(session):
     with plans_of(session) as found:
         where = listing.position(View.OPEN, "", NOW, ref)
     assert where == 100
-    assert_indexed(found, index="escalation_list")
+    assert_indexed(found, index="escalation_live")
 
 
 def test_flag_counts_read_only_the_list_index(session):
     with plans_of(session) as found:
         counts = listing.flag_counts(NOW)
     assert counts.open > 0
-    assert_indexed(found, index="escalation_list")
+    assert_indexed(found, index="escalation_live")
 
 
-def test_the_sweep_reads_open_cases_from_the_list_index(session):
+@pytest.mark.parametrize("with_duties", [False, True])
+def test_the_sweep_reads_listed_cases_from_the_list_index(session, with_duties):
     with plans_of(session) as found:
-        flagged = sweep(session, NOW)
+        flagged = sweep(session, NOW, with_duties=with_duties)
     assert flagged
-    (open_plan,) = [
-        plan for sql, plan in found if "last_event_at" in sql and "resolved_at" not in sql
-    ]
-    assert any("COVERING INDEX escalation_list" in step for step in open_plan), open_plan
-    # As of a past moment, cases resolved since were open then: found by their resolution.
-    (later_plan,) = [plan for sql, plan in found if "last_event_at" in sql and "resolved_at" in sql]
-    assert any("INDEX escalation_resolved" in step for step in later_plan), later_plan
+    (live_plan,) = [plan for sql, plan in found if "last_event_at" in sql and "> ?" not in sql]
+    assert any("COVERING INDEX escalation_live" in step for step in live_plan), live_plan
+    # As of a past moment, cases whose history went on after it are replayed: found by the
+    # moment of their last event.
+    (later_plan,) = [plan for sql, plan in found if "last_event_at" in sql and "> ?" in sql]
+    assert any("INDEX escalation_last_event" in step for step in later_plan), later_plan
+    if with_duties:
+        # `check` also reads the cached duties of the cases that owe any.
+        (owed_plan,) = [plan for sql, plan in found if '"duties"' in sql]
+        assert any("INDEX escalation_live" in step for step in owed_plan), owed_plan
     # Records due for retention review: from the children's dates of birth to their cases.
     (review_plan,) = [plan for sql, plan in found if 'FROM "child"' in sql]
     assert any("child_dob" in step for step in review_plan), review_plan

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Select, TextArea
 
-from dsl_console.core.records import IRO, Case, Event, EventKind
+from dsl_console.core.deadlines import case_state
+from dsl_console.core.records import IRO, Event, EventKind
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import input_moment
 from dsl_console.ui.forms.parsing import moment_typed, required_text
-
-
-def iro_told(case: Case) -> bool:
-    """Whether the IRO has already been notified on this case."""
-    return any(e.kind == EventKind.NOTIFIED and e.whom.strip().lower() == IRO for e in case.events)
 
 
 class EscalateForm(CaseEventForm):
@@ -40,14 +37,16 @@ class EscalateForm(CaseEventForm):
         ]
 
     def iro_offered(self, stage: int | None) -> bool:
-        """The IRO notice is due with this escalation: CP plan / looked after, the procedure's
-        IRO stage reached (now or by this escalation), and the IRO not yet notified."""
-        start = self.procedure.iro_notice_from_stage
-        if start is None or not (self.case.cp_plan or self.case.looked_after):
-            return False
-        if iro_told(self.case):
-            return False
-        return max(self.state.highest_stage, stage or 0) >= start
+        """Whether telling the IRO is owed once this escalation is made: the procedure's own
+        IRO duty, replayed with the escalation in place (child on a plan or looked after, the
+        duty's stage reached, the IRO not yet told)."""
+        case = self.case
+        if stage is not None:
+            last = max((e.at for e in case.events), default=case.opened_at)
+            probe = Event(at=last, kind=EventKind.ESCALATED, stage=stage)
+            case = replace(case, events=(*case.events, probe))
+        state = case_state(case, self.procedure, self.app.session.calendar)  # type: ignore[attr-defined]
+        return any(d.duty.notifies(IRO) for d in state.outstanding())
 
     def context_text(self) -> str:
         text = super().context_text()

@@ -18,30 +18,9 @@ from textual.worker import Worker, get_current_worker
 from dsl_console.store.listing import FlagCounts, View, flag_counts
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.failures import report_failed_worker
+from dsl_console.ui.views import VIEW_HELP, VIEW_KEYS, VIEW_TITLES
 from dsl_console.ui.widgets.case_table import CaseTable
 from dsl_console.ui.widgets.flag_summary import FlagSummary
-
-VIEW_KEYS = {
-    "1": View.OPEN,
-    "2": View.FLAGGED,
-    "3": View.OVERDUE,
-    "4": View.RESOLVED,
-    "5": View.RETENTION,
-}
-VIEW_TITLES = {
-    View.OPEN: "Open",
-    View.FLAGGED: "Flagged",
-    View.OVERDUE: "Overdue",
-    View.RESOLVED: "Resolved",
-    View.RETENTION: "Retention review",
-}
-VIEW_HELP = {
-    View.OPEN: "every open case, most urgent first",
-    View.FLAGGED: "open cases with immediate risk, due today, overdue or an IRO notice due",
-    View.OVERDUE: "open cases past their stage's due",
-    View.RESOLVED: "closed cases, newest first",
-    View.RETENTION: "records past the child's 25th birthday: review for deletion",
-}
 
 
 class ViewBar(Static):
@@ -112,6 +91,13 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "Retention",
             id="list.view.retention",
             tooltip=VIEW_HELP[View.RETENTION],
+        ),
+        Binding(
+            "6",
+            "view('owed')",
+            "Owed",
+            id="list.view.owed",
+            tooltip=VIEW_HELP[View.OWED],
         ),
         Binding(
             "E",

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -32,13 +32,19 @@ from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.actions import ActionDoneForm, AddActionForm
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.deadline import DeadlineForm
+from dsl_console.ui.forms.duty_done import DutyDoneForm, recordable_duties
 from dsl_console.ui.forms.escalate import EscalateForm
 from dsl_console.ui.forms.host import host
 from dsl_console.ui.forms.missed import TimescaleMissedForm
 from dsl_console.ui.forms.record_event import RecordEventForm
 from dsl_console.ui.forms.resolve import ResolveForm
 from dsl_console.ui.widgets.case_facts import CaseFacts, CaseStatus, case_status, facts_content
-from dsl_console.ui.widgets.timeline import StageTimeline, build_timeline
+from dsl_console.ui.widgets.timeline import (
+    StageTimeline,
+    after_resolution,
+    build_timeline,
+    resolution_content,
+)
 
 # Each write action: (form, title for the palette, help for the palette).
 FORMS: dict[str, tuple[type[CaseEventForm], str, str]] = {
@@ -54,6 +60,11 @@ FORMS: dict[str, tuple[type[CaseEventForm], str, str]] = {
         TimescaleMissedForm,
         "Record why a timescale was missed",
         "The stage and the reason",
+    ),
+    "duty_done": (
+        DutyDoneForm,
+        "Record a duty done",
+        "An owed duty: the notification or reply that discharges it, with the form sent",
     ),
     "add_action": (AddActionForm, "Add an agreed action", "What, owner, by when"),
     "action_done": (ActionDoneForm, "Mark an action done", "Choose an open action"),
@@ -111,8 +122,17 @@ class CaseScreen(ErrorGuard, Screen[None]):
         width: 44;
         border-right: vkey $foreground 20%;
     }
-    CaseScreen.-wide StageTimeline {
+    CaseScreen.-wide #case-record {
         width: 1fr;
+    }
+    CaseScreen #case-record {
+        height: auto;
+    }
+    CaseScreen #after-resolution {
+        height: auto;
+        padding: 0 1;
+        margin-bottom: 1;
+        border-left: outer $success;
     }
     CaseScreen.-narrow CaseFacts {
         border-bottom: hkey $foreground 20%;
@@ -167,6 +187,13 @@ class CaseScreen(ErrorGuard, Screen[None]):
             id="case.timescale-missed",
             tooltip="Record why a stage missed its timescale",
         ),
+        Binding(
+            "o",
+            "duty_done",
+            "Duty",
+            id="case.duty-done",
+            tooltip="Record that an owed duty was done (IRO told, form sent, reply received)",
+        ),
         Binding("a", "add_action", "Action", id="case.add-action", tooltip="Add an agreed action"),
         Binding(
             "A",
@@ -216,7 +243,9 @@ class CaseScreen(ErrorGuard, Screen[None]):
         yield Static(READ_ONLY_NOTE, id="read-only")
         with VerticalScroll(id="case-body"):
             yield CaseFacts("", id="facts")
-            yield StageTimeline(id="timeline")
+            with Vertical(id="case-record"):
+                yield StageTimeline(id="timeline")
+                yield Static("", id="after-resolution", classes="stage")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -244,6 +273,7 @@ class CaseScreen(ErrorGuard, Screen[None]):
         self.query_one("#status", CaseStatus).update(f"{self.ref}: locked")
         self.query_one("#facts", CaseFacts).update("")
         self.query_one("#timeline", StageTimeline).show_message("")
+        self.query_one("#after-resolution", Static).update("")
         self.refresh_bindings()
 
     @property
@@ -319,6 +349,10 @@ class CaseScreen(ErrorGuard, Screen[None]):
         self.query_one("#timeline", StageTimeline).show(
             build_timeline(case, procedure, state, as_of)
         )
+        after = after_resolution(state, as_of)
+        block = self.query_one("#after-resolution", Static)
+        block.display = bool(after)
+        block.update(resolution_content(after) if after else "")
 
     # -- changing -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -329,7 +363,9 @@ class CaseScreen(ErrorGuard, Screen[None]):
         session = self.app_session
         if session is None or not session.can_write or self.case is None:
             return None
-        if action in OPEN_ONLY and self.case.resolved:
+        if action in OPEN_ONLY and (self.case.resolved or self.case.voided):
+            return None
+        if action == "duty_done" and (self.state is None or not recordable_duties(self.state)):
             return None
         return True
 
@@ -355,8 +391,8 @@ class CaseScreen(ErrorGuard, Screen[None]):
         """Open the export screen with this case's partnership form chosen."""
         from dsl_console.ui.screens.export import ExportScreen, form_for
 
-        case = self.case
-        form = form_for(case.procedure, case.resolved) if case is not None else "liverpool"
+        procedure = self.procedure
+        form = form_for(procedure, self.state) if procedure is not None else "liverpool"
         self.app.push_screen(ExportScreen(what="report", ref=self.ref, form=form))
 
     def action_record_event(self) -> None:
@@ -373,6 +409,9 @@ class CaseScreen(ErrorGuard, Screen[None]):
 
     def action_timescale_missed(self) -> None:
         self.open_form("timescale_missed")
+
+    def action_duty_done(self) -> None:
+        self.open_form("duty_done")
 
     def action_add_action(self) -> None:
         self.open_form("add_action")

@@ -23,8 +23,11 @@ from textual.widgets import Button, Checkbox, Footer, Input, ProgressBar, Select
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.clock import local_date, parse_date
+from dsl_console.core.deadlines import CaseState
+from dsl_console.core.procedures import Procedure
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services import exporting
+from dsl_console.services.exports.forms import FORMS
 from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case
 from dsl_console.ui.forms.base import FormScreen
@@ -80,12 +83,23 @@ def default_name(
     return f"dsl-console-export-{today}.json"
 
 
-def form_for(procedure: str, resolved: bool) -> str:
-    """The partnership form a case's procedure most likely wants."""
-    if procedure == "newham":
-        return "newham"
-    if procedure == "st-helens":
-        return "st-helens-resolution" if resolved else "st-helens-notice"
+def form_for(procedure: Procedure, state: CaseState | None) -> str:
+    """The partnership form to offer for a case: the one an owed duty names, else one its
+    procedure's duties name (the last reached first), else the Liverpool report."""
+    printable = set(FORMS)
+    if state is not None:
+        for status in state.outstanding():
+            for form in status.duty.forms:
+                if form in printable:
+                    return form
+        arisen = [d.duty for d in state.duties if d.arisen]
+        for duty in reversed(arisen):
+            for form in duty.forms:
+                if form in printable:
+                    return form
+    for form in procedure.forms():
+        if form in printable:
+            return form
     return "liverpool"
 
 

@@ -25,30 +25,22 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date, to_local
-from dsl_console.core.deadlines import (
-    FLAG_DUE_TODAY,
-    FLAG_IMMEDIATE_RISK,
-    FLAG_IRO_NOTICE,
-    FLAG_OVERDUE,
-    Standing,
-    days_left,
-    flags_at,
-)
+from dsl_console.core.deadlines import days_left, flags_at
+from dsl_console.core.flags import BY_ID as FLAG_BY_ID
+from dsl_console.core.flags import FLAGS
 from dsl_console.core.records import age_on
-from dsl_console.core.wording import FLAG_SYMBOLS, countdown
+from dsl_console.core.wording import countdown
 from dsl_console.store.listing import CaseRow, View, count, page, position
 from dsl_console.ui.failures import report_failed_worker
+from dsl_console.ui.widgets import flag_style
 
 PAGE_SIZE = 64
 CACHED_PAGES = 12
 
-# Given the flags, the component class that colours the flag cell (the symbols carry the meaning).
-FLAG_CLASSES = (
-    (FLAG_IMMEDIATE_RISK, "case-table--risk"),
-    (FLAG_OVERDUE, "case-table--overdue"),
-    (FLAG_DUE_TODAY, "case-table--due-today"),
-    (FLAG_IRO_NOTICE, "case-table--iro"),
-)
+# Given the flags, the component class that colours the flag cell (the symbols carry the
+# meaning): the most urgent flag's, in the flags' fixed order.
+PREFIX = "case-table"
+FLAG_CLASSES = tuple((flag.id, flag_style.component(PREFIX, flag.id)) for flag in FLAGS)
 
 
 @dataclass(frozen=True)
@@ -76,10 +68,12 @@ def describe_row(
     stage_name: Callable[[str, str, int], str],
 ) -> RowText:
     """The words for one case at a moment: the same helpers the CLI uses."""
-    standing = Standing(row.stage, row.due, row.risk_due, row.iro_notice, row.resolved_at)
+    standing = row.standing()
     flags = tuple(flags_at(standing, as_of))
-    if row.resolved_at is not None and row.resolved_at <= as_of:
-        when = f"resolved {to_local(row.resolved_at):%d/%m/%Y}"
+    if row.status != "open" and row.resolved_at is not None:
+        when = f"{row.status} {to_local(row.resolved_at):%d/%m/%Y}"
+        if row.owes:
+            when += ", duty owed"
     elif row.risk_due is not None:
         when = (
             f"risk: escalate by {to_local(row.risk_due):%H:%M}"
@@ -88,8 +82,12 @@ def describe_row(
         )
     else:
         when = countdown(row.due, days_left(standing, calendar, as_of), as_of, calendar)
+        if row.school_due is not None and (row.due is None or row.school_due < row.due):
+            # A duty falls due before the stage does: that is the deadline to meet first.
+            left = calendar.working_days_left(as_of, row.school_due)
+            when = "duty " + countdown(row.school_due, left, as_of, calendar)
     age = age_on(row.dob, local_date(as_of))
-    symbols = " ".join(FLAG_SYMBOLS[f] for f in flags)
+    symbols = " ".join(FLAG_BY_ID[f].symbol for f in flags)
     return RowText(
         ref=row.ref,
         cells={
@@ -196,10 +194,7 @@ class CaseTable(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "case-table--header",
         "case-table--cursor",
-        "case-table--risk",
-        "case-table--overdue",
-        "case-table--due-today",
-        "case-table--iro",
+        *flag_style.components(PREFIX),
         "case-table--loading",
         "case-table--empty",
     }
@@ -216,13 +211,9 @@ class CaseTable(ScrollView, can_focus=True):
         color: $block-cursor-foreground;
         text-style: bold;
     }
-    CaseTable > .case-table--risk { color: $text-error; text-style: bold reverse; }
-    CaseTable > .case-table--overdue { color: $text-error; text-style: bold; }
-    CaseTable > .case-table--due-today { color: $text-warning; text-style: bold; }
-    CaseTable > .case-table--iro { color: $text-primary; text-style: bold; }
     CaseTable > .case-table--loading { color: $text-muted; }
     CaseTable > .case-table--empty { color: $text-muted; text-style: italic; }
-    """
+    """ + flag_style.css("CaseTable", PREFIX)
 
     @dataclass
     class Loaded(Message):

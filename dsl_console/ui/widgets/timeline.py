@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from dsl_console.core.deadlines import CaseState, StageVisit
+from dsl_console.core.deadlines import CaseState, StageVisit, in_time_order
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import EVENT_LABELS, IRO, PARTNERSHIP, Case, Event, EventKind
 from dsl_console.ui.forms.host import stamp
@@ -64,6 +64,34 @@ class EventRow:
     detail: str
 
 
+# A duty's state, in words.
+OWED = "owed"
+DONE = "done"
+DONE_LATE = "done late"
+LAPSED = "lapsed"
+OVERDUE = "overdue"
+
+DUTY_SYMBOLS = {OWED: "◆", DONE: "✓", DONE_LATE: "✓", LAPSED: "–", OVERDUE: "✗"}
+LAPSE_WORDS = {
+    "resolution": "the case was resolved",
+    "leaving-stage": "the case moved on",
+    "condition": "it no longer applies",
+    "voided": "the case was voided",
+}
+
+
+@dataclass(frozen=True)
+class DutyLine:
+    """One duty as the case met it: what, its due, and what became of it."""
+
+    id: str
+    what: str
+    state: str  # OWED, DONE, DONE_LATE, LAPSED or OVERDUE
+    due: datetime | None
+    soft: bool
+    detail: str  # done when and by which event, or why it lapsed, or how to discharge it
+
+
 @dataclass(frozen=True)
 class StageRow:
     """A stage of the procedure as this case met it."""
@@ -74,6 +102,33 @@ class StageRow:
     status: str
     visits: tuple[VisitRow, ...]
     events: tuple[EventRow, ...]
+    holder: str = ""
+    duties: tuple[DutyLine, ...] = ()
+
+
+def duty_lines(state: CaseState, as_of: datetime) -> dict[int | str, list[DutyLine]]:
+    """The duties that arose, by the stage they arose at ("resolution" for the rest)."""
+    found: dict[int | str, list[DutyLine]] = {}
+    for status in state.duties:
+        if not status.arisen:
+            continue
+        duty = status.duty
+        if status.done is not None:
+            late = status.due is not None and status.done.at > status.due
+            state_word = DONE_LATE if late else DONE
+            detail = f"{event_label(status.done)}, {stamp(status.done.at)}"
+        elif status.lapsed_at is not None:
+            state_word = LAPSED
+            detail = f"lapsed {stamp(status.lapsed_at)}: {LAPSE_WORDS.get(status.lapsed_why, '')}"
+        else:
+            overdue = status.due is not None and as_of > status.due and not duty.soft
+            state_word = OVERDUE if overdue else OWED
+            detail = "done by: " + " or ".join(d.describe() for d in duty.done_by)
+        home: int | str = "resolution" if duty.on_resolution else (status.stage or 1)
+        found.setdefault(home, []).append(
+            DutyLine(duty.id, duty.what, state_word, status.due, duty.soft, detail)
+        )
+    return found
 
 
 def timescale_result(visit: StageVisit, as_of: datetime) -> str:
@@ -138,7 +193,7 @@ def build_timeline(
     """Every stage of the procedure in order, with its passes and the events recorded in it."""
     events_by_stage: dict[int, list[EventRow]] = {}
     current, actions = 1, 0
-    for event in case.events:
+    for event in in_time_order(case.events):
         number: int | None = None
         if event.kind == EventKind.ESCALATED and event.stage is not None:
             current = event.stage
@@ -154,6 +209,7 @@ def build_timeline(
         )
         events_by_stage.setdefault(home, []).append(row)
 
+    duties = duty_lines(state, as_of)
     visits_by_stage: dict[int, list[StageVisit]] = {}
     for visit in state.visits:
         visits_by_stage.setdefault(visit.stage, []).append(visit)
@@ -187,9 +243,26 @@ def build_timeline(
                     for v in visits
                 ),
                 events=tuple(events_by_stage.get(stage.number, [])),
+                holder=stage.holder,
+                duties=tuple(duties.get(stage.number, [])),
             )
         )
     return rows
+
+
+def after_resolution(state: CaseState, as_of: datetime) -> list[DutyLine]:
+    """The duties that arose on resolution, and those still owed from a stage that survive it."""
+    if state.resolved_at is None:
+        return []
+    lines = duty_lines(state, as_of)
+    surviving = [
+        line
+        for key, found in lines.items()
+        if key != "resolution"
+        for line in found
+        if line.state in (OWED, OVERDUE)
+    ]
+    return list(lines.get("resolution", [])) + surviving
 
 
 def visit_lines(visit: VisitRow) -> list[Content]:
@@ -230,6 +303,32 @@ def event_lines(event: EventRow) -> list[Content]:
     return lines
 
 
+def duty_line_content(line: DutyLine) -> list[Content]:
+    """A duty's heading (symbol, what, state and due) and its detail beneath."""
+    style = {
+        OVERDUE: "$text-error bold",
+        OWED: "$text-warning bold",
+        DONE: "$text-success",
+        DONE_LATE: "$text-success",
+    }.get(line.state, "dim")
+    due = f", due {stamp(line.due)}" if line.due is not None else ""
+    target = " (a target)" if line.soft else ""
+    return [
+        Content.assemble(
+            (f"{DUTY_SYMBOLS[line.state]} Duty {line.state}{due}{target}: ", style), line.what
+        ),
+        Content.assemble("    ", (line.detail, "dim")),
+    ]
+
+
+def resolution_content(lines: list[DutyLine]) -> Content:
+    """The block after the last stage: what is owed now the case is resolved."""
+    parts = [Content.assemble(("■ After resolution", "bold"))]
+    for line in lines:
+        parts.extend(duty_line_content(line))
+    return Content("\n").join(parts)
+
+
 def stage_content(row: StageRow) -> Content:
     """One stage's block: heading, its passes, its events."""
     symbol = STATUS_SYMBOLS[row.status]
@@ -240,8 +339,12 @@ def stage_content(row: StageRow) -> Content:
         ),
         Content.assemble(("Timescale: ", "dim"), (row.timescale_rule, "dim")),
     ]
+    if row.holder:
+        lines.append(Content.assemble(("Held by:   ", "dim"), (row.holder, "dim")))
     for visit in row.visits:
         lines.extend(visit_lines(visit))
+    for duty in row.duties:
+        lines.extend(duty_line_content(duty))
     if row.status == SKIPPED:
         lines.append(Content("Skipped: the case was escalated past this stage."))
     for event in row.events:

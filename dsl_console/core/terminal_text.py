@@ -1,0 +1,23 @@
+"""Stored text made safe to print to a terminal: no byte of it can act as a control sequence.
+
+Input refuses control characters (core.validation), but a database may hold text written
+before that rule or outside the console; whatever reaches a terminal goes through `safe`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates (which reorder what
+# follows them on screen).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """The text with every control character shown as a visible escape such as \\x1b."""
+    return _CONTROL.sub(_visible, text)
+
+
+def _visible(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

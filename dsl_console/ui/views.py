@@ -1,0 +1,34 @@
+"""The case list's quick views: their keys, titles and help, for the list, its bar and the
+command palette alike."""
+
+from __future__ import annotations
+
+from dsl_console.store.listing import View
+
+VIEW_KEYS = {
+    "1": View.OPEN,
+    "2": View.FLAGGED,
+    "3": View.OVERDUE,
+    "4": View.RESOLVED,
+    "5": View.RETENTION,
+    "6": View.OWED,
+}
+VIEW_TITLES = {
+    View.OPEN: "Open",
+    View.FLAGGED: "Flagged",
+    View.OVERDUE: "Overdue",
+    View.RESOLVED: "Resolved",
+    View.RETENTION: "Retention review",
+    View.OWED: "Owed",
+}
+VIEW_HELP = {
+    View.OPEN: "every open case, most urgent first",
+    View.FLAGGED: (
+        "cases with a flag: immediate risk, overdue, due today, IRO or partnership notice, "
+        "reply overdue"
+    ),
+    View.OVERDUE: "cases past their stage's due or a duty's",
+    View.RESOLVED: "resolved cases, newest first",
+    View.RETENTION: "records past the child's 25th birthday: review for deletion",
+    View.OWED: "resolved cases that still owe a duty (a form or a notice to send)",
+}
