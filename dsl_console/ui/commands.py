@@ -11,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from dsl_console.store.listing import refs_matching
-from dsl_console.ui.views import VIEW_HELP, VIEW_KEYS, VIEW_TITLES
+from dsl_console.ui.views import VIEW_COMMANDS, VIEW_HELP, VIEW_KEYS
 
 if TYPE_CHECKING:
     from dsl_console.ui.app import DslConsoleApp
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 CONSOLE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     *(
         (
-            f"View: {VIEW_TITLES[view].lower()}",
+            f"View: {VIEW_COMMANDS[view]}",
             VIEW_HELP[view].capitalize(),
             f"app.show_view('{view}')",
         )

@@ -32,3 +32,12 @@ VIEW_HELP = {
     View.RETENTION: "records past the child's 25th birthday: review for deletion",
     View.OWED: "resolved cases that still owe a duty (a form or a notice to send)",
 }
+# How each view is named in the command palette ("View: …").
+VIEW_COMMANDS = {
+    View.OPEN: "open cases",
+    View.FLAGGED: "flagged cases",
+    View.OVERDUE: "overdue cases",
+    View.RESOLVED: "resolved cases",
+    View.RETENTION: "retention review",
+    View.OWED: "resolved cases still owing a duty",
+}

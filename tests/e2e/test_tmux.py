@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,11 +24,12 @@ PASSPHRASE = "fictional e2e passphrase"
 
 
 def _console_command() -> str | None:
-    found = shutil.which("dsl-console")
-    if found:
-        return found
-    candidate = Path("/work/venv/bin/dsl-console")
-    return str(candidate) if candidate.exists() else None
+    # The command installed beside this interpreter (the venv CI runs pytest from), else one
+    # on the PATH.
+    beside = Path(sys.executable).parent / "dsl-console"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("dsl-console")
 
 
 CONSOLE = _console_command()

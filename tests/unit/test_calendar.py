@@ -157,3 +157,63 @@ def test_risk_instruction_in_hours_late_and_out_of_hours():
     # Monday 18:00 and Saturday: out of hours, the emergency route.
     assert "emergency duty team" in risk_instruction(raised_due, utc(2026, 11, 23, 18), ENG)
     assert "emergency duty team" in risk_instruction(raised_due, utc(2026, 11, 28, 10), ENG)
+
+
+# -- the units of contract v2: hours, calendar days, a stage's same working day --------------
+MOMENTS = st.datetimes(
+    min_value=datetime(2001, 1, 1), max_value=datetime(2059, 12, 1), timezones=st.just(UTC)
+)
+CLOSED = WorkingCalendar("ENG", time(17, 0), frozenset({date(2026, 12, 23), date(2027, 2, 15)}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(MOMENTS, st.integers(1, 720))
+def test_within_hours_is_exact_whatever_the_clocks_do(moment, hours):
+    due = ENG.within_hours(moment, hours)
+    # Absolute time: the difference in UTC is the number of hours, across any DST change.
+    assert due - moment == timedelta(hours=hours)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MOMENTS, st.integers(1, 365))
+def test_within_calendar_days_lands_n_dates_later_at_the_end_of_the_day(moment, days):
+    due = CLOSED.within_calendar_days(moment, days)
+    local = due.astimezone(LONDON)
+    # Weekends, bank holidays and closures all count: only the date and the hour matter.
+    assert local.date() == local_date(moment) + timedelta(days=days)
+    assert (local.hour, local.minute) == (17, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MOMENTS)
+def test_a_stage_same_working_day_is_never_at_once(moment):
+    due = CLOSED.same_working_day_or_next(moment)
+    day = local_date(due)
+    assert due > moment  # unlike an immediate risk, never due at the moment itself
+    assert CLOSED.is_working_day(day)
+    assert due == CLOSED.end_of(day)
+    # It is the first working-day end after the moment: no working day ends in between.
+    assert CLOSED.working_days_between(local_date(moment), day) <= 1
+    if local_date(moment) != day:
+        assert CLOSED.working_days_between(local_date(moment), day) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(MOMENTS, st.integers(1, 30))
+def test_the_other_agencys_days_ignore_the_school_closures(moment, days):
+    theirs = CLOSED.without_closures()
+    assert not theirs.closures
+    due = theirs.within(moment, days)
+    # Their working days are the nation's: the same as a calendar with no closures at all.
+    assert due == ENG.within(moment, days)
+    assert CLOSED.within(moment, days) >= due
+
+
+def test_same_working_day_for_a_stage_on_a_saturday_and_after_hours():
+    # Sat 21 Nov 2026 10:00: the end of Monday 23 Nov. Mon 23 Nov 18:00: the end of Tue 24 Nov.
+    assert ENG.same_working_day_or_next(utc(2026, 11, 21, 10)) == utc(2026, 11, 23, 17)
+    assert ENG.same_working_day_or_next(utc(2026, 11, 23, 18)) == utc(2026, 11, 24, 17)
+    # Within hours it is that day's end, as for an immediate risk.
+    assert ENG.same_working_day_or_next(utc(2026, 11, 23, 9)) == utc(2026, 11, 23, 17)
+    # Tue 22 Dec 18:00 with Wed 23 Dec closed: the end of Thu 24 Dec.
+    assert CLOSED.same_working_day_or_next(utc(2026, 12, 22, 18)) == utc(2026, 12, 24, 17)

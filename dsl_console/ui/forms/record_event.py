@@ -7,7 +7,14 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.widgets import Input, Select, TextArea
 
-from dsl_console.core.records import IRO, PARTNERSHIP, Event, EventKind
+from dsl_console.core.records import (
+    IRO,
+    OTHER_AGENCY,
+    PARTNERSHIP,
+    TEAM_MANAGER,
+    Event,
+    EventKind,
+)
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
@@ -23,13 +30,16 @@ CHOICES: dict[str, tuple[str, str, str]] = {
     "outcome": ("Outcome agreed", EventKind.OUTCOME, ""),
     "iro": ("IRO notified", EventKind.NOTIFIED, IRO),
     "partnership": ("Partnership notified", EventKind.NOTIFIED, PARTNERSHIP),
+    "other-agency": ("Other agency notified", EventKind.NOTIFIED, OTHER_AGENCY),
+    "team-manager": ("Team Manager alerted", EventKind.NOTIFIED, TEAM_MANAGER),
+    "response": ("Other agency replied", EventKind.RESPONSE, ""),
     "risk-raised": ("Immediate risk raised", EventKind.RISK_RAISED, ""),
     "risk-escalated": ("Immediate risk escalated", EventKind.RISK_ESCALATED, ""),
 }
 # The records themselves are the point of these kinds, so their text may not be blank.
 NOTE_REQUIRED = frozenset({"note", "discussion", "meeting", "outcome"})
-# What a resolved case may still take (the rest belong to an open disagreement).
-AFTER_RESOLUTION = ("note", "discussion", "meeting", "outcome", "iro", "partnership")
+# What a closed case may still take: what is sent or learnt after the end (contract section 6).
+AFTER_RESOLUTION = ("note", "iro", "partnership", "other-agency", "team-manager", "response")
 
 
 class RecordEventForm(CaseEventForm):

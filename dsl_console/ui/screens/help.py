@@ -13,6 +13,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, Static
 
+from dsl_console.core.flags import FLAGS
 from dsl_console.ui.error_dialog import ErrorGuard
 
 OUR_PACKAGE = "dsl_console"
@@ -96,13 +97,19 @@ class HelpScreen(ErrorGuard, ModalScreen[None]):
         with VerticalScroll(id="help-box"):
             yield Label("Keys", id="help-title")
             yield Static(table, id="help-keys")
-            yield Static(
-                "Flags: !! immediate risk (escalate the same working day; out of hours the "
-                "emergency duty team or police) · OD overdue · T due today · IRO notify the "
-                "Independent Reviewing Officer.",
-                id="help-flags",
-            )
+            yield Static(flags_help(), id="help-flags")
         yield Footer()
+
+
+def flags_help() -> Table:
+    """Every flag: its symbol, its name and what to do about it (from core.flags)."""
+    table = Table(box=None, expand=True, show_header=True, header_style="bold")
+    table.add_column("Flag", no_wrap=True)
+    table.add_column("Means", no_wrap=True)
+    table.add_column("Do", ratio=1)
+    for flag in FLAGS:
+        table.add_row(flag.symbol, flag.words, flag.advice)
+    return table
 
 
 def help_for(screen: Screen) -> HelpScreen:

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import CaseState, days_left, flags_at
+from dsl_console.core.flags import BY_ID
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import (
     LEVEL_LABELS,
@@ -24,7 +25,7 @@ from dsl_console.core.records import (
     actions_of,
     age_on,
 )
-from dsl_console.core.wording import FLAG_SYMBOLS, FLAG_WORDS, countdown, risk_instruction
+from dsl_console.core.wording import countdown, risk_instruction
 from dsl_console.ui.forms.host import day_text, stamp
 
 
@@ -34,8 +35,9 @@ def flag_badges(flags: list[str]) -> Content:
         return Content("no flags")
     parts: list[Content] = []
     for flag in flags:
-        style = "$text-error bold" if flag in ("immediate-risk", "overdue") else "$text-warning"
-        parts.append(Content.assemble((f"[{FLAG_SYMBOLS[flag]}] {FLAG_WORDS[flag]}", style)))
+        found = BY_ID[flag]
+        style = "$text-error bold" if found.severity == "error" else "$text-warning"
+        parts.append(Content.assemble((f"[{found.symbol}] {found.words}", style)))
     return Content("  ").join(parts)
 
 

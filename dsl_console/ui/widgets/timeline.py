@@ -17,7 +17,16 @@ from textual.widgets import Static
 
 from dsl_console.core.deadlines import CaseState, StageVisit, in_time_order
 from dsl_console.core.procedures import Procedure
-from dsl_console.core.records import EVENT_LABELS, IRO, PARTNERSHIP, Case, Event, EventKind
+from dsl_console.core.records import (
+    EVENT_LABELS,
+    IRO,
+    OTHER_AGENCY,
+    PARTNERSHIP,
+    TEAM_MANAGER,
+    Case,
+    Event,
+    EventKind,
+)
 from dsl_console.ui.forms.host import stamp
 
 # Stage statuses, in words: the first thing read on each stage's heading line.
@@ -148,11 +157,18 @@ def event_label(event: Event, action_number: int | None = None) -> str:
         return f"Escalated to stage {event.stage}"
     if kind == EventKind.NOTIFIED:
         whom = event.whom.strip()
+        sent = f" (form {event.form} sent)" if event.form else ""
         if whom.lower() == IRO:
-            return "IRO notified"
+            return "IRO notified" + sent
         if whom.lower() == PARTNERSHIP:
-            return "Partnership notified"
-        return f"Notified: {whom}"
+            return "Partnership notified" + sent
+        if whom.lower() == OTHER_AGENCY:
+            return "Other agency notified" + sent
+        if whom.lower() == TEAM_MANAGER:
+            return "Team Manager alerted" + sent
+        return f"Notified: {whom}{sent}"
+    if kind == EventKind.AMENDED:
+        return f"Amended: {event.field.replace('_', ' ')}"
     if kind == EventKind.DEADLINE_SET:
         return f"Deadline set: due {stamp(event.due)}"
     if kind == EventKind.ACTION:
@@ -175,6 +191,11 @@ def event_detail(event: Event) -> str:
         owner = f"owner {event.whom}" if event.whom else "no owner"
         by_when = f", by {stamp(event.due)}" if event.due else ""
         parts.append(f"({owner}{by_when})")
+    elif kind == EventKind.AMENDED:
+        value = {True: "yes", False: "no"}.get(event.value, event.value)  # type: ignore[call-overload]
+        parts.append(f"Now: {value}")
+        if event.note:
+            parts.append(f"Why: {event.note}")
     elif kind == EventKind.RESOLVED:
         if event.note:
             parts.append(f"Outcome: {event.note}")
