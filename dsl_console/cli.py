@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from dsl_console import __version__
 from dsl_console.config import Config, load_config
-from dsl_console.errors import ConsoleError
+from dsl_console.errors import ConsoleError, InputError
 from dsl_console.paths import default_config_path, default_db_path, demo_db_path
 
 PROG = "dsl-console"
@@ -75,10 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="what", parser_class=OneLineParser, metavar="WHAT", required=True
     )
     ej = what.add_parser("json", help="every case with its full history (the import format)")
-    ej.add_argument("--out", required=True, metavar="FILE")
     el = what.add_parser("log", help="the Escalation Summary Log")
-    el.add_argument("--format", required=True, choices=("csv", "xlsx"))
-    el.add_argument("--out", required=True, metavar="FILE")
+    el.add_argument("--format", required=True, choices=("csv", "xlsx"), help="csv or xlsx (Excel)")
     el.add_argument("--from", dest="date_from", metavar="DATE", help="opened on or after DATE")
     el.add_argument("--to", dest="date_to", metavar="DATE", help="opened on or before DATE")
     el.add_argument(
@@ -93,11 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=("liverpool", "newham", "st-helens-notice", "st-helens-resolution"),
     )
-    er.add_argument("--out", required=True, metavar="FILE.pdf")
     ea = what.add_parser("analysis", help="the yearly analysis (PDF or CSV)")
     ea.add_argument("--year", required=True, type=int, metavar="YYYY")
-    ea.add_argument("--out", required=True, metavar="FILE")
-    for p in (ej, el, er, ea):
+    for p, metavar in ((ej, "FILE"), (el, "FILE"), (er, "FILE.pdf"), (ea, "FILE")):
+        p.add_argument(
+            "--out",
+            required=True,
+            metavar=metavar,
+            help="the file to write (never the database, its key file or a backup)",
+        )
+        p.add_argument("--force", action="store_true", help="replace the file if it already exists")
         _global_options(p, suppress=True)
 
     user = command("user", "manage accounts (DSL only)")
@@ -146,8 +149,20 @@ def resolve_config(args: argparse.Namespace) -> Config:
     """The config from --config, then DSL_CONSOLE_CONFIG, then the default file."""
     raw = args.config or os.environ.get("DSL_CONSOLE_CONFIG")
     if raw:
-        return load_config(Path(raw).expanduser(), must_exist=True)
-    return load_config(default_config_path(), must_exist=False)
+        config = load_config(Path(raw).expanduser(), must_exist=True)
+    else:
+        config = load_config(default_config_path(), must_exist=False)
+    from dsl_console.core.procedures import load_registry
+
+    # The default procedure must be one that is known, with the user's own files (contract
+    # section 5): checked here, where the procedures folder beside the config is known.
+    registry = load_registry(config.procedures_dir)
+    if config.procedure not in registry:
+        raise InputError(
+            f"config: procedure {config.procedure!r} is not a known procedure "
+            f"(known: {', '.join(registry.ids())})"
+        )
+    return config
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -187,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(exc))
     except KeyboardInterrupt:
         _fail("interrupted; nothing was left half-written")
+        return INTERRUPTED
     except BrokenPipeError:
         return 0
     except MemoryError:
@@ -198,8 +214,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+INTERRUPTED = 130  # Ctrl+C, as shells report a command ended by SIGINT (contract section 4)
+
+
 def _fail(message: str) -> None:
-    line = " ".join(message.split())
+    from dsl_console.core.terminal_text import safe
+
+    # One line, and no stored byte in it may act on the terminal (a ref quoted in an error).
+    line = safe(" ".join(message.split()))
     sys.stderr.write(f"{PROG}: {line}\n")
 
 

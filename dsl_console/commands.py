@@ -163,7 +163,10 @@ def _read_input(name: str) -> bytes:
 def export(args: argparse.Namespace) -> int:
     """The exports for the partnership."""
     from dsl_console.services import exporting
+    from dsl_console.services.exports.target import check_target
 
+    # Refused before the database is opened, so a slip touches nothing, not even the trail.
+    check_target(Path(args.out), resolve_db(args), force=bool(getattr(args, "force", False)))
     # The integrity check runs beside the export rather than before it (a second less at
     # 100,000 cases); nothing is written, file or audit entry, unless it passes.
     session = _session(args, hold_writes=True)

@@ -18,6 +18,7 @@ from dsl_console.core.clock import LONDON, parse_date
 from dsl_console.core.records import Case
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output, kept_only_if
+from dsl_console.services.exports.target import check_target
 from dsl_console.services.session import Session
 from dsl_console.services.transfer import write_document
 from dsl_console.store import audit
@@ -90,16 +91,20 @@ def export_to(
     form: str | None = None,
     year: int | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> str:
     """Write one export, audit it and return the line to show ("wrote ...; audit head N:hash").
 
     what: "json" | "log" (fmt "csv"/"xlsx", optional opened-date range, initials) | "report"
     (ref, form) | "analysis" (year; fmt "pdf"/"csv", else from out's suffix). `progress(done,
     total)` is called as cases are consumed (from the calling thread); a report counts as one.
-    Call inside a connection of the caller's thread (the CLI's, or a worker's own).
+    Call inside a connection of the caller's thread (the CLI's, or a worker's own). The target
+    is never the database, its companions or a backup, and an existing file is replaced only
+    with `force`.
     """
     if what not in WHATS:
         raise InputError(f"what: unknown export {what!r}")
+    check_target(out, session.path, force=force)
     if date_from and date_to and date_to < date_from:
         raise InputError("to: is before from")
     school = session.config.school
@@ -238,4 +243,5 @@ def run_export(session: Session, args: argparse.Namespace) -> str:
         ref=getattr(args, "ref", None),
         form=getattr(args, "form", None),
         year=getattr(args, "year", None),
+        force=bool(getattr(args, "force", False)),
     )

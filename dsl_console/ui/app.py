@@ -9,14 +9,16 @@ from __future__ import annotations
 import gc
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, get_current_worker
@@ -65,6 +67,28 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     TITLE = "DSL Console"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Only the system commands that suit sensitive data: the theme and quitting.
+
+        Textual's own also offer a screenshot, which wrote a plaintext SVG of children's names
+        to ~/Downloads, unaudited, for any account; the console's exports are its only way
+        out for data.
+        """
+        del screen
+        yield SystemCommand("Theme", "Change the colours of the console", self.action_change_theme)
+        yield SystemCommand("Quit", "Quit the console", self.action_quit)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """No screenshots: a capture of the screen is an unaudited copy of case data."""
+        del filename, path
+        self.notify("Screenshots are not offered: use Export (E) for a record.", timeout=6)
+
+    def deliver_screenshot(self, *args: object, **kwargs: object) -> str | None:  # type: ignore[override]
+        """Refused, as action_screenshot is."""
+        del args, kwargs
+        return None
+
     # How often the idle lock looks at the (injectable) clock.
     IDLE_CHECK_SECONDS = 1.0
 

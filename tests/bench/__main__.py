@@ -93,7 +93,17 @@ def export_cli(bench: Bench, rounds: int) -> dict[str, float]:
     env = bench.env()
     times = [
         run(
-            [command("dsl-console"), "export", "log", "--format", "csv", "--out", str(out)], env
+            [
+                command("dsl-console"),
+                "export",
+                "log",
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+                "--force",
+            ],
+            env,
         ).seconds
         for _ in range(rounds)
     ]

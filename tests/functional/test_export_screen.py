@@ -130,3 +130,25 @@ async def test_the_progress_bar_reaches_the_total_of_a_date_range(make_app, home
         bar = screen.query_one("#export-progress", ProgressBar)
         assert bar.total == bar.progress == len(in_range)
         assert f"({len(in_range)} cases)" in screen.result_text
+
+
+async def test_an_existing_file_is_replaced_only_after_a_question_that_names_it(make_app, home):
+    from dsl_console.ui.forms.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        out.write_text("kept\n")
+        await export(pilot, screen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="question")
+        assert str(out) in app.screen.question  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and out.read_text() == "kept\n"
+        await export(pilot, screen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(screen.result_text), what="the export")
+        assert "Escalation" in out.read_text(encoding="utf-8-sig")

@@ -458,7 +458,9 @@ def test_kill_the_installed_command(tmp_path: Path, figures) -> None:  # type: i
     # Kills are timed against how long a command takes on this machine (a quarter of a second
     # here), so that most land mid-run however fast or loaded the machine is.
     started = time.perf_counter()
-    subprocess.run([command, "export", "json", "--out", str(out)], env=env, capture_output=True)
+    subprocess.run(
+        [command, "export", "json", "--out", str(out), "--force"], env=env, capture_output=True
+    )
     run_time = time.perf_counter() - started
     for round_no in range(20):
         if round_no % 2 == 0:
@@ -466,7 +468,7 @@ def test_kill_the_installed_command(tmp_path: Path, figures) -> None:  # type: i
             source.write_bytes(document([case_json(f"B{round_no}-{i}") for i in range(40)]))
             argv = [command, "import", str(source)]
         else:
-            argv = [command, "export", "json", "--out", str(out)]
+            argv = [command, "export", "json", "--out", str(out), "--force"]
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         delay = rng.uniform(0.2, 1.1) * run_time
         try:

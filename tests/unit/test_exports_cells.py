@@ -6,7 +6,8 @@ import pytest
 
 from dsl_console.services.exports.cells import neutralise, neutralise_row, xlsx_text
 
-PAYLOADS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
+# A leading blank no longer hides a formula: LibreOffice's "trim spaces" would bring it back.
+PAYLOADS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", " =1", "\u00a0=1"]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -15,7 +16,9 @@ def test_a_formula_trigger_gets_a_leading_quote(payload: str):
     assert neutralise_row([payload, "safe"]) == ["'" + payload, "safe"]
 
 
-@pytest.mark.parametrize("text", ["Ada Example", "", "SCH-2026-014", "Level 3 = agreed", " =1"])
+@pytest.mark.parametrize(
+    "text", ["Ada Example", "", "SCH-2026-014", "Level 3 = agreed", "Zoë Ó'Brien-Example"]
+)
 def test_ordinary_text_is_left_alone(text: str):
     assert neutralise(text) == text
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -274,3 +275,34 @@ def test_an_export_audits_the_login_then_the_export(cli_env, tmp_path, capsys):
     # Newest first: this command's login, the export, the import's login and import.
     assert actions[1:5] == ["export", "login", "import", "login"]
     assert main(["audit", "verify"]) == 0
+
+
+def test_a_default_procedure_that_is_not_known_names_the_key(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text('procedure = "atlantis"\n')
+    assert main(["--config", str(config), "procedures"]) == 2
+    err = capsys.readouterr().err
+    assert "procedure" in err and "atlantis" in err and err.count("\n") == 1
+
+
+def test_ctrl_c_exits_130_with_one_line(cli_env):
+    # The installed command, waiting for an import on standard input, is sent SIGINT as a
+    # terminal's Ctrl+C would: 130, one line, no traceback.
+    import signal
+    import time
+
+    command = Path(sys.executable).parent / "dsl-console"
+    if not command.exists():
+        pytest.skip("dsl-console is not installed beside this interpreter")
+    proc = subprocess.Popen(
+        [str(command), "import", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.5)  # let it start and block on standard input
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert err.count("\n") == 1 and "interrupted" in err and "Traceback" not in err

@@ -22,7 +22,7 @@ from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.core.records import Case
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
-from dsl_console.services.exports.cells import neutralise_row
+from dsl_console.services.exports.cells import QUOTING, neutralise_row
 from dsl_console.services.exports.history import ProcedureLookup, history_of
 from dsl_console.services.exports.pdf_layout import ExportPdf, Field
 from dsl_console.services.exports.wording import (
@@ -160,7 +160,7 @@ def analysis_rows(analysis: Analysis) -> list[list[str]]:
 
 def _write_csv(analysis: Analysis, out: Path) -> None:
     with atomic_output(out, "w", encoding="utf-8-sig") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, quoting=QUOTING)
         writer.writerow(["Section", "Item", "Value"])
         # Agency names are free text typed by users: neutralised like every exported cell.
         writer.writerows(neutralise_row(row) for row in analysis_rows(analysis))

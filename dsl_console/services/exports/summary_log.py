@@ -14,7 +14,7 @@ from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.core.records import Case
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
-from dsl_console.services.exports.cells import neutralise_row, xlsx_text
+from dsl_console.services.exports.cells import QUOTING, neutralise_row, xlsx_text
 from dsl_console.services.exports.history import CaseHistory, ProcedureLookup, history_of
 from dsl_console.services.exports.wording import (
     UNRESOLVED,
@@ -162,7 +162,7 @@ def encoder(fmt: LogFormat) -> Callable[[list[str]], Encoded]:
     if fmt == "xlsx":
         return _as_cells
     lines = _Lines()
-    writer = csv.writer(lines)
+    writer = csv.writer(lines, quoting=QUOTING)
 
     def line(row: list[str]) -> str:
         writer.writerow(neutralise_row(row))

@@ -9,7 +9,7 @@ command line allows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -28,9 +28,11 @@ from dsl_console.core.procedures import Procedure
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services import exporting
 from dsl_console.services.exports.forms import FORMS
+from dsl_console.services.exports.target import TargetExists, check_target
 from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case
 from dsl_console.ui.forms.base import FormScreen
+from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import host, session_of
 
@@ -116,6 +118,7 @@ class ExportRequest:
     ref: str | None = None
     form: str | None = None
     year: int | None = None
+    force: bool = False  # the user said yes to replacing an existing file
 
 
 class ExportScreen(FormScreen):
@@ -355,9 +358,23 @@ class ExportScreen(FormScreen):
         try:
             session = session_of(self.app)
             request = self.collect(session)
+            check_target(request.out, session.path)
+        except TargetExists:
+            question = f"{request.out} already exists.\n\nReplace it with this export?"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._start(session, replace(request, force=True))
+
+            self.app.push_screen(ConfirmScreen(question, yes="Replace"), answered)
+            return
         except ConsoleError as exc:
             self.show_error(str(exc))
             return
+        self._start(session, request)
+
+    def _start(self, session: Session, request: ExportRequest) -> None:
+        save = self.query_one("#save", Button)
         save.disabled = True
         bar = self.query_one("#export-progress", ProgressBar)
         bar.update(total=None, progress=0)
@@ -390,6 +407,7 @@ class ExportScreen(FormScreen):
                     form=request.form,
                     year=request.year,
                     progress=progress,
+                    force=request.force,
                 )
         except ConsoleError as exc:
             self.post_message(self.Refused(str(exc)))

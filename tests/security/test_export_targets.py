@@ -1,0 +1,72 @@
+"""An export never writes over the database, its companions or a backup, and never replaces an
+existing file unless asked (contract section 4): attacked through the command line the way a
+slip or a planted link would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsl_console.cli import main
+from tests.conftest import case_json, document
+
+
+@pytest.fixture
+def with_cases(cli_env: Path, tmp_path: Path) -> Path:
+    source = tmp_path / "in.json"
+    source.write_text(document(case_json("SCH-2026-001", opened_at="2026-11-16T09:30:00+00:00")))
+    assert main(["import", str(source)]) == 0
+    return cli_env
+
+
+def fingerprint(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", ".keys"])
+@pytest.mark.parametrize("what", [["json"], ["log", "--format", "csv"]])
+def test_an_export_over_the_database_or_its_files_is_refused_even_with_force(
+    with_cases, capsys, suffix, what
+):
+    target = Path(str(with_cases) + suffix)
+    before = fingerprint(target), fingerprint(with_cases), fingerprint(Path(f"{with_cases}.keys"))
+    for force in ([], ["--force"]):
+        capsys.readouterr()
+        assert main(["export", *what, "--out", str(target), *force]) == 2
+        err = capsys.readouterr().err
+        assert "the database, a backup" in err and err.count("\n") == 1
+    after = fingerprint(target), fingerprint(with_cases), fingerprint(Path(f"{with_cases}.keys"))
+    assert after == before
+    # The database still opens: nothing was replaced.
+    assert main(["check"]) in (0, 1)
+
+
+def test_a_link_to_the_database_is_followed_and_refused(with_cases, tmp_path, capsys):
+    link = tmp_path / "innocent.json"
+    link.symlink_to(with_cases)
+    assert main(["export", "json", "--out", str(link), "--force"]) == 2
+    assert "the database, a backup" in capsys.readouterr().err
+    assert main(["check"]) in (0, 1)
+
+
+def test_a_backup_and_its_key_file_are_refused(with_cases, tmp_path, capsys):
+    backup = tmp_path / "b.db"
+    assert main(["backup", "--out", str(backup)]) == 0
+    kept = backup.read_bytes(), Path(f"{backup}.keys").read_bytes()
+    for target in (backup, Path(f"{backup}.keys")):
+        capsys.readouterr()
+        assert main(["export", "json", "--out", str(target), "--force"]) == 2
+        assert "the database, a backup" in capsys.readouterr().err
+    assert (backup.read_bytes(), Path(f"{backup}.keys").read_bytes()) == kept
+
+
+def test_an_existing_file_is_replaced_only_with_force(with_cases, tmp_path, capsys):
+    target = tmp_path / "log.csv"
+    target.write_text("the DSL's own notes\n")
+    assert main(["export", "log", "--format", "csv", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err
+    assert target.read_text() == "the DSL's own notes\n"
+    assert main(["export", "log", "--format", "csv", "--out", str(target), "--force"]) == 0
+    assert "Escalation" in target.read_text(encoding="utf-8-sig")
