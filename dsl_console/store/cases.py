@@ -461,6 +461,7 @@ def iter_cases(
     opened_from: date | None = None,
     opened_to_date: date | None = None,
     only_open: bool = False,
+    with_voided: bool = True,
 ) -> Iterator[Case]:
     """Every case (optionally by opening date), in opening order, read in pages.
 
@@ -469,7 +470,10 @@ def iter_cases(
     the last ended, found by the (opened_at, id) index rather than by skipping.
     """
     for _, case in iter_keyed_cases(
-        opened_from=opened_from, opened_to_date=opened_to_date, only_open=only_open
+        opened_from=opened_from,
+        opened_to_date=opened_to_date,
+        only_open=only_open,
+        with_voided=with_voided,
     ):
         yield case
 
@@ -480,10 +484,12 @@ def iter_keyed_cases(
     opened_to_date: date | None = None,
     only_open: bool = False,
     part: tuple[tuple[int, ...], int] | None = None,
+    with_voided: bool = True,
 ) -> Iterator[tuple[CaseKey, Case]]:
     """`iter_cases`, each case with its place in the order. `part=(remainders, divisor)` reads
     only the cases whose id leaves one of those remainders, so that processes can share an
-    export between them."""
+    export between them. `with_voided=False` leaves out cases opened in error (the Summary
+    Log and the analysis count only real escalations)."""
     where = []
     # Local dates are at most a day from UTC dates: a wide SQL bound, then the exact local test.
     if opened_from is not None:
@@ -492,6 +498,8 @@ def iter_keyed_cases(
         where.append(Escalation.opened_at < _utc_midnight(opened_to_date + timedelta(days=2)))
     if only_open:
         where.append(Escalation.is_open == True)  # noqa: E712
+    if not with_voided:
+        where.append(Escalation.status != "voided")
     if part is not None:
         # The id is in the (opened_at) index, so this filters index entries, not table rows.
         # (Peewee reads `%` as LIKE, so the remainder is spelled out.)

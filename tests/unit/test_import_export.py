@@ -306,3 +306,61 @@ def test_ctrl_c_exits_130_with_one_line(cli_env):
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert err.count("\n") == 1 and "interrupted" in err and "Traceback" not in err
+
+
+def test_a_voided_case_is_kept_in_json_but_left_out_of_the_log_and_analysis(
+    cli_env, tmp_path, capsys
+):
+    voided = case_json(
+        "SCH-2026-090",
+        opened_at="2026-11-16T09:30:00+00:00",
+        events=[{"at": "2026-11-16T09:40:00+00:00", "kind": "voided", "note": "Opened in error."}],
+    )
+    real = case_json("SCH-2026-091", opened_at="2026-11-16T10:00:00+00:00")
+    source = tmp_path / "in.json"
+    source.write_text(document(voided, real))
+    assert main(["import", str(source)]) == 0
+    log, doc, analysis = tmp_path / "log.csv", tmp_path / "all.json", tmp_path / "a.csv"
+    assert main(["export", "log", "--format", "csv", "--out", str(log)]) == 0
+    text = log.read_text(encoding="utf-8-sig")
+    assert "SCH-2026-091" in text and "SCH-2026-090" not in text
+    assert main(["export", "json", "--out", str(doc)]) == 0
+    refs = [c["ref"] for c in json.loads(doc.read_text())["cases"]]
+    assert refs == ["SCH-2026-090", "SCH-2026-091"]
+    assert main(["export", "analysis", "--year", "2026", "--out", str(analysis)]) == 0
+    assert '"Escalations opened","2026","1"' in analysis.read_text(encoding="utf-8-sig")
+    # Nor does `check` list it: a voided case has no flags and no duties.
+    capsys.readouterr()
+    main(["check", "--json", "--as-of", "2026-11-17T10:00:00+00:00"])
+    listed = [c["ref"] for c in json.loads(capsys.readouterr().out)["cases"]]
+    assert listed == ["SCH-2026-091"]
+
+
+def test_recorded_at_round_trips_through_export_and_import(cli_env, tmp_path, monkeypatch):
+    late = case_json(
+        "SCH-2026-092",
+        opened_at="2026-11-16T09:30:00+00:00",
+        events=[
+            {
+                "at": "2026-11-16T15:10:00+00:00",
+                "recorded_at": "2026-11-16T20:20:00+00:00",
+                "kind": "notified",
+                "whom": "iro",
+            },
+            {"at": "2026-11-17T09:00:00+00:00", "kind": "note", "note": "On time."},
+        ],
+    )
+    source = tmp_path / "in.json"
+    source.write_text(document(late))
+    assert main(["import", str(source)]) == 0
+    first = tmp_path / "first.json"
+    assert main(["export", "json", "--out", str(first)]) == 0
+    events = json.loads(first.read_text())["cases"][0]["events"]
+    assert events[0]["recorded_at"] == "2026-11-16T20:20:00+00:00"
+    # Without one, an imported event was recorded when it happened.
+    assert events[1]["recorded_at"] == "2026-11-17T09:00:00+00:00"
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "second.db"))
+    assert main(["import", str(first)]) == 0
+    second = tmp_path / "second.json"
+    assert main(["export", "json", "--out", str(second)]) == 0
+    assert second.read_text() == first.read_text()

@@ -79,8 +79,8 @@ def yearly_figures(
     days: list[int] = []
     opened = 0
     for case in cases:
-        if local_date(case.opened_at).year != year or case.opened_at > as_of:
-            continue
+        if local_date(case.opened_at).year != year or case.opened_at > as_of or case.voided:
+            continue  # a case opened in error is not an escalation
         opened += 1
         history = history_of(case, lookup(case), calendar, as_of)
         state = history.state

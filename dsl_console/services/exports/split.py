@@ -67,7 +67,9 @@ def split_log_rows(
             pass
         else:
             return _merged(session, spec, process, conn)
-    cases_in_range = iter_cases(opened_from=opened_from, opened_to_date=opened_to_date)
+    cases_in_range = iter_cases(
+        opened_from=opened_from, opened_to_date=opened_to_date, with_voided=False
+    )
     return map(_maker(session, spec), cases_in_range)
 
 
@@ -76,7 +78,10 @@ def _keyed_rows(
 ) -> Iterator[tuple[CaseKey, Encoded]]:
     make = _maker(session, spec)
     keyed = iter_keyed_cases(
-        opened_from=spec["opened_from"], opened_to_date=spec["opened_to_date"], part=part
+        opened_from=spec["opened_from"],
+        opened_to_date=spec["opened_to_date"],
+        part=part,
+        with_voided=False,
     )
     return ((key, make(case)) for key, case in keyed)
 
