@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 from dsl_console.cli import (
@@ -15,7 +17,7 @@ from dsl_console.cli import (
     resolve_db,
 )
 from dsl_console.config import Config
-from dsl_console.core.clock import LONDON, iso, local_date, parse_moment
+from dsl_console.core.clock import LONDON, iso, local_date, parse_date, parse_moment
 from dsl_console.core.terminal_text import safe
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.session import (
@@ -79,19 +81,34 @@ def check(args: argparse.Namespace) -> int:
     """The sweep, printed; exit 1 when any open case carries a flag."""
     from dsl_console.services.sweep import sweep
 
-    as_of = parse_moment(args.as_of, "--as-of") if args.as_of else None
+    as_of, as_of_day = _as_of(args.as_of)
     session = _session(args)
     try:
+        if as_of_day is not None:
+            # A plain date is the end of that date's working hours (contract section 1).
+            as_of = session.calendar.end_of(as_of_day)
         as_of = as_of or session.now()
         found = sweep(session, as_of, with_duties=True)
     finally:
         session.close()
     flagged = [c for c in found if c.flags]
     if args.json:
-        print_json({"as_of": iso(as_of), "cases": [c.to_json() for c in found]})
+        from dsl_console.services.sweep import remembering_iso
+
+        text_of = remembering_iso()
+        print_json({"as_of": iso(as_of), "cases": [c.to_json(text_of) for c in found]})
     else:
         _print_check(found, as_of, session.calendar)
     return 1 if flagged else 0
+
+
+def _as_of(text: str | None) -> tuple[datetime | None, date | None]:
+    """--as-of as a moment, or as a plain date (whose end of day needs the calendar)."""
+    if not text:
+        return None, None
+    if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text):
+        return None, parse_date(text, "--as-of")
+    return parse_moment(text, "--as-of"), None
 
 
 def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyped-def]

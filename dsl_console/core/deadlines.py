@@ -24,14 +24,23 @@ from dsl_console.core.flags import (
     RESPONSE_OVERDUE,
 )
 from dsl_console.core.procedures import OTHER_AGENCY, Procedure, Stage
-from dsl_console.core.records import IRO, PARTNERSHIP, Case, Event, EventKind
+from dsl_console.core.records import (
+    IRO,
+    OPEN,
+    PARTNERSHIP,
+    RESOLVED,
+    VOIDED,
+    Case,
+    Event,
+    EventKind,
+)
 
 # Part of what decides whether the states cached in a database are still right: raise it
-# whenever a change here (or in duties, calendar, procedure reading) could change a case's
-# stage, dues, duties or flags, and every database recomputes its cache when next opened.
-ENGINE_VERSION = 2
-
-OPEN, RESOLVED, VOIDED = "open", "resolved", "voided"
+# whenever a change could alter what a case's cached columns hold, here or in duties, the
+# calendar or procedure reading, or in how store.cases.state_columns derives and writes them
+# (the list's order, is_live, the duties' cached form), and every database recomputes its
+# cache when next opened.
+ENGINE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,8 @@ class CaseState:
     visits: tuple[StageVisit, ...]
     skipped: tuple[int, ...]
     risk_raised_at: datetime | None
-    risk_out_of_hours: bool
     highest_stage: int
     duties: tuple[DutyStatus, ...] = ()
-    own_due: datetime | None = None  # the current stage's due from its timescale alone
 
     @property
     def stage(self) -> int:
@@ -140,7 +147,7 @@ def case_state(
     """Replay a case's events (those at or before as_of, when given) into its state."""
     stage = 1
     entered = case.opened_at
-    due = own_due = stage_due(procedure.stage(1), case.opened_at, entered, calendar)
+    due = stage_due(procedure.stage(1), case.opened_at, entered, calendar)
     due_reason = ""
     visits: list[StageVisit] = []
     missed: dict[int, str] = {}
@@ -168,7 +175,7 @@ def case_state(
                 visits.append(StageVisit(stage, entered, due, event.at, due_reason))
                 stage, entered, due_reason = event.stage, event.at, ""
                 highest = max(highest, stage)
-                due = own_due = stage_due(procedure.stage(stage), case.opened_at, entered, calendar)
+                due = stage_due(procedure.stage(stage), case.opened_at, entered, calendar)
         elif kind == EventKind.DEADLINE_SET:
             if status == OPEN:
                 due, due_reason = event.due, event.note
@@ -200,9 +207,9 @@ def case_state(
         if n not in visited and not (procedure.has_stage(n) and procedure.stage(n).optional)
     )
 
-    risk_due, out_of_hours = (None, False)
+    risk_due = None
     if risk_raised is not None and status == OPEN:
-        risk_due, out_of_hours = calendar.same_working_day(risk_raised)
+        risk_due = calendar.same_working_day(risk_raised)[0]
 
     duties = tuple(t.status() for t in trackers)
     stage_due_now = due if status == OPEN else None
@@ -212,10 +219,8 @@ def case_state(
         visits=tuple(visits),
         skipped=skipped,
         risk_raised_at=risk_raised if status == OPEN else None,
-        risk_out_of_hours=out_of_hours,
         highest_stage=highest,
         duties=duties,
-        own_due=own_due,
     )
 
 

@@ -19,9 +19,13 @@ from dsl_console.core.procedures import (
     Duty,
     Timescale,
 )
-from dsl_console.core.records import Case, Event
+from dsl_console.core.records import OPEN, RESOLVED, VOIDED, Case, Event
 
-OPEN = "open"  # the case status in which stage duties can still arise (deadlines.OPEN)
+
+def clock_for(duty: Duty, calendar: WorkingCalendar) -> WorkingCalendar:
+    """The calendar a duty's clock counts in: the other agency keeps its own working days,
+    without the school's closures (contract section 2.2)."""
+    return calendar.without_closures() if duty.party == OTHER_AGENCY else calendar
 
 
 def timescale_due(ts: Timescale, anchor: datetime, calendar: WorkingCalendar) -> datetime | None:
@@ -95,14 +99,6 @@ class DutyStatus:
         """Arisen and neither discharged nor lapsed."""
         return self.arose_at is not None and self.done is None and self.lapsed_at is None
 
-    def missed(self, as_of: datetime) -> bool:
-        """Whether its due passed before it was done (or, still owed, has passed)."""
-        if self.due is None:
-            return False
-        if self.done is not None:
-            return self.done.at > self.due
-        return self.outstanding and as_of > self.due
-
 
 class DutyTracker:
     """Follows one duty through a replay. Mutable while the replay runs; `status()` freezes it."""
@@ -112,8 +108,7 @@ class DutyTracker:
     def __init__(self, duty: Duty, calendar: WorkingCalendar, opened_at: datetime) -> None:
         self.duty = duty
         self._opened_at = opened_at
-        # The other agency keeps its own working days, without the school's closures.
-        self._calendar = calendar.without_closures() if duty.party == OTHER_AGENCY else calendar
+        self._calendar = clock_for(duty, calendar)
         self._state = DutyStatus(duty)
         self._ended = False  # discharged, lapsed, or can no longer arise
 
@@ -122,7 +117,7 @@ class DutyTracker:
 
     def _reached(self, stage_reached: int, status: str) -> bool:
         if self.duty.on_resolution:
-            return status == "resolved"
+            return status == RESOLVED
         return stage_reached >= self.duty.at  # type: ignore[operator]
 
     def step(
@@ -146,7 +141,7 @@ class DutyTracker:
         state = self._state
         duty = self.duty
         if state.arose_at is None:
-            if status == "voided":
+            if status == VOIDED:
                 self._ended = True
                 return
             if status != OPEN and not duty.on_resolution and duty.lapses != "never":
@@ -161,7 +156,8 @@ class DutyTracker:
                 state = self._observe(state, earlier)
                 if state.done is not None:
                     break
-        elif event is not None:
+        elif event is not None and status != VOIDED:
+            # Voiding lapses every duty, even one whose done_by names the voiding.
             state = self._observe(state, event)
         if state.done is None:
             state = self._check_lapse(state, facts, stage, status, moment)
@@ -196,7 +192,7 @@ class DutyTracker:
         if state.arose_at is None:
             return state
         why = ""
-        if status == "voided":
+        if status == VOIDED:
             why = "voided"
         elif not facts.hold(self.duty.when):
             why = "condition"

@@ -207,8 +207,6 @@ def _duty(reader: _Reader, stages: int) -> Duty:
             _Reader(reader.source, reader.table["due"], reader.where("due"), _TIMESCALE),
             duty=True,
         )
-    if at == RESOLUTION and due is not None and due.anchor == "entry":
-        raise reader.error("due", "a duty arising on resolution has no stage entry to count from")
     raw_done = reader.table.get("done_by")
     if raw_done is None:
         raise reader.error("done_by", "is required (the event that discharges the duty)")

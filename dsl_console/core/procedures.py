@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from dsl_console.core.records import Event, EventKind
+from dsl_console.core.records import RECIPIENTS, Event, EventKind
 from dsl_console.errors import InputError
 
 Rule = Literal["by-day", "within", "same-day", "none", "chair"]
@@ -87,14 +87,6 @@ class Stage:
     optional: bool = False
 
 
-_RECIPIENTS = {
-    "iro": "the IRO",
-    "partnership": "the partnership",
-    "other-agency": "the other agency",
-    "team-manager": "the Team Manager",
-}
-
-
 @dataclass(frozen=True)
 class Discharge:
     """An event that discharges a duty: its kind, and for some kinds whom, which form, which stage."""
@@ -117,7 +109,7 @@ class Discharge:
     def describe(self) -> str:
         """The discharging event in words."""
         if self.kind == EventKind.NOTIFIED:
-            whom = _RECIPIENTS.get(self.whom.casefold(), self.whom) or "someone"
+            whom = RECIPIENTS.get(self.whom.casefold(), self.whom) or "someone"
             return f"notify {whom}" + (f", sending form {self.form}" if self.form else "")
         if self.kind == EventKind.ESCALATED and self.stage is not None:
             return f"escalate to stage {self.stage} or higher"

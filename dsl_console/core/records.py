@@ -90,6 +90,16 @@ IRO = "iro"
 PARTNERSHIP = "partnership"
 OTHER_AGENCY = "other-agency"
 TEAM_MANAGER = "team-manager"
+# The usual recipients of a `notified` event, as a sentence names them.
+RECIPIENTS = {
+    IRO: "the IRO",
+    PARTNERSHIP: "the partnership",
+    OTHER_AGENCY: "the other agency",
+    TEAM_MANAGER: "the Team Manager",
+}
+
+# Where a case stands: open until resolved, or voided as opened in error.
+OPEN, RESOLVED, VOIDED = "open", "resolved", "voided"
 
 # The other agency's kinds (contract section 6).
 AGENCY_KINDS: tuple[str, ...] = (

@@ -257,6 +257,11 @@ def check_event(
         if event.field not in AMENDABLE_FIELDS:
             raise InputError(f"{where}.field: must be one of {', '.join(AMENDABLE_FIELDS)}")
         check_fact(event.field, event.value, today, f"{where}.value: ")
+        if (
+            event.field == "child.dob"
+            and str(event.value) > to_local(context.opened_at).date().isoformat()
+        ):
+            raise InputError(f"{where}.value: the child's date of birth is after the opening")
         check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
     elif kind in (EventKind.RESOLVED, EventKind.VOIDED):
         if context.risk_outstanding and not context.closed:
@@ -313,25 +318,36 @@ def check_addition(
 
     Errors about the new event name its field (`event.note: ...`); one that the new event
     causes in a later event names that event, so a late escalation that would break the
-    stage order says which entry it conflicts with.
+    stage order says which entry it conflicts with. The stored history is not judged again:
+    a case recorded under an earlier release's rules still takes new entries.
     """
     history = in_time_order(case.events)
     place = sum(1 for e in history if e.at <= event.at)
-    events = (*history[:place], event, *history[place:])
     context = opening_context(case)
-    for index, current in enumerate(events):
-        if index == place:
-            check_event(current, context, procedure, calendar, today, "event")
-        else:
-            try:
-                check_event(current, context, procedure, calendar, today, "later")
-            except InputError as exc:
-                if index < place:
-                    raise  # the stored history itself is at fault: not this event's doing
-                label = EVENT_LABELS.get(current.kind, current.kind).lower()
+    for earlier in history[:place]:
+        context = context.after(earlier)
+    check_event(event, context, procedure, calendar, today, "event")
+    with_new, without = context.after(event), context
+    for later in history[place:]:
+        try:
+            check_event(later, with_new, procedure, calendar, today, "later")
+        except InputError as exc:
+            if _passes(later, without, procedure, calendar, today):
+                label = EVENT_LABELS.get(later.kind, later.kind).lower()
                 reason = str(exc).partition(": ")[2]
                 raise InputError(
                     f"event.at: conflicts with the later entry '{label}' of "
-                    f"{to_local(current.at):%d/%m/%Y %H:%M} ({reason})"
+                    f"{to_local(later.at):%d/%m/%Y %H:%M} ({reason})"
                 ) from None
-        context = context.after(current)
+            # It broke a rule before this event came along: not this event's doing.
+        with_new, without = with_new.after(later), without.after(later)
+
+
+def _passes(
+    event: Event, context: Context, procedure: Procedure, calendar: WorkingCalendar, today: date
+) -> bool:
+    try:
+        check_event(event, context, procedure, calendar, today, "later")
+    except InputError:
+        return False
+    return True

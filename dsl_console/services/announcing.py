@@ -112,11 +112,16 @@ class FlagMemory:
         listed = hashlib.blake2b(digest_size=16)
         for item in results:
             # What the list shows of the case changes only with its flags or its countdown.
+            # (The earliest due moves the list's order and its Due column, the stage's or a
+            # duty's; days left to it are what the countdown shows.)
+            shown = item.school_due and calendar.working_days_left(as_of, item.school_due)
             if not item.flags:
-                listed.update(f"{item.ref}|{item.working_days_left}\n".encode())
+                listed.update(f"{item.ref}|{item.working_days_left}|{shown}\n".encode())
                 continue
             tokens = _tokens(item, as_of)
-            listed.update(f"{item.ref}|{sorted(tokens)}|{item.working_days_left}\n".encode())
+            listed.update(
+                f"{item.ref}|{sorted(tokens)}|{item.working_days_left}|{shown}\n".encode()
+            )
             seen[item.ref] = shared.setdefault(tokens, tokens)
             new = tokens - announced.get(item.ref, frozenset())
             if not new:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date, london_wall_time
-from dsl_console.core.procedures import ProcedureRegistry
+from dsl_console.core.deadlines import case_state
+from dsl_console.core.procedures import Procedure, ProcedureRegistry
 from dsl_console.core.records import REASONS, Case, Child, Event, EventKind, Professional
 
 FIRST = ["Ada", "Ben", "Cara", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jude", "Kit", "Lux"]
@@ -441,7 +443,7 @@ def random_cases(
                     method="Discussion",
                 )
             )
-        yield Case(
+        case = Case(
             ref=f"SCH-{start + n:06d}",
             procedure=proc.id,
             procedure_version=proc.version,
@@ -458,6 +460,38 @@ def random_cases(
             raised_by=DSL,
             events=tuple(events),
         )
+        # Most schools send what the procedure asks once a case is resolved; one in ten
+        # cases is left owing, for the owed view and the partnership notices to show.
+        if resolve and rng.random() < 0.9:
+            case = _send_what_is_owed(case, proc, calendar, now, rng)
+        yield case
+
+
+def _send_what_is_owed(
+    case: Case, procedure: Procedure, calendar: WorkingCalendar, now: datetime, rng: random.Random
+) -> Case:
+    """The case with a notification recorded for every duty it still owes that one discharges."""
+    owed = case_state(case, procedure, calendar).outstanding()
+    moment = max((e.at for e in case.events), default=case.opened_at)
+    added: list[Event] = []
+    for status in owed:
+        discharge = next(
+            (d for d in status.duty.done_by if d.kind == EventKind.NOTIFIED and d.whom), None
+        )
+        moment = moment + timedelta(hours=rng.randint(1, 30))
+        if discharge is None or moment >= now:
+            continue
+        added.append(
+            Event(
+                moment,
+                EventKind.NOTIFIED,
+                by="Jo Lead",
+                whom=discharge.whom,
+                form=discharge.form,
+                note="Sent as the procedure asks.",
+            )
+        )
+    return replace(case, events=(*case.events, *added)) if added else case
 
 
 def every_stage(

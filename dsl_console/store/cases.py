@@ -119,20 +119,22 @@ def state_columns(state: CaseState, last_event_at: datetime) -> dict[str, object
 
 
 def duties_text(owed: Sequence[DutyStatus]) -> str:
-    """The outstanding duties as cached: [[id, arose_at, due], ...] in the procedure's order."""
-    if not owed:
-        return ""
-    return json.dumps(
-        [
-            [
-                d.duty.id,
-                utc_text(d.arose_at) if d.arose_at else None,
-                utc_text(d.due) if d.due else None,
-            ]
-            for d in owed
-        ],
-        separators=(",", ":"),
+    """The outstanding duties as cached, in the procedure's order: a line each of id, moment
+    arisen and due (stored UTC text, "" for none), tab-separated; read by `owed_duties`."""
+    return "\n".join(
+        f"{d.duty.id}\t{utc_text(d.arose_at) if d.arose_at else ''}\t"
+        f"{utc_text(d.due) if d.due else ''}"
+        for d in owed
     )
+
+
+def owed_duties(text: str) -> list[tuple[str, str | None, str | None]]:
+    """(id, arose_at, due) as stored text, from the cached column `duties_text` wrote."""
+    found = []
+    for line in text.split("\n") if text else ():
+        duty_id, arose, due = line.split("\t")
+        found.append((duty_id, arose or None, due or None))
+    return found
 
 
 def _event_values(

@@ -274,3 +274,21 @@ def test_retention_review_flag_for_a_record_past_the_25th_birthday(cli_env, tmp_
     _, result = check(capsys, "2026-11-23T09:00:00+00:00")
     assert entry(result, "OLD-1")["flags"][-1] == "retention-review"
     assert "retention-review" not in entry(result, "NEW-1")["flags"]
+
+
+def test_a_plain_date_as_of_is_the_end_of_that_days_working_hours(cli_env, tmp_path, capsys):
+    # Gloucestershire stage 1 opened Mon 16 Nov 2026 10:00: due within 5 working days, Mon 23
+    # Nov 17:00. "--as-of 2026-11-23" is 23 Nov 17:00 (the end of its working hours): due
+    # today, not yet overdue, 0 working days left. "--as-of 2026-11-22" (a Sunday) is 22 Nov
+    # 17:00 all the same: 1 working day left, in (22 Nov, 23 Nov].
+    run_import(
+        tmp_path,
+        case_json("GLO-D", procedure="gloucestershire", opened_at="2026-11-16T10:00:00+00:00"),
+    )
+    _, result = check(capsys, "2026-11-23")
+    assert result["as_of"] == "2026-11-23T17:00:00+00:00"
+    assert entry(result, "GLO-D")["flags"] == ["due-today"]
+    assert entry(result, "GLO-D")["working_days_left"] == 0
+    _, result = check(capsys, "2026-11-22")
+    assert result["as_of"] == "2026-11-22T17:00:00+00:00"
+    assert entry(result, "GLO-D")["working_days_left"] == 1

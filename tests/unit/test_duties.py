@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl_console.core.calendar import WorkingCalendar
-from dsl_console.core.deadlines import VOIDED, case_state, flags_at
+from dsl_console.core.deadlines import case_state, flags_at
 from dsl_console.core.procedures import load_registry
-from dsl_console.core.records import Case, Child, Event, EventKind
+from dsl_console.core.records import VOIDED, Case, Child, Event, EventKind
 
 REGISTRY = load_registry()
 ENG = WorkingCalendar("ENG")
@@ -163,3 +163,20 @@ def test_flags_follow_from_the_outstanding_duties(c, hours):
         # A closed case is listed only for what it still owes, and then has no stage due.
         assert state.standing.due is None and state.standing.risk_due is None
         assert bool(flags) <= bool(owed)
+
+
+def test_voiding_lapses_even_a_duty_done_by_voiding():
+    from dataclasses import replace
+
+    from dsl_console.core.procedures import Discharge
+
+    procedure = REGISTRY.get("liverpool")
+    odd = replace(procedure.duty("appendix-2"), done_by=(Discharge(kind=EventKind.VOIDED),))
+    procedure = replace(procedure, duties=(odd,))
+    c = case(
+        "liverpool",
+        Event(at(2), EventKind.ESCALATED, stage=3),
+        Event(at(3), EventKind.VOIDED, note="Opened in error."),
+    )
+    (status,) = case_state(c, procedure, ENG).duties
+    assert status.done is None and status.lapsed_why == "voided"

@@ -364,3 +364,24 @@ def test_recorded_at_round_trips_through_export_and_import(cli_env, tmp_path, mo
     second = tmp_path / "second.json"
     assert main(["export", "json", "--out", str(second)]) == 0
     assert second.read_text() == first.read_text()
+
+
+def test_an_amended_date_of_birth_after_the_opening_is_refused(cli_env, tmp_path, capsys):
+    amended = case_json(
+        "SCH-2026-093",
+        opened_at="2026-01-10T09:30:00+00:00",
+        events=[
+            {
+                "at": "2026-07-01T09:00:00+00:00",
+                "kind": "amended",
+                "field": "child.dob",
+                "value": "2026-06-01",
+                "note": "Typo.",
+            }
+        ],
+    )
+    source = tmp_path / "in.json"
+    source.write_text(document(amended))
+    assert main(["import", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert "SCH-2026-093" in err and "value" in err and "date of birth" in err

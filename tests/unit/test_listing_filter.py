@@ -67,7 +67,8 @@ def test_the_filter_matches_ref_or_name_whatever_the_case_and_literally(session)
 
 def test_a_new_event_shows_at_once_even_at_the_same_moment(session):
     # A frozen clock: the same view, text and moment before and after the change.
-    rows = listing.page(View.OPEN, "sch-0070", NOW, 0, 64)
+    # A case with no immediate risk outstanding: one with a risk may not be resolved.
+    rows = [r for r in listing.page(View.OPEN, "sch-0070", NOW, 0, 64) if r.risk_due is None]
     assert rows
     ref = rows[0].ref
     before = listing.count(View.OPEN, "sch-0070", NOW)

@@ -16,7 +16,7 @@ from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
-from dsl_console.ui.forms.host import input_moment
+from dsl_console.ui.forms.host import input_moment, stamp
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
 
 # Escalating and resolving have forms of their own (x and r): a duty they discharge is done
@@ -26,14 +26,28 @@ RECORDABLE = frozenset(
 )
 
 
-def discharge_of(status: DutyStatus) -> Discharge | None:
-    """The first event of the duty's `done_by` that this form can record."""
-    return next((d for d in status.duty.done_by if d.kind in RECORDABLE), None)
+def discharges_of(status: DutyStatus) -> list[Discharge]:
+    """The events of the duty's `done_by` that this form can record (a notification needs
+    someone notified: one a procedure leaves open is recorded with `e`)."""
+    return [
+        d
+        for d in status.duty.done_by
+        if d.kind in RECORDABLE and (d.kind != EventKind.NOTIFIED or d.whom)
+    ]
+
+
+def choices(state: CaseState) -> list[tuple[str, DutyStatus, Discharge]]:
+    """(value, duty, discharge) for every way this form can discharge an owed duty."""
+    return [
+        (f"{status.duty.id}#{n}", status, discharge)
+        for status in state.outstanding()
+        for n, discharge in enumerate(discharges_of(status))
+    ]
 
 
 def recordable_duties(state: CaseState) -> list[DutyStatus]:
     """The outstanding duties this form can discharge, in the procedure's order."""
-    return [d for d in state.outstanding() if discharge_of(d) is not None]
+    return [d for d in state.outstanding() if discharges_of(d)]
 
 
 class DutyDoneForm(CaseEventForm):
@@ -50,12 +64,12 @@ class DutyDoneForm(CaseEventForm):
 
     def compose_fields(self) -> ComposeResult:
         session = self.app_session
-        owed = recordable_duties(self.state)
+        owed = choices(self.state)
         yield FormField(
             "Duty",
             Select(
-                [(_label(d), d.duty.id) for d in owed],
-                value=owed[0].duty.id if owed else Select.BLANK,
+                [(_label(status, discharge), value) for value, status, discharge in owed],
+                value=owed[0][0] if owed else Select.BLANK,
                 allow_blank=not owed,
                 id="duty",
                 compact=True,
@@ -76,12 +90,17 @@ class DutyDoneForm(CaseEventForm):
 
     def events(self, session: Session) -> list[Event]:
         chosen = self.query_one("#duty", Select).value
-        owed = {d.duty.id: d for d in recordable_duties(self.state)}
+        owed = {value: (status, discharge) for value, status, discharge in choices(self.state)}
         if not isinstance(chosen, str) or chosen not in owed:
             raise InputError("duty: choose the duty that was done")
-        discharge = discharge_of(owed[chosen])
-        assert discharge is not None
+        status, discharge = owed[chosen]
         at = moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
+        if status.arose_at is not None and at < status.arose_at:
+            # Recorded then, it would not discharge the duty, which would stay owed.
+            raise InputError(
+                f"when: is before the duty arose ({stamp(status.arose_at)}); "
+                "a duty is done by what happens once it is owed"
+            )
         by = optional_text(self.query_one("#by", Input).value, "by")
         note = optional_text(self.query_one("#note", TextArea).text, "note", long=True)
         return [
@@ -91,12 +110,10 @@ class DutyDoneForm(CaseEventForm):
                 whom=discharge.whom,
                 form=discharge.form,
                 by=by,
-                note=note or owed[chosen].duty.what,
+                note=note or status.duty.what,
             )
         ]
 
 
-def _label(status: DutyStatus) -> str:
-    discharge = discharge_of(status)
-    what = discharge.describe() if discharge else status.duty.id
-    return f"{status.duty.what[:48]} ({what})"
+def _label(status: DutyStatus, discharge: Discharge) -> str:
+    return f"{status.duty.what[:48]} ({discharge.describe()})"

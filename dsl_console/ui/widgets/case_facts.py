@@ -42,9 +42,12 @@ def flag_badges(flags: list[str]) -> Content:
 
 
 def stage_countdown(state: CaseState, calendar: WorkingCalendar, as_of: datetime) -> str:
-    """The current stage's deadline in words, or when the case was resolved."""
-    if state.resolved_at is not None:
-        return f"resolved {stamp(state.resolved_at)}"
+    """The current stage's deadline in words, or when the case was resolved or voided."""
+    closed = state.standing.closed_at
+    if closed is not None:
+        if state.standing.status == "voided":
+            return f"voided {stamp(closed)}: opened in error"
+        return f"resolved {stamp(closed)}"
     left = days_left(state.standing, calendar, as_of)
     return countdown(state.due, left, as_of, calendar)
 

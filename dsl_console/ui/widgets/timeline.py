@@ -33,6 +33,7 @@ from dsl_console.ui.forms.host import stamp
 CURRENT = "current"
 PASSED = "passed"
 RESOLVED = "resolved here"
+VOIDED_HERE = "voided"
 SKIPPED = "skipped"
 NOT_REACHED = "not reached"
 
@@ -40,6 +41,7 @@ STATUS_SYMBOLS = {
     CURRENT: "▶",
     PASSED: "✓",
     RESOLVED: "■",
+    VOIDED_HERE: "⊘",
     SKIPPED: "↷",
     NOT_REACHED: "·",
 }
@@ -243,7 +245,9 @@ def build_timeline(
         elif not visits:
             status = NOT_REACHED
         elif stage.number == state.stage:
-            status = RESOLVED if state.resolved_at is not None else CURRENT
+            status = {"resolved": RESOLVED, "voided": VOIDED_HERE}.get(
+                state.standing.status, CURRENT
+            )
         else:
             status = PASSED
         rows.append(
