@@ -280,10 +280,13 @@ def audit(args: argparse.Namespace) -> int:
             return 0
         # The hash column lets a reviewer match an exported "audit head N:hash" to entry N.
         for line in trail.lines(limit=args.limit, ref=args.ref):
+            # Every field may hold text written outside the console: printed inert.
             print(
-                f"{line.id:>6}  {line.at.astimezone(LONDON):%d/%m/%Y %H:%M}  "
-                f"{line.user:<16} {line.action:<20} {line.ref:<14} "
-                f"{line.hash[: trail.HEAD_PREFIX_CHARS]}  {line.detail}".rstrip()
+                safe(
+                    f"{line.id:>6}  {line.at.astimezone(LONDON):%d/%m/%Y %H:%M}  "
+                    f"{line.user:<16} {line.action:<20} {line.ref:<14} "
+                    f"{line.hash[: trail.HEAD_PREFIX_CHARS]}  {line.detail}".rstrip()
+                )
             )
         return 0
     finally:

@@ -15,7 +15,7 @@ from dsl_console.services.session import Credentials, Session, open_session
 from dsl_console.store.keyslots import KdfCost
 
 # Argon2id at a tiny cost so tests stay quick; the real cost is exercised by subprocess tests.
-FAST_KDF = KdfCost(time_cost=1, memory_kib=8192, parallelism=1)
+FAST_KDF = KdfCost(time_cost=5, memory_kib=7168, parallelism=1)  # the least a slot may ask
 USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # Monday 23 November 2026, 11:00 GMT
 

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from dsl_console.core.records import RECIPIENTS, Event, EventKind
+from dsl_console.core.records import AGENCY_LABELS, RECIPIENTS, Event, EventKind
 from dsl_console.errors import InputError
 
 Rule = Literal["by-day", "within", "same-day", "none", "chair"]
@@ -155,7 +155,8 @@ class Duty:
         elif self.when == IMMEDIATE_RISK:
             arises += ", when an immediate risk has been raised"
         elif self.when.startswith(AGENCY_PREFIX):
-            arises += f", when the other agency is {self.when[len(AGENCY_PREFIX) :]}"
+            kind = self.when[len(AGENCY_PREFIX) :]
+            arises += f", when the other agency is {AGENCY_LABELS.get(kind, kind)}"
         clock = self.due.describe() if self.due else "no deadline"
         if self.soft:
             clock += " (a target)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -197,6 +197,38 @@ class Case:
     def voided(self) -> bool:
         """Whether the case was voided as opened in error."""
         return any(e.kind == EventKind.VOIDED for e in self.events)
+
+
+# The other agency's kinds in words.
+AGENCY_LABELS = {
+    "social-care": "children's social care",
+    "police": "the police",
+    "health": "health",
+    "education": "education",
+    "early-help": "early help",
+    "other": "another agency",
+}
+
+
+def as_amended(case: Case, as_of: datetime | None = None) -> Case:
+    """The case's facts as they stand after its `amended` events (those at or before as_of):
+    what the case screen and the forms show; the opening facts stay in the history."""
+    amended = [
+        e
+        for e in sorted(case.events, key=lambda e: e.at)
+        if e.kind == EventKind.AMENDED and (as_of is None or e.at <= as_of)
+    ]
+    if not amended:
+        return case
+    facts: dict[str, object] = {}
+    child: dict[str, object] = {}
+    for event in amended:
+        if event.field.startswith("child."):
+            name = event.field.removeprefix("child.")
+            child[name] = date.fromisoformat(str(event.value)) if name == "dob" else event.value
+        else:
+            facts[event.field] = event.value
+    return replace(case, child=replace(case.child, **child), **facts)  # type: ignore[arg-type]
 
 
 def age_on(dob: date, day: date) -> int:

@@ -241,7 +241,9 @@ def showcase(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalend
                 Event(
                     _at(calendar, day(3), 9, 10),
                     EventKind.NOTIFIED,
+                    by="Jo Lead",
                     whom="partnership",
+                    form="st-helens-notice",
                     note="Copy of the Escalation Notice to the LSCB business manager.",
                 ),
                 Event(

@@ -148,23 +148,29 @@ def _listed(session: Session, as_of: datetime, with_duties: bool) -> Iterator[_L
     moment = _moment_reader()
     owed = _owed_reader(session, as_of) if with_duties else None
     make = _duty_maker(session.calendar, as_of)
+    # Cases share their standings (a few thousand distinct among 40,000 open): each is built
+    # once from its columns' stored text.
+    standings: dict[tuple[Any, ...], Standing] = {}
     for row, cached in _rows(as_of):
-        ref, proc, version, stage, due, risk, school, response, iro, partner, status, owes = row[
-            :12
-        ]
+        ref, proc, version = row[:3]
         if cached:
-            standing = Standing(
-                stage=stage,
-                due=moment(due),
-                risk_due=moment(risk),
-                school_due=moment(school),
-                response_due=moment(response),
-                iro_notice=bool(iro),
-                partnership_notice=bool(partner),
-                status=status,
-                owes=bool(owes),
-            )
-            yield ref, proc, version, standing, (owed(ref, proc, version) if owed and owes else ())
+            columns = row[3:12]
+            standing = standings.get(columns)
+            if standing is None:
+                stage, due, risk, school, response, iro, partner, status, owes = columns
+                standing = standings[columns] = Standing(
+                    stage=stage,
+                    due=moment(due),
+                    risk_due=moment(risk),
+                    school_due=moment(school),
+                    response_due=moment(response),
+                    iro_notice=bool(iro),
+                    partnership_notice=bool(partner),
+                    status=status,
+                    owes=bool(owes),
+                )
+            duties = owed(ref, proc, version) if owed and standing.owes else ()
+            yield ref, proc, version, standing, duties
             continue
         case = load_case(ref)
         procedure = session.registry.get(proc, version or None)
@@ -181,12 +187,15 @@ def _owed_reader(
 ) -> Callable[[str, str, str], tuple[OwedDuty, ...]]:
     """The cached outstanding duties of the cases that owe any, read in one query."""
     db = Escalation._meta.database
-    sql, params = (
-        Escalation.select(Escalation.ref, Escalation.duties)
-        .where((Escalation.is_live == True) & (Escalation.owes == True))  # noqa: E712
-        .sql()
+    # The partial index holds exactly these rows and columns (20,000 owing cases read from it
+    # in 0.02 s, against 0.25 s from their rows). SQLite matches a partial index only to
+    # literal terms, and prefers the list's index unless told.
+    cached = dict(
+        db.execute_sql(
+            "SELECT ref, duties FROM escalation INDEXED BY escalation_owed "
+            "WHERE is_live = 1 AND owes = 1"
+        ).fetchall()
     )
-    cached = dict(db.execute_sql(sql, params).fetchall())
     moment = _moment_reader()
     make = _duty_maker(session.calendar, as_of)
 

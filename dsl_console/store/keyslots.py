@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -45,6 +46,36 @@ class KdfCost:
 
 
 DEFAULT_COST = KdfCost()
+
+# What a key slot may ask of Argon2id, whatever the file says: below the floor a copied key
+# file would be cheap to guess against (OWASP's least: 7 MiB at 5 passes, or the same work in
+# fewer passes over more memory); above the ceiling every unlock, for any name, could be made
+# to hang or to take gigabytes.
+MIN_MEMORY_KIB, MAX_MEMORY_KIB = 7 * 1024, 256 * 1024
+MIN_WORK = 5 * 7 * 1024  # passes x KiB
+MAX_TIME_COST, MAX_PARALLELISM = 10, 8
+
+
+def checked_cost(kdf: object) -> KdfCost:
+    """A slot's Argon2id settings, refused with one line when malformed or out of bounds."""
+    if not isinstance(kdf, dict) or kdf.get("name", "argon2id") != "argon2id":
+        raise StoreError("the key file is damaged: a key slot names no Argon2id settings")
+    values = [kdf.get(k) for k in ("time_cost", "memory_kib", "parallelism")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise StoreError("the key file is damaged: a key slot's Argon2id settings are malformed")
+    cost = KdfCost(*values)  # type: ignore[arg-type]
+    if (
+        not MIN_MEMORY_KIB <= cost.memory_kib <= MAX_MEMORY_KIB
+        or not 1 <= cost.time_cost <= MAX_TIME_COST
+        or not 1 <= cost.parallelism <= MAX_PARALLELISM
+        or cost.time_cost * cost.memory_kib < MIN_WORK
+    ):
+        raise StoreError(
+            "the key file has a key slot whose Argon2id settings are outside the safe range "
+            "(too weak to protect the key, or costly enough to hang every unlock); restore the "
+            "key file from the backup"
+        )
+    return cost
 
 
 def keys_path(db_path: Path) -> Path:
@@ -114,6 +145,10 @@ def _read_checked(path: Path) -> dict:
         or not isinstance(doc.get("slots"), list)
     ):
         raise StoreError(f"the key file {path.name} is not a dsl-console key file")
+    if not all(
+        isinstance(slot, dict) and isinstance(slot.get("user"), str) for slot in doc["slots"]
+    ):
+        raise StoreError(f"the key file {path.name} is damaged (restore it from the backup)")
     return doc
 
 
@@ -161,37 +196,31 @@ def without_slot(slots: list[dict], user: str) -> list[dict]:
 
 
 def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
-    """The database key from `user`'s slot; AccessError when the user or passphrase is wrong."""
+    """The database key from `user`'s slot; AccessError when the user or passphrase is wrong.
+
+    A key file any of whose slots asks Argon2id for too little or too much is refused first,
+    whatever the name typed: it has been tampered with, and must not be worked through.
+    """
+    costs = [checked_cost(slot.get("kdf")) for slot in slots]
     for slot in slots:
         if slot.get("user") != user:
             continue
+        cost = checked_cost(slot.get("kdf"))
         try:
-            kdf = slot["kdf"]
-            cost = KdfCost(kdf["time_cost"], kdf["memory_kib"], kdf["parallelism"])
             kek = _derive(passphrase, _unb64(slot["salt"]), cost)
             return AESGCM(kek).decrypt(
                 _unb64(slot["nonce"]), _unb64(slot["wrapped"]), user.encode("utf-8")
             )
         except InvalidTag:
             break
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, HashingError):
             raise StoreError("the key file is damaged (restore it from the backup)") from None
     else:
         # No such user: spend the same work as a real attempt, so the time taken does not
         # tell a guesser which account names exist.
-        _derive(passphrase, bytes(16), _cost_of(slots))
+        _derive(passphrase, bytes(16), costs[0] if costs else DEFAULT_COST)
     # One message for both cases, for the same reason.
     raise AccessError("wrong user name or passphrase")
-
-
-def _cost_of(slots: list[dict]) -> KdfCost:
-    for slot in slots:
-        try:
-            kdf = slot["kdf"]
-            return KdfCost(int(kdf["time_cost"]), int(kdf["memory_kib"]), int(kdf["parallelism"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return DEFAULT_COST
 
 
 def slot_users(slots: list[dict]) -> list[str]:

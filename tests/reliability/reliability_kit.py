@@ -32,7 +32,7 @@ from dsl_console.store.cases import iter_cases, state_columns
 from dsl_console.store.keyslots import KdfCost
 from dsl_console.store.models import Escalation
 
-FAST_KDF = KdfCost(time_cost=1, memory_kib=8192, parallelism=1)
+FAST_KDF = KdfCost(time_cost=5, memory_kib=7168, parallelism=1)  # the least a slot may ask
 USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
 CREDENTIALS = Credentials(USER, PASSPHRASE)
 NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)

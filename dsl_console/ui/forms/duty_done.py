@@ -3,6 +3,7 @@ filled in from the duty (whom, the form sent), with when, by whom and a note."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -116,4 +117,6 @@ class DutyDoneForm(CaseEventForm):
 
 
 def _label(status: DutyStatus, discharge: Discharge) -> str:
-    return f"{status.duty.what[:48]} ({discharge.describe()})"
+    # Cut at a word, visibly: a duty's words cut mid-word read as another duty.
+    what = textwrap.shorten(status.duty.what, width=56, placeholder="…")
+    return f"{what} ({discharge.describe()})"

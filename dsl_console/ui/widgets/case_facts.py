@@ -24,6 +24,7 @@ from dsl_console.core.records import (
     Professional,
     actions_of,
     age_on,
+    as_amended,
 )
 from dsl_console.core.wording import countdown, risk_instruction
 from dsl_console.ui.forms.host import day_text, stamp
@@ -48,8 +49,12 @@ def stage_countdown(state: CaseState, calendar: WorkingCalendar, as_of: datetime
         if state.standing.status == "voided":
             return f"voided {stamp(closed)}: opened in error"
         return f"resolved {stamp(closed)}"
-    left = days_left(state.standing, calendar, as_of)
-    return countdown(state.due, left, as_of, calendar)
+    standing = state.standing
+    if standing.school_due is not None and (state.due is None or standing.school_due < state.due):
+        # A duty falls due before the stage does: that is what is late, or next.
+        duty_left = calendar.working_days_left(as_of, standing.school_due)
+        return "duty " + countdown(standing.school_due, duty_left, as_of, calendar)
+    return countdown(state.due, days_left(standing, calendar, as_of), as_of, calendar)
 
 
 def case_status(
@@ -100,7 +105,9 @@ def _marks(case: Case) -> str:
 def facts_content(
     case: Case, procedure: Procedure, state: CaseState, calendar: WorkingCalendar, as_of: datetime
 ) -> Content:
-    """The child and case facts, one labelled line or paragraph each."""
+    """The child and case facts as they stand now (amendments applied), one labelled line or
+    paragraph each."""
+    case = as_amended(case)
     today = local_date(as_of)
     stage = procedure.stage(state.stage)
 

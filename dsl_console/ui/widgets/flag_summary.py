@@ -11,12 +11,16 @@ from dsl_console.core.flags import STATE_FLAGS
 from dsl_console.store.listing import FlagCounts
 from dsl_console.ui.widgets import flag_style
 
-NARROW = 96
 PREFIX = "flag-summary"
 
 
+# Always counted, at 0 too: what every procedure raises. The others (a partnership's form,
+# another agency's reply) are counted once some case carries them.
+ALWAYS_COUNTED = frozenset(f.id for f in STATE_FLAGS[:4])
+
+
 def summary_parts(counts: FlagCounts, *, short: bool = False) -> list[tuple[str, str, int]]:
-    """(flag id, '!! 1 immediate risk', count) for each flag, most urgent first."""
+    """(flag id, '!! 1 immediate risk', count) for each flag counted, most urgent first."""
     return [
         (
             flag.id,
@@ -24,6 +28,7 @@ def summary_parts(counts: FlagCounts, *, short: bool = False) -> list[tuple[str,
             counts[flag.id],
         )
         for flag in STATE_FLAGS
+        if counts[flag.id] or flag.id in ALWAYS_COUNTED
     ]
 
 
@@ -52,13 +57,16 @@ class FlagSummary(Static):
         """Redraw with new counts; a non-zero count is coloured as well as worded."""
         text = Text(no_wrap=True, overflow="ellipsis")
         self._counts = counts
-        short = self.size.width < NARROW
+        owed = f", {counts.owed} resolved owing" if counts.owed else ""
+        total = f"│ {counts.open} open{owed}"
+        # The long words only where the whole line fits: cut, a count loses its meaning.
+        full = sum(len(words) + 3 for _flag, words, _n in summary_parts(counts)) + len(total)
+        short = full > self.size.width - 2
         for flag, words, number in summary_parts(counts, short=short):
             if not number and short:
                 continue  # at a narrow width only the flags that some case carries
             style = flag_style.component(PREFIX, flag) if number else "flag-summary--none"
             text.append(f" {words} ", style=self.get_component_rich_style(style))
             text.append(" ")
-        owed = f", {counts.owed} resolved owing" if counts.owed else ""
-        text.append(f"│ {counts.open} open{owed}")
+        text.append(total)
         self.update(text)

@@ -7,7 +7,7 @@ symbols (kept / missed / skipped ...); colour only repeats it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -280,8 +280,9 @@ def after_resolution(state: CaseState, as_of: datetime) -> list[DutyLine]:
     if state.resolved_at is None:
         return []
     lines = duty_lines(state, as_of)
+    # Those still owed from a stage are listed under it too: here, one line that says so.
     surviving = [
-        line
+        replace(line, detail=f"still owed from stage {key} (see it above)")
         for key, found in lines.items()
         if key != "resolution"
         for line in found
