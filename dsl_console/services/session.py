@@ -29,6 +29,7 @@ from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.store import audit, keyslots, users
 from dsl_console.store.cases import refresh_all_states
 from dsl_console.store.database import CipherDatabase, explain_database_error, open_database
+from dsl_console.store.filesystems import refuse_network_file_system
 from dsl_console.store.models import Setting
 from dsl_console.store.users import Role
 
@@ -216,6 +217,8 @@ def open_session(
     back the writes opening makes until that caller, once the check has passed, calls
     `session.finish_opening()`: a damaged file is then left exactly as it was found.
     """
+    # Before anything is created or read: a network drive is refused whatever is on it.
+    refuse_network_file_system(path)
     registry = registry or load_registry(config.procedures_dir)
     keys = keyslots.keys_path(path)
     created = None

@@ -25,6 +25,7 @@ from textual.worker import Worker, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
+from dsl_console.core.wording import plural
 from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.helpers import HelperUnavailable
 from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
@@ -384,8 +385,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def action_lock(self) -> None:
         """Cover the screen, forget the key, and ask for the passphrase again."""
         self._lock(
-            f"The console locked after {self.config.lock_minutes} minutes without a "
-            "key press. Your work is kept: unlock to carry on."
+            f"The console locked after {plural(self.config.lock_minutes, 'minute')} without "
+            "a key press. Your work is kept: unlock to carry on."
         )
 
     def _lock(self, note: str, *, audit: bool = True) -> None:
