@@ -153,7 +153,7 @@ def import_file(args: argparse.Namespace) -> int:
     from dsl_console.core.clock import system_clock
 
     # Everything is checked before the database is opened, let alone written.
-    cases = read_document(data, registry, local_date(system_clock()), config.calendar())
+    cases = read_document(data, registry, system_clock(), config.calendar())
     session = open_session(path, config, credentials, create=True, registry=registry)
     try:
         count = import_cases(session, cases)

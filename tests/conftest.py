@@ -98,7 +98,8 @@ def case_json(ref: str = "SCH-2026-014", **overrides: object) -> dict:
     base: dict = {
         "ref": ref,
         "procedure": "liverpool",
-        "opened_at": "2026-12-14T09:30:00+00:00",
+        # A Monday before the tests' clocks (NOW, and the real one): no opening may be future.
+        "opened_at": "2026-11-16T09:30:00+00:00",
         "child": {"name": "Ada Example", "dob": "2014-05-02"},
         "other_agency": "Children's social care",
         "level_of_need": "s47",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from dsl_console.core.calendar import WorkingCalendar
-from dsl_console.core.clock import to_local
+from dsl_console.core.clock import local_date, to_local
 from dsl_console.core.deadlines import in_time_order, stage_due
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import (
@@ -124,11 +124,16 @@ def check_fact(field: str, value: object, today: date, where: str = "") -> objec
     return value
 
 
-def check_case_facts(case: Case, procedure: Procedure, today: date) -> None:
-    """The facts of a case, apart from its events."""
+def check_case_facts(case: Case, procedure: Procedure, now: datetime) -> None:
+    """The facts of a case, apart from its events; `now` is the aware UTC moment of checking."""
     del procedure  # the procedure matters for events only; kept in the signature for symmetry
     check_text(case.ref, MAX_NAME, "ref", required=True)
     check_moment(case.opened_at, "opened_at")
+    # A case records what has happened (contract section 6), so it cannot open later than now;
+    # `check --as-of` still looks at any moment, future or past, over the cases as they are.
+    if case.opened_at > now:
+        raise InputError("opened_at: is in the future; record what has happened")
+    today = local_date(now)
     check_fact("child.name", case.child.name, today)
     check_dob(case.child.dob, today)
     if case.child.dob > to_local(case.opened_at).date():
@@ -147,8 +152,6 @@ def check_case_facts(case: Case, procedure: Procedure, today: date) -> None:
     for person in people:
         for field in ("name", "role", "agency", "email"):
             check_text(getattr(person, field), MAX_NAME, f"professionals.{field}")
-    # Opening dates in the future are allowed: schools import planned or test timelines, and
-    # `check --as-of` evaluates them at the moment asked.
 
 
 @dataclass(frozen=True)
@@ -196,16 +199,21 @@ def check_event(
     context: Context,
     procedure: Procedure,
     calendar: WorkingCalendar,
-    today: date,
+    now: datetime,
     where: str = "event",
 ) -> None:
-    """One event against the state of the case just before it."""
+    """One event against the state of the case just before it; `now` is aware UTC."""
     if event.kind not in KINDS:
         raise InputError(f"{where}.kind: {event.kind!r} is not a known kind of event")
     for name in ("at", "due", "recorded_at"):
         check_moment(getattr(event, name), f"{where}.{name}")
     if event.at < context.opened_at:
         raise InputError(f"{where}.at: is before the case was opened")
+    # Events are what has happened (contract section 6): none, nor its recording, after now.
+    if event.at > now:
+        raise InputError(f"{where}.at: is in the future; record what has happened")
+    if event.recorded_at is not None and event.recorded_at > now:
+        raise InputError(f"{where}.recorded_at: is in the future")
     if event.at < context.previous_at:
         raise InputError(
             f"{where}.at: is earlier than the event before it (events go in time order)"
@@ -256,7 +264,7 @@ def check_event(
     elif kind == EventKind.AMENDED:
         if event.field not in AMENDABLE_FIELDS:
             raise InputError(f"{where}.field: must be one of {', '.join(AMENDABLE_FIELDS)}")
-        check_fact(event.field, event.value, today, f"{where}.value: ")
+        check_fact(event.field, event.value, local_date(now), f"{where}.value: ")
         if (
             event.field == "child.dob"
             and str(event.value) > to_local(context.opened_at).date().isoformat()
@@ -295,24 +303,24 @@ def _check_deadline(
 def check_history(
     case: Case,
     procedure: Procedure,
-    today: date,
+    now: datetime,
     calendar: WorkingCalendar,
     where: str = "",
 ) -> None:
-    """A whole case: its facts and every event in order."""
+    """A whole case: its facts and every event in order, as they stand at `now` (aware UTC)."""
     prefix = f"{where}: " if where else ""
     try:
-        check_case_facts(case, procedure, today)
+        check_case_facts(case, procedure, now)
         context = opening_context(case)
         for index, event in enumerate(case.events):
-            check_event(event, context, procedure, calendar, today, f"events[{index}]")
+            check_event(event, context, procedure, calendar, now, f"events[{index}]")
             context = context.after(event)
     except InputError as exc:
         raise InputError(f"{prefix}{exc}") from None
 
 
 def check_addition(
-    case: Case, event: Event, procedure: Procedure, today: date, calendar: WorkingCalendar
+    case: Case, event: Event, procedure: Procedure, now: datetime, calendar: WorkingCalendar
 ) -> None:
     """A new event for a stored case, checked in its place in time (it may be a late entry).
 
@@ -326,13 +334,13 @@ def check_addition(
     context = opening_context(case)
     for earlier in history[:place]:
         context = context.after(earlier)
-    check_event(event, context, procedure, calendar, today, "event")
+    check_event(event, context, procedure, calendar, now, "event")
     with_new, without = context.after(event), context
     for later in history[place:]:
         try:
-            check_event(later, with_new, procedure, calendar, today, "later")
+            check_event(later, with_new, procedure, calendar, now, "later")
         except InputError as exc:
-            if _passes(later, without, procedure, calendar, today):
+            if _passes(later, without, procedure, calendar, now):
                 label = EVENT_LABELS.get(later.kind, later.kind).lower()
                 reason = str(exc).partition(": ")[2]
                 raise InputError(
@@ -344,10 +352,10 @@ def check_addition(
 
 
 def _passes(
-    event: Event, context: Context, procedure: Procedure, calendar: WorkingCalendar, today: date
+    event: Event, context: Context, procedure: Procedure, calendar: WorkingCalendar, now: datetime
 ) -> bool:
     try:
-        check_event(event, context, procedure, calendar, today, "later")
+        check_event(event, context, procedure, calendar, now, "later")
     except InputError:
         return False
     return True

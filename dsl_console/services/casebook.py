@@ -52,7 +52,7 @@ def open_case(session: Session, case: Case) -> Case:
     session.require_write()
     procedure = session.registry.in_force(case.procedure, local_date(case.opened_at))
     case = replace(case, procedure_version=procedure.version)
-    check_history(case, procedure, local_date(session.now()), session.calendar)
+    check_history(case, procedure, session.now(), session.calendar)
 
     def write(anchor: int) -> Case:
         insert_cases(
@@ -78,7 +78,7 @@ def record_event(session: Session, ref: str, event: Event) -> Case:
     def change() -> Case:
         case = load_case(ref)
         procedure = session.registry.get(case.procedure, case.procedure_version or None)
-        check_addition(case, event, procedure, local_date(session.now()), session.calendar)
+        check_addition(case, event, procedure, session.now(), session.calendar)
         return _anchored(
             session,
             f"event:{event.kind}",

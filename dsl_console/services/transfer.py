@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from dsl_console.core.calendar import WorkingCalendar
@@ -93,9 +93,9 @@ def _optional_moment(raw: dict[str, Any], key: str, where: str) -> datetime | No
 
 
 def case_from_json(
-    raw: Any, index: int, registry: ProcedureRegistry, today: date, calendar: WorkingCalendar
+    raw: Any, index: int, registry: ProcedureRegistry, now: datetime, calendar: WorkingCalendar
 ) -> Case:
-    """One case of the document, fully checked."""
+    """One case of the document, fully checked as it stands at `now` (aware UTC)."""
     if not isinstance(raw, dict):
         raise InputError(f"cases[{index}]: must be an object")
     ref = raw.get("ref")
@@ -162,14 +162,16 @@ def case_from_json(
         raised_by=None if raised_raw in (None, {}) else _person(raised_raw, f"{where}: raised_by"),
         events=tuple(_event(e, f"{where}: events[{i}]") for i, e in enumerate(events_raw)),
     )
-    check_history(case, procedure, today, calendar, where)
+    check_history(case, procedure, now, calendar, where)
     return case
 
 
 def read_document(
-    data: bytes, registry: ProcedureRegistry, today: date, calendar: WorkingCalendar
+    data: bytes, registry: ProcedureRegistry, now: datetime, calendar: WorkingCalendar
 ) -> list[Case]:
-    """Parse and check a whole document; the first fault found is raised, nothing is kept."""
+    """Parse and check a whole document; the first fault found is raised, nothing is kept.
+
+    `now` (aware UTC) is the moment of reading: no opening or event may be after it."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise InputError("the file is larger than 512 MB")
     try:
@@ -191,7 +193,7 @@ def read_document(
     cases: list[Case] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_cases):
-        case = case_from_json(raw, index, registry, today, calendar)
+        case = case_from_json(raw, index, registry, now, calendar)
         if case.ref in seen:
             raise InputError(f"case {case.ref}: ref appears twice in the file")
         seen.add(case.ref)

@@ -249,7 +249,7 @@ from dsl_console.config import Config
 from dsl_console.services.casebook import import_cases, record_event
 from dsl_console.services.session import Credentials, open_session
 from dsl_console.services.transfer import _event, read_document
-from dsl_console.core.clock import local_date, parse_moment
+from dsl_console.core.clock import parse_moment
 
 args = json.loads(sys.argv[1])
 now = parse_moment(args["now"])
@@ -257,7 +257,7 @@ session = open_session(Path(args["db"]), Config(), Credentials(args["user"], arg
                        clock=lambda: now)
 try:
     if "document" in args:
-        cases = read_document(json.dumps(args["document"]).encode(), session.registry, local_date(now), session.calendar)
+        cases = read_document(json.dumps(args["document"]).encode(), session.registry, now, session.calendar)
         import_cases(session, cases)
     for ref, raw in args.get("events", []):
         record_event(session, ref, _event(raw, "event"))

@@ -85,7 +85,7 @@ def make_database(path: Path, cases: list[dict] | None = None) -> Path:
         if cases:
             import_cases(
                 session,
-                read_document(document(cases), session.registry, NOW.date(), session.calendar),
+                read_document(document(cases), session.registry, NOW, session.calendar),
             )
     finally:
         session.close()

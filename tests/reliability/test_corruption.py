@@ -180,7 +180,7 @@ def _crash_with_commits_in_the_wal(db: Path, tmp_path: Path) -> None:
         session = open_as_user(db)
         cases = [case_json(f"WAL-{i}") for i in range(5)]
         import_cases(
-            session, read_document(document(cases), session.registry, NOW.date(), session.calendar)
+            session, read_document(document(cases), session.registry, NOW, session.calendar)
         )
         os.kill(os.getpid(), signal.SIGKILL)
 

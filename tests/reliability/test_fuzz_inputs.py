@@ -237,7 +237,7 @@ def test_fuzz_the_import_document(tmp_path: Path, figures) -> None:  # type: ign
     @given(documents())
     def check(data: bytes) -> None:
         try:
-            cases = read_document(data, session.registry, NOW.date(), session.calendar)
+            cases = read_document(data, session.registry, NOW, session.calendar)
         except InputError as exc:
             line = str(exc)
             assert line and "\n" not in line and "Traceback" not in line

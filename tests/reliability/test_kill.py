@@ -211,7 +211,7 @@ def _import_writer(db: Path, acks_path: Path, round_no: int) -> None:
     for batch in range(10_000):
         cases = [case_json(f"IMP-{round_no}-{batch}-{i:02d}") for i in range(BATCH)]
         import_cases(
-            session, read_document(document(cases), session.registry, NOW.date(), session.calendar)
+            session, read_document(document(cases), session.registry, NOW, session.calendar)
         )
         acks.ack("import", f"IMP-{round_no}-{batch}-")
 
@@ -258,9 +258,7 @@ def _first_start_writer(db: Path, acks_path: Path) -> None:
         db, Config(), CREDENTIALS, create=True, kdf_cost=FAST_KDF, clock=fixed_clock
     )
     cases = [case_json(f"NEW-{i}") for i in range(5)]
-    import_cases(
-        session, read_document(document(cases), session.registry, NOW.date(), session.calendar)
-    )
+    import_cases(session, read_document(document(cases), session.registry, NOW, session.calendar))
     acks.ack("import", "NEW-")
     session.close()
 
@@ -290,7 +288,7 @@ def test_kill_during_the_very_first_start(tmp_path: Path, figures) -> None:  # t
                 cases = [case_json(f"NEW-{i}") for i in range(5)]
                 import_cases(
                     session,
-                    read_document(document(cases), session.registry, NOW.date(), session.calendar),
+                    read_document(document(cases), session.registry, NOW, session.calendar),
                 )
             recovered += 1
         finally:
@@ -327,9 +325,7 @@ def test_kill_while_exporting(tmp_path: Path, figures) -> None:  # type: ignore[
             assert audited >= len(read_acks(acks)), "an acknowledged export's audit entry lost"
             if out.exists():
                 # Never a half-written file under the name asked for: old or new, whole.
-                back = read_document(
-                    out.read_bytes(), session.registry, NOW.date(), session.calendar
-                )
+                back = read_document(out.read_bytes(), session.registry, NOW, session.calendar)
                 assert len(back) == len(cases)
                 whole += 1
     leftovers = [p for p in out.parent.iterdir() if p != out]
@@ -423,7 +419,7 @@ def test_kill_while_restoring(tmp_path: Path, figures) -> None:  # type: ignore[
         make_backup(session, backup)
         more = [case_json(f"NEWER-{i}") for i in range(10)]
         import_cases(
-            session, read_document(document(more), session.registry, NOW.date(), session.calendar)
+            session, read_document(document(more), session.registry, NOW, session.calendar)
         )
     acks, diag = tmp_path / "acks", tmp_path / "diag"
     rng, stats = _rng("restore"), KillStats()
@@ -496,9 +492,7 @@ def test_kill_the_installed_command(tmp_path: Path, figures) -> None:  # type: i
             assert all(n == 40 for n in per_batch.values()), "a killed import left part of itself"
             assert all(per_batch.get(prefix) == 40 for prefix in acked)
             if out.exists():
-                back = read_document(
-                    out.read_bytes(), session.registry, NOW.date(), session.calendar
-                )
+                back = read_document(out.read_bytes(), session.registry, NOW, session.calendar)
                 assert len(back) == Escalation.select().count() or len(back) >= 100
     assert stats.kills >= 8, "too few runs were killed mid-way to prove anything"
     figures.add(

@@ -78,7 +78,7 @@ def add_fictional_cases(session: Session, *refs: str, **overrides: object) -> No
     data = document(
         *(case_json(ref, opened_at="2026-11-16T09:30:00+00:00", **overrides) for ref in refs)
     )
-    cases = read_document(data.encode("utf-8"), session.registry, NOW.date(), session.calendar)
+    cases = read_document(data.encode("utf-8"), session.registry, NOW, session.calendar)
     import_cases(session, cases)
 
 

@@ -32,7 +32,7 @@ def test_demo_covers_everything_and_is_valid(now):
     kinds: set[str] = set()
     for case in cases:
         procedure = registry.get(case.procedure)
-        check_history(case, procedure, now.date(), calendar)
+        check_history(case, procedure, now, calendar)
         assert case.opened_at <= now and all(e.at <= now for e in case.events), case.ref
         state = case_state(case, procedure, calendar, now)
         reached.update((case.procedure, v.stage) for v in state.visits)

@@ -3,7 +3,7 @@ then stood; a history recorded under an earlier release's rules still takes new 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -69,3 +69,35 @@ def test_a_late_escalation_that_would_break_the_stage_order_names_the_entry(sess
     fits = Event(datetime(2026, 11, 17, 10, tzinfo=UTC), EventKind.ESCALATED, stage=2, note="z")
     case = record_event(session, ref, fits)
     assert [e.stage for e in case.events if e.kind == EventKind.ESCALATED] == [3, 2]
+
+
+def test_a_new_entry_in_the_future_is_refused_as_an_import_refuses_it(session_factory):
+    # The console checks a new entry with the import's rules (check_addition): an event after
+    # the session's clock (NOW, Mon 23 Nov 2026 11:00) has not happened and is not recorded.
+    session = session_factory()
+    ref = stored(
+        session,
+        Event(datetime(2026, 11, 17, 10, tzinfo=UTC), EventKind.NOTE, note="Before."),
+    )
+    planned = Event(NOW + timedelta(minutes=1), EventKind.NOTE, note="Planned meeting.")
+    with pytest.raises(InputError, match=r"^event\.at: is in the future; record what has happened"):
+        record_event(session, ref, planned)
+    with session.db.connection_context():
+        assert len(load_case(ref).events) == 1
+    # The moment itself is not in the future: an entry at NOW is taken.
+    case = record_event(session, ref, Event(NOW, EventKind.NOTE, note="Just now."))
+    assert case.events[-1].at == NOW
+
+
+def test_a_stored_entry_in_the_future_does_not_block_a_new_one(session_factory):
+    # An earlier release let a future event be stored; the stored history is not judged again,
+    # so an entry before it is still taken (the future one broke the rule before it came).
+    session = session_factory()
+    ref = stored(
+        session,
+        Event(datetime(2026, 12, 14, 10, tzinfo=UTC), EventKind.NOTE, note="Planned."),
+    )
+    case = record_event(
+        session, ref, Event(datetime(2026, 11, 20, 10, tzinfo=UTC), EventKind.NOTE, note="Now.")
+    )
+    assert [e.note for e in case.events] == ["Planned.", "Now."]

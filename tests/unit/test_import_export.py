@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from dsl_console.cli import main
 from tests.conftest import case_json, document
 
-EVENT = {"at": "2026-12-15T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"}
+# The day after the default opening (Mon 16 Nov 2026): every imported moment is in the past.
+EVENT = {"at": "2026-11-17T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"}
 
 
 def case_count(capsys: pytest.CaptureFixture[str]) -> int:
@@ -31,26 +33,27 @@ BAD = {
         case_json(child={"name": "Ada Example", "dob": "2014-02-30"}),
         "not a real calendar date",
     ),
-    "bad timestamp": (case_json(opened_at="14/12/2026 09:30"), "opened_at"),
-    "dst gap": (case_json(opened_at="2027-03-28T01:30:00"), "does not exist"),
+    "bad timestamp": (case_json(opened_at="16/11/2026 09:30"), "opened_at"),
+    # Clocks went forward at 01:00 on Sun 29 Mar 2026: 01:30 that night never happened.
+    "dst gap": (case_json(opened_at="2026-03-29T01:30:00"), "does not exist"),
     "events out of order": (
         case_json(
             events=[
-                {"at": "2026-12-16T11:00:00+00:00", "kind": "note", "note": "a"},
-                {"at": "2026-12-15T11:00:00+00:00", "kind": "note", "note": "b"},
+                {"at": "2026-11-18T11:00:00+00:00", "kind": "note", "note": "a"},
+                {"at": "2026-11-17T11:00:00+00:00", "kind": "note", "note": "b"},
             ]
         ),
         "time order",
     ),
     "event before opening": (
-        case_json(events=[{"at": "2026-12-13T11:00:00+00:00", "kind": "note", "note": "a"}]),
+        case_json(events=[{"at": "2026-11-15T11:00:00+00:00", "kind": "note", "note": "a"}]),
         "before the case",
     ),
     "downward escalation": (
         case_json(
             events=[
                 {**EVENT, "stage": 3},
-                {"at": "2026-12-16T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
+                {"at": "2026-11-18T11:00:00+00:00", "kind": "escalated", "stage": 2, "note": "x"},
             ]
         ),
         "cannot go down",
@@ -66,16 +69,16 @@ BAD = {
         case_json(
             events=[
                 {
-                    "at": "2026-12-15T11:00:00+00:00",
+                    "at": "2026-11-17T11:00:00+00:00",
                     "kind": "deadline-set",
-                    "due": "2026-12-18T12:00:00+00:00",
+                    "due": "2026-11-20T12:00:00+00:00",
                 }
             ]
         ),
         "note",
     ),
     "notified without whom": (
-        case_json(events=[{"at": "2026-12-15T11:00:00+00:00", "kind": "notified"}]),
+        case_json(events=[{"at": "2026-11-17T11:00:00+00:00", "kind": "notified"}]),
         "whom",
     ),
     "name too long": (case_json(child={"name": "A" * 201, "dob": "2014-05-02"}), "200"),
@@ -97,6 +100,37 @@ def test_bad_input_is_refused_whole(name, cli_env, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert fragment in err
+    assert case_count(capsys) == 0
+
+
+def _in_the_future(field: str) -> dict:
+    """Overrides putting `field` an hour after the real now, which import reads, whatever day
+    the tests run; every other moment stays in the past."""
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    if field == "opened_at":
+        return {"opened_at": soon}
+    if field == "events[0].at":
+        return {"events": [{"at": soon, "kind": "note", "note": "Planned."}]}
+    return {"events": [{**EVENT, "recorded_at": soon}]}
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["opened_at", "events[0].at", "events[0].recorded_at"],
+    ids=["opening in the future", "event in the future", "recorded in the future"],
+)
+def test_an_opening_or_event_in_the_future_is_refused(field, cli_env, tmp_path, capsys):
+    # Contract section 6: opened_at is not in the future, and no event is; a case records what
+    # has happened. The good case beside it must not be written either.
+    path = tmp_path / "in.json"
+    path.write_text(
+        document(case_json("SCH-GOOD-1"), case_json("SCH-FUTURE", **_in_the_future(field)))
+    )
+    capsys.readouterr()
+    assert main(["import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"case SCH-FUTURE: {field}: is in the future" in err
     assert case_count(capsys) == 0
 
 
@@ -153,19 +187,19 @@ def test_export_import_export_round_trips(cli_env, tmp_path, capsys, monkeypatch
             }
         ],
         events=[
-            {"at": "2026-12-14T10:00:00+00:00", "kind": "risk-escalated", "note": "Police told."},
+            {"at": "2026-11-16T10:00:00+00:00", "kind": "risk-escalated", "note": "Police told."},
             {**EVENT, "by": "J. Smith"},
-            {"at": "2026-12-15T12:00:00+00:00", "kind": "notified", "whom": "iro"},
+            {"at": "2026-11-17T12:00:00+00:00", "kind": "notified", "whom": "iro"},
             {
-                "at": "2026-12-15T13:00:00+00:00",
+                "at": "2026-11-17T13:00:00+00:00",
                 "kind": "action",
                 "whom": "Sam Worker",
-                "due": "2026-12-18T17:00:00+00:00",
+                "due": "2026-11-20T17:00:00+00:00",
                 "note": "Share the assessment.",
             },
-            {"at": "2026-12-16T13:00:00+00:00", "kind": "action-done", "action": 1},
+            {"at": "2026-11-18T13:00:00+00:00", "kind": "action-done", "action": 1},
             {
-                "at": "2026-12-16T15:00:00+00:00",
+                "at": "2026-11-18T15:00:00+00:00",
                 "kind": "resolved",
                 "note": "Agreed.",
                 "lessons": "Share early.",
