@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
@@ -16,6 +17,7 @@ from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
 from dsl_console.services.exports.cells import QUOTING, neutralise_row, xlsx_text
 from dsl_console.services.exports.history import CaseHistory, ProcedureLookup, history_of
+from dsl_console.services.exports.sheet_files import sheet_files_beside
 from dsl_console.services.exports.wording import (
     UNRESOLVED,
     child_identity,
@@ -201,6 +203,13 @@ def _write_csv(lines: Iterator[str], out: Path) -> int:
 
 
 def _write_xlsx(rows: Iterator[list[str]], out: Path) -> int:
+    # openpyxl's sheet files are made beside the export, not in the system's temporary
+    # folder, and removed however the export ends.
+    with sheet_files_beside(out.parent if str(out.parent) else Path(".")):
+        return _fill_and_save(rows, out)
+
+
+def _fill_and_save(rows: Iterator[list[str]], out: Path) -> int:
     # Imported here: openpyxl is heavy and only this path needs it.
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -224,11 +233,18 @@ def _write_xlsx(rows: Iterator[list[str]], out: Path) -> int:
             cell.font = bold
         return cell
 
-    sheet.append([text_cell(title, header=True) for title in LOG_COLUMNS])
     count = 0
-    for row in rows:
-        sheet.append([text_cell(value) for value in row])
-        count += 1
+    try:
+        sheet.append([text_cell(title, header=True) for title in LOG_COLUMNS])
+        for row in rows:
+            sheet.append([text_cell(value) for value in row])
+            count += 1
+    except BaseException:
+        # Close the sheet's writer now, while its file exists, rather than when the collector
+        # finds it after the file is gone.
+        with contextlib.suppress(Exception):
+            sheet.close()
+        raise
     with atomic_output(out, "wb") as handle:
         workbook.save(handle)
     return count

@@ -1,0 +1,47 @@
+"""openpyxl's working files kept beside the export, private, and removed whatever happens.
+
+In write-only mode openpyxl writes each sheet's XML to a temporary file first, in the system's
+temporary folder (`/tmp/openpyxl.*`): an XLSX log of 100,000 cases left there in plaintext by
+an export killed part-way, readable by whoever can read /tmp. Here those files are made
+(0600, by mkstemp) in the target's own folder, which the export's file goes to anyway, and
+removed when the export ends, finished or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+_LOCK = threading.Lock()  # openpyxl's hook is one module global: one XLSX export at a time
+
+
+@contextlib.contextmanager
+def sheet_files_beside(folder: Path) -> Iterator[list[str]]:
+    """Within the block, openpyxl's sheet files are made in `folder`; yields their names."""
+    from openpyxl.worksheet import _writer
+
+    made: list[str] = []
+
+    def beside(suffix: str = "") -> str:
+        fd, name = tempfile.mkstemp(prefix=".openpyxl.", suffix=suffix, dir=folder)
+        os.close(fd)
+        _writer.ALL_TEMP_FILES.append(name)  # openpyxl removes it when the sheet is saved
+        made.append(name)
+        return name
+
+    with _LOCK:
+        original = _writer.create_temporary_file
+        _writer.create_temporary_file = beside
+        try:
+            yield made
+        finally:
+            _writer.create_temporary_file = original
+            for name in made:
+                with contextlib.suppress(OSError):
+                    os.remove(name)
+                with contextlib.suppress(ValueError):
+                    _writer.ALL_TEMP_FILES.remove(name)
