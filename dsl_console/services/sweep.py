@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import iso
@@ -84,16 +84,11 @@ class CaseFlags:
 
 def remembering_iso() -> Callable[[datetime | None], str | None]:
     """`iso`, remembering each moment's text."""
-    seen: dict[datetime | None, str | None] = {None: None}
+    return _remembering(iso)
 
-    def text_of(moment: datetime | None) -> str | None:
-        found = seen.get(moment, _UNSEEN)
-        if found is _UNSEEN:
-            found = seen[moment] = iso(moment)
-        return found  # type: ignore[return-value]
 
-    return text_of
-
+K = TypeVar("K")
+V = TypeVar("V")
 
 _COLUMNS = (
     Escalation.ref,
@@ -239,19 +234,26 @@ def _duty_maker(
 
 def _moment_reader() -> Callable[[str | None], datetime | None]:
     """Stored UTC text to a moment, remembered: dues fall on a few hundred distinct moments."""
-    convert = UtcField().python_value
-    seen: dict[str | None, datetime | None] = {None: None}
+    return _remembering(UtcField().python_value)
 
-    def moment(text: str | None) -> datetime | None:
-        found = seen.get(text, _UNSEEN)
+
+def _remembering(convert: Callable[[K], V]) -> Callable[[K], V]:
+    """`convert`, each answer kept: a sweep converts the same few hundred dues thousands of
+    times. None converts to None."""
+    seen: dict[K, V] = {}
+
+    def remembered(value: K) -> V:
+        if value is None:
+            return None  # type: ignore[return-value]
+        found = seen.get(value, _UNSEEN)
         if found is _UNSEEN:
-            found = seen[text] = convert(text)
+            found = seen[value] = convert(value)
         return found  # type: ignore[return-value]
 
-    return moment
+    return remembered
 
 
-_UNSEEN = object()
+_UNSEEN: Any = object()
 
 
 def sweep(

@@ -445,3 +445,39 @@ async def test_a_form_opens_with_the_cursor_in_its_first_field(make_app):
         screen = await back_on_case(pilot)
         assert stored(app).events[-1].note == "Agreed with the head"
         assert screen.state is not None and screen.state.stage == 4
+
+
+# -- o: a duty done ---------------------------------------------------------------------------------
+async def test_recording_an_owed_duty_done_discharges_it_and_clears_its_flag(make_app):
+    # The staged Liverpool case is at stage 3 with a CP plan: the IRO and the Report to LSCB
+    # (Appendix 2) are owed, and the partnership notice flag is up.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot)
+        assert "partnership-notice" in flags_now(screen)
+        form = await open_form(pilot, "o")
+        duty = form.query_one("#duty", Select)
+        labels = [str(label) for label, _value in duty._options]
+        appendix = next(v for (label, v) in duty._options if "Appendix 2" in str(label))
+        assert any("form liverpool" in label for label in labels)
+        duty.value = appendix
+        # A time before the duty arose (stage 3 was reached on 09/11 09:30) is refused in
+        # place: recorded then, the notice would not discharge it.
+        form.query_one("#when", Input).value = "2026-11-05 10:00"
+        await save(pilot)
+        assert "before the duty arose" in form.errors["when"]
+        assert len(stored(app).events) == BEFORE
+        form.query_one("#when", Input).value = "2026-11-20 10:00"
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        last = stored(app).events[-1]
+        assert (last.kind, last.whom, last.form) == (EventKind.NOTIFIED, "partnership", "liverpool")
+        assert "partnership-notice" not in flags_now(screen)
+        assert "✓ Duty done" in panel_text(screen)
+
+
+def flags_now(screen: CaseScreen) -> list[str]:
+    from dsl_console.core.deadlines import flags_at
+
+    assert screen.state is not None
+    return flags_at(screen.state.standing, screen.app.now())  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.deadlines import CaseState
@@ -30,7 +30,7 @@ from dsl_console.services.casebook import record_events
 from dsl_console.services.session import Session
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.fields import FormField, humanise
-from dsl_console.ui.forms.host import host, session_of
+from dsl_console.ui.forms.host import host, input_moment, session_of
 
 UNEXPECTED = "Not saved: something unexpected went wrong, and nothing was changed. Try again."
 
@@ -296,6 +296,20 @@ class CaseEventForm(FormScreen):
     def context_text(self) -> str:
         stage = self.procedure.stage(self.state.stage)
         return f"{self.case.ref} · {self.case.child.name} · stage {stage.number} {stage.name}"
+
+    def compose_when_by_note(self) -> ComposeResult:
+        """The When, By and Note fields most events take (ids when, by, note)."""
+        session = self.app_session
+        yield FormField(
+            "When",
+            Input(input_moment(self.current_moment()), id="when", compact=True),
+            name="when",
+            hint="London time, YYYY-MM-DD HH:MM",
+        )
+        yield FormField(
+            "By", Input(session.user if session else "", id="by", compact=True), name="by"
+        )
+        yield FormField("Note", TextArea(id="note", compact=True), name="note")
 
     def events(self, session: Session) -> list[Event]:
         """The events the form's fields describe; InputError("field: reason") if bad."""

@@ -17,7 +17,7 @@ from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
-from dsl_console.ui.forms.host import input_moment, stamp
+from dsl_console.ui.forms.host import stamp
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
 
 # Escalating and resolving have forms of their own (x and r): a duty they discharge is done
@@ -64,7 +64,6 @@ class DutyDoneForm(CaseEventForm):
     }
 
     def compose_fields(self) -> ComposeResult:
-        session = self.app_session
         owed = choices(self.state)
         yield FormField(
             "Duty",
@@ -78,16 +77,7 @@ class DutyDoneForm(CaseEventForm):
             name="duty",
             hint="What is recorded follows from the duty: whom, and the form sent.",
         )
-        yield FormField(
-            "When",
-            Input(input_moment(self.current_moment()), id="when", compact=True),
-            name="when",
-            hint="London time, YYYY-MM-DD HH:MM",
-        )
-        yield FormField(
-            "By", Input(session.user if session else "", id="by", compact=True), name="by"
-        )
-        yield FormField("Note", TextArea(id="note", compact=True), name="note")
+        yield from self.compose_when_by_note()
 
     def events(self, session: Session) -> list[Event]:
         chosen = self.query_one("#duty", Select).value

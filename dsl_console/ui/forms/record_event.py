@@ -19,7 +19,6 @@ from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
-from dsl_console.ui.forms.host import input_moment
 from dsl_console.ui.forms.parsing import moment_typed, optional_text, required_text
 
 # What the form offers: (label, choice) -> (event kind, whom).
@@ -49,7 +48,6 @@ class RecordEventForm(CaseEventForm):
     FIELD_ALIASES: ClassVar[dict[str, str]] = {"at": "when", "by": "by", "whom": "kind"}
 
     def compose_fields(self) -> ComposeResult:
-        session = self.app_session
         choices = AFTER_RESOLUTION if self.case.resolved else tuple(CHOICES)
         yield FormField(
             "What",
@@ -62,16 +60,7 @@ class RecordEventForm(CaseEventForm):
             ),
             name="kind",
         )
-        yield FormField(
-            "When",
-            Input(input_moment(self.current_moment()), id="when", compact=True),
-            name="when",
-            hint="London time, YYYY-MM-DD HH:MM",
-        )
-        yield FormField(
-            "By", Input(session.user if session else "", id="by", compact=True), name="by"
-        )
-        yield FormField("Note", TextArea(id="note", compact=True), name="note")
+        yield from self.compose_when_by_note()
 
     def events(self, session: Session) -> list[Event]:
         choice = self.query_one("#kind", Select).value
