@@ -110,12 +110,18 @@ def build_parser() -> argparse.ArgumentParser:
     ua = uwhat.add_parser("add", help="add an account")
     ua.add_argument("name")
     ua.add_argument("--role", default="deputy", choices=("dsl", "deputy", "read-only"))
+    ue = uwhat.add_parser("edit", help="set an account's full name, job title and email")
+    ue.add_argument("name", nargs="?", help="whose (default: yours)")
+    for p in (ua, ue):
+        p.add_argument("--full-name", help="as the forms name them, e.g. 'Rhian Jones'")
+        p.add_argument("--title", help="job title, e.g. 'Designated Safeguarding Lead'")
+        p.add_argument("--email", help="the address the partnership forms give")
     ul = uwhat.add_parser("list", help="list the accounts")
     ur = uwhat.add_parser("remove", help="remove an account")
     ur.add_argument("name")
     up = uwhat.add_parser("passwd", help="change your passphrase")
     up.add_argument("name", nargs="?", help="whose (default: yours)")
-    for p in (ua, ul, ur, up):
+    for p in (ua, ue, ul, ur, up):
         _global_options(p, suppress=True)
 
     aud = command("audit", "the tamper-evident audit trail")

@@ -26,6 +26,10 @@ class EventKind(StrEnum):
     RESPONSE = "response"  # the other agency replied
     AMENDED = "amended"  # a case fact changed or was corrected from this moment (field, value)
     VOIDED = "voided"  # the case was opened in error: closed, no flags, no duties
+    # A professional of the case added, corrected or no longer involved (value: the person as
+    # they stand from this moment; field: their number, or "" for a new one). This console's
+    # own kind: the contract leaves the professionals' changes to the reader.
+    PROFESSIONAL = "professional"
 
 
 # Kinds that only record what happened; they never change stage, due or flags.
@@ -50,6 +54,7 @@ EVENT_LABELS: dict[str, str] = {
     "response": "Other agency replied",
     "amended": "Amended",
     "voided": "Voided (opened in error)",
+    "professional": "Professional",
 }
 
 
@@ -124,6 +129,8 @@ AMENDABLE_FIELDS = (
     "looked_after",
     "reason",
     "summary",
+    # This console's addition: the child-welfare concern, as the Summary Log reports it.
+    "concern",
 )
 
 
@@ -145,6 +152,7 @@ class Professional:
     role: str = ""
     agency: str = ""
     email: str = ""
+    involved: bool = True  # False once marked no longer involved (kept on the record)
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,7 @@ class Case:
     immediate_risk: bool = False
     reason: str = ""
     summary: str = ""
+    concern: str = ""  # the child-welfare concern (the reason names the disagreement)
     professionals: tuple[Professional, ...] = ()
     raised_by: Professional | None = None
     events: tuple[Event, ...] = field(default_factory=tuple)
@@ -211,24 +220,70 @@ AGENCY_LABELS = {
 
 
 def as_amended(case: Case, as_of: datetime | None = None) -> Case:
-    """The case's facts as they stand after its `amended` events (those at or before as_of):
-    what the case screen and the forms show; the opening facts stay in the history."""
-    amended = [
+    """The case's facts as they stand after its `amended` and `professional` events (those at
+    or before as_of): what the case screen and the forms show; the opening facts stay in the
+    history."""
+    changes = [
         e
         for e in sorted(case.events, key=lambda e: e.at)
-        if e.kind == EventKind.AMENDED and (as_of is None or e.at <= as_of)
+        if e.kind in (EventKind.AMENDED, EventKind.PROFESSIONAL)
+        and (as_of is None or e.at <= as_of)
     ]
-    if not amended:
+    if not changes:
         return case
     facts: dict[str, object] = {}
     child: dict[str, object] = {}
-    for event in amended:
-        if event.field.startswith("child."):
+    people = list(case.professionals)
+    for event in changes:
+        if event.kind == EventKind.PROFESSIONAL:
+            person = professional_from(event.value)
+            number = int(event.field) if event.field.isdigit() else 0
+            if 1 <= number <= len(people):
+                people[number - 1] = person
+            else:
+                people.append(person)
+        elif event.field.startswith("child."):
             name = event.field.removeprefix("child.")
             child[name] = date.fromisoformat(str(event.value)) if name == "dob" else event.value
         else:
             facts[event.field] = event.value
-    return replace(case, child=replace(case.child, **child), **facts)  # type: ignore[arg-type]
+    return replace(
+        case,
+        child=replace(case.child, **child),  # type: ignore[arg-type]
+        professionals=tuple(people),
+        **facts,  # type: ignore[arg-type]
+    )
+
+
+def professional_from(value: object) -> Professional:
+    """A `professional` event's value (checked by validation) as the person it describes."""
+    raw = value if isinstance(value, dict) else {}
+    return Professional(
+        name=str(raw.get("name", "")),
+        role=str(raw.get("role", "")),
+        agency=str(raw.get("agency", "")),
+        email=str(raw.get("email", "")),
+        involved=raw.get("involved", True) is not False,
+    )
+
+
+def amendment_history(case: Case) -> dict[str, list[tuple[Event, object]]]:
+    """For each amended fact, its amendments in time order, each with the value it replaced."""
+    facts: dict[str, object] = {
+        "child.name": case.child.name,
+        "child.dob": case.child.dob.isoformat(),
+        "child.address": case.child.address,
+        "child.parents": case.child.parents,
+    }
+    out: dict[str, list[tuple[Event, object]]] = {}
+    for event in sorted(case.events, key=lambda e: e.at):
+        if event.kind != EventKind.AMENDED:
+            continue
+        field_name = event.field
+        before = facts[field_name] if field_name in facts else getattr(case, field_name, None)
+        out.setdefault(field_name, []).append((event, before))
+        facts[field_name] = event.value
+    return out
 
 
 def age_on(dob: date, day: date) -> int:

@@ -23,6 +23,8 @@ from dsl_console.core.records import (
     Event,
     EventKind,
     LevelOfNeed,
+    Professional,
+    professional_from,
 )
 from dsl_console.errors import InputError
 
@@ -42,6 +44,7 @@ AFTER_CLOSING = frozenset(
         EventKind.RESPONSE,
         EventKind.NOTE,
         EventKind.AMENDED,
+        EventKind.PROFESSIONAL,
         EventKind.ACTION,
         EventKind.ACTION_DONE,
         EventKind.TIMESCALE_MISSED,
@@ -146,12 +149,22 @@ def check_case_facts(case: Case, procedure: Procedure, now: datetime) -> None:
         ("child.address", case.child.address),
         ("child.parents", case.child.parents),
         ("summary", case.summary),
+        ("concern", case.concern),
     ):
         check_fact(field, value, today)
     people = list(case.professionals) + ([case.raised_by] if case.raised_by else [])
     for person in people:
-        for field in ("name", "role", "agency", "email"):
-            check_text(getattr(person, field), MAX_NAME, f"professionals.{field}")
+        check_person(person, "professionals.")
+
+
+PERSON_FIELDS = ("name", "role", "agency", "email")
+
+
+def check_person(person: Professional, where: str) -> None:
+    """A professional's name (required), role, agency and email, each bounded, no controls."""
+    check_text(person.name, MAX_NAME, f"{where}name", required=True)
+    for field in PERSON_FIELDS[1:]:
+        check_text(getattr(person, field), MAX_NAME, f"{where}{field}")
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,7 @@ class Context:
     closed: str = ""  # "", or the kind that closed the case (resolved, voided)
     actions: int = 0
     risk_outstanding: bool = False
+    professionals: int = 0
 
     def after(self, event: Event) -> Context:
         """The context once an event has happened."""
@@ -180,6 +194,8 @@ class Context:
             changes["risk_outstanding"] = True
         elif kind == EventKind.RISK_ESCALATED:
             changes["risk_outstanding"] = False
+        elif kind == EventKind.PROFESSIONAL and not event.field:
+            changes["professionals"] = self.professionals + 1
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
@@ -191,6 +207,7 @@ def opening_context(case: Case) -> Context:
         stage=1,
         entered_at=case.opened_at,
         risk_outstanding=case.immediate_risk,
+        professionals=len(case.professionals),
     )
 
 
@@ -271,6 +288,8 @@ def check_event(
         ):
             raise InputError(f"{where}.value: the child's date of birth is after the opening")
         check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
+    elif kind == EventKind.PROFESSIONAL:
+        _check_professional(event, context, where)
     elif kind in (EventKind.RESOLVED, EventKind.VOIDED):
         if context.risk_outstanding and not context.closed:
             raise InputError(
@@ -279,6 +298,28 @@ def check_event(
             )
         if kind == EventKind.VOIDED:
             check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
+
+
+def _check_professional(event: Event, context: Context, where: str) -> None:
+    if event.field and not (
+        event.field.isdigit() and 1 <= int(event.field) <= context.professionals
+    ):
+        raise InputError(
+            f"{where}.field: there is no professional {event.field} (the case has "
+            f"{context.professionals}); leave it blank to add one"
+        )
+    value = event.value
+    if not isinstance(value, dict):
+        raise InputError(f"{where}.value: must be an object with name, role, agency, email")
+    for key in value:
+        if key not in (*PERSON_FIELDS, "involved"):
+            raise InputError(f"{where}.value: {key!r} is not a professional's field")
+    for key in PERSON_FIELDS:
+        if not isinstance(value.get(key, ""), str):
+            raise InputError(f"{where}.value.{key}: must be text")
+    if not isinstance(value.get("involved", True), bool):
+        raise InputError(f"{where}.value.involved: must be true or false")
+    check_person(professional_from(value), f"{where}.value.")
 
 
 def _check_deadline(

@@ -9,10 +9,11 @@ import sys
 from getpass import getpass
 
 from dsl_console.core.clock import LONDON
+from dsl_console.core.terminal_text import safe
 from dsl_console.errors import AccessError, InputError
 from dsl_console.services.session import Session, check_passphrase, check_user_name
 from dsl_console.store import audit, keyslots, users
-from dsl_console.store.users import ROLE_LABELS, Account, Role, parse_role
+from dsl_console.store.users import ROLE_LABELS, Account, Profile, Role, parse_role
 
 ENV_NEW_PASSPHRASE = "DSL_CONSOLE_NEW_PASSPHRASE"
 
@@ -41,6 +42,34 @@ def new_passphrase(whom: str, *, interactive: bool | None = None) -> str:
     return first
 
 
+def check_profile(profile: Profile) -> Profile:
+    """A profile's fields, trimmed, bounded and free of control characters."""
+    from dsl_console.core.validation import MAX_NAME, check_text
+
+    return Profile(
+        **{
+            field: check_text(getattr(profile, field).strip(), MAX_NAME, field.replace("_", " "))
+            for field in ("full_name", "job_title", "email")
+        }
+    )
+
+
+def edit_profile(session: Session, name: str, profile: Profile) -> Profile:
+    """Set who an account's holder is: anyone may set their own, only a DSL another's."""
+    if name != session.user:
+        session.require_admin()
+    profile = check_profile(profile)
+
+    def change() -> None:
+        users.set_profile(name, profile)
+        audit.record(session.now(), session.user, "profile-changed", detail=name)
+
+    session.write(change)
+    if name == session.user:
+        session.profile = profile
+    return profile
+
+
 def list_accounts(session: Session) -> list[Account]:
     """The active accounts, by name (any role may see who has access)."""
     return users.active()
@@ -53,10 +82,12 @@ def add_account(
     passphrase: str,
     *,
     kdf_cost: keyslots.KdfCost = keyslots.DEFAULT_COST,
+    profile: Profile = users.NO_PROFILE,
 ) -> None:
     """Give `name` access: an account row, and a key slot wrapping the same database key."""
     session.require_admin()
     name = check_user_name(name)
+    profile = check_profile(profile)
     check_passphrase(passphrase)
     if users.role_of(name) is not None:
         raise InputError(f"user {name} already exists")
@@ -65,7 +96,7 @@ def add_account(
     keys = keyslots.keys_path(session.path)
 
     def change() -> None:
-        users.add(name, role, session.now())
+        users.add(name, role, session.now(), profile)
         audit.record(session.now(), session.user, "account-added", detail=f"{name} ({role})")
         # Last, inside the transaction: if the key file cannot be written, the row rolls back.
         keyslots.update_slots(keys, lambda slots: keyslots.replace_slot(slots, slot))
@@ -122,7 +153,7 @@ def run(
     *,
     kdf_cost: keyslots.KdfCost = keyslots.DEFAULT_COST,
 ) -> str:
-    """`dsl-console user add|list|remove|passwd`: do it and return the line to print."""
+    """`dsl-console user add|edit|list|remove|passwd`: do it and return the line to print."""
     if args.action == "list":
         return _format_accounts(session, list_accounts(session))
     if args.action == "add":
@@ -132,8 +163,16 @@ def run(
         role = parse_role(args.role)
         if users.role_of(name) is not None:
             raise InputError(f"user {name} already exists")
-        add_account(session, name, role, new_passphrase(name), kdf_cost=kdf_cost)
+        profile = check_profile(_profile_given(args, Profile()))
+        add_account(session, name, role, new_passphrase(name), kdf_cost=kdf_cost, profile=profile)
         return f"added {name} ({ROLE_LABELS[role]}); they unlock with their own passphrase"
+    if args.action == "edit":
+        name = args.name or session.user
+        found = users.account(name)
+        if found is None:
+            raise InputError(f"no user {name}")
+        profile = edit_profile(session, name, _profile_given(args, found.profile))
+        return f"{name}: " + _profile_line(profile)
     if args.action == "remove":
         remove_account(session, args.name)
         return f"removed {args.name}; their passphrase no longer unlocks the database"
@@ -148,6 +187,30 @@ def run(
     raise InputError(f"unknown user action {args.action}")
 
 
+def _profile_given(args: argparse.Namespace, current: Profile) -> Profile:
+    """The profile with whichever of --full-name, --title and --email were given."""
+    given = {
+        "full_name": getattr(args, "full_name", None),
+        "job_title": getattr(args, "title", None),
+        "email": getattr(args, "email", None),
+    }
+    return Profile(
+        **{
+            key: value if value is not None else getattr(current, key)
+            for key, value in given.items()
+        }
+    )
+
+
+def _profile_line(profile: Profile) -> str:
+    parts = [profile.full_name or "(no full name)"]
+    if profile.job_title:
+        parts.append(profile.job_title)
+    if profile.email:
+        parts.append(profile.email)
+    return ", ".join(parts)
+
+
 def _format_accounts(session: Session, accounts: list[Account]) -> str:
     slots = set(keyslots.slot_users(keyslots.read_slots(keyslots.keys_path(session.path))))
     width = max((len(a.name) for a in accounts), default=4)
@@ -160,7 +223,9 @@ def _format_accounts(session: Session, accounts: list[Account]) -> str:
             notes.append("no key slot: cannot unlock; set one with `user passwd`")
         since = account.created_at.astimezone(LONDON).strftime("%d/%m/%Y")
         suffix = f"  ({'; '.join(notes)})" if notes else ""
+        who = safe(_profile_line(account.profile)) if account.profile.full_name else ""
         lines.append(
-            f"{account.name:<{width}}  {ROLE_LABELS[account.role]:<11} since {since}{suffix}"
+            f"{account.name:<{width}}  {ROLE_LABELS[account.role]:<11} since {since}"
+            f"{'  ' + who if who else ''}{suffix}"
         )
     return "\n".join(lines) if lines else "no accounts"

@@ -122,6 +122,7 @@ class Session:
         role: Role,
         clock: Clock,
         database_key: bytes | None = None,
+        profile: users.Profile | None = None,
     ) -> None:
         self.path = path
         self.config = config
@@ -131,6 +132,9 @@ class Session:
         self.user = user
         self.role = role
         self.clock = clock
+        # Who the account holder is (set with `user edit` or the profile screen): the name the
+        # forms put on what this session records.
+        self.profile = profile or users.Profile()
         # Kept (mutable, so it can be wiped) for adding key slots and keying backups.
         self._database_key = bytearray(database_key or b"")
         # The login's moment while its audit entry is held back (open_session(hold_writes=True)).
@@ -151,6 +155,11 @@ class Session:
         if not self._database_key:
             raise AccessError("the database is locked: unlock it first")
         return bytes(self._database_key)
+
+    @property
+    def display_name(self) -> str:
+        """The account holder's full name, else the login name: the "by" of what they record."""
+        return self.profile.full_name or self.user
 
     def now(self) -> datetime:
         """The current moment from the session's clock (injected in tests)."""
@@ -230,7 +239,7 @@ def open_session(
         created = _create_database(path, credentials, kdf_cost, clock)
     if created is not None:
         db, key, user = created
-        role = Role.DSL
+        role, profile = Role.DSL, users.Profile()
     else:
         if path.is_dir():
             raise StoreError(f"--db {path} is a folder, not a database file")
@@ -242,11 +251,11 @@ def open_session(
             raise
         db = open_database(path, key, verify=verify_integrity and not hold_writes)
         user = credentials.user
-        found = users.role_of(user)
+        found = users.account(user)
         if found is None:
             db.close()
             raise AccessError("wrong user name or passphrase")
-        role = found
+        role, profile = found.role, found.profile
         if not hold_writes:
             _record_login(db, path, user, clock())
     session = Session(
@@ -258,6 +267,7 @@ def open_session(
         role=role,
         clock=clock,
         database_key=key,
+        profile=profile,
     )
     if hold_writes and created is None:
         session.held_login = clock()

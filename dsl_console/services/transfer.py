@@ -50,6 +50,7 @@ def _person(raw: Any, where: str) -> Professional:
         role=_text(raw, "role", where),
         agency=_text(raw, "agency", where),
         email=_text(raw, "email", where),
+        involved=_flag({"involved": raw.get("involved", True)}, "involved", where),
     )
 
 
@@ -63,8 +64,8 @@ def _event(raw: Any, where: str) -> Event:
     action = raw.get("action")
     if action is not None and (not isinstance(action, int) or isinstance(action, bool)):
         raise InputError(f"{where}.action: must be a whole number")
-    if kind == "amended" and "value" not in raw:
-        raise InputError(f"{where}.value: an amended event needs a value")
+    if kind in ("amended", "professional") and "value" not in raw:
+        raise InputError(f"{where}.value: an {kind} event needs a value")
     return Event(
         at=parse_moment(_text(raw, "at", where, required=True), f"{where}.at"),
         kind=kind,
@@ -156,6 +157,7 @@ def case_from_json(
         immediate_risk=_flag(raw, "immediate_risk", where),
         reason=_text(raw, "reason", where),
         summary=_text(raw, "summary", where),
+        concern=_text(raw, "concern", where),
         professionals=tuple(
             _person(p, f"{where}: professionals[{i}]") for i, p in enumerate(people_raw)
         ),
@@ -209,7 +211,7 @@ def event_to_json(event: Event) -> dict[str, Any]:
     for key in ("by", "whom", "form", "field", "note", "lessons", "method"):
         if getattr(event, key):
             out[key] = getattr(event, key)
-    if event.kind == "amended":
+    if event.kind in ("amended", "professional"):
         out["value"] = event.value
     if event.due is not None:
         out["due"] = iso(event.due)
@@ -241,6 +243,7 @@ def case_to_json(case: Case) -> dict[str, Any]:
         "immediate_risk": case.immediate_risk,
         "reason": case.reason,
         "summary": case.summary,
+        "concern": case.concern,
         "professionals": [asdict(p) for p in case.professionals],
         "raised_by": asdict(case.raised_by) if case.raised_by else None,
         # In time order, as a document must be: a late entry is stored after the events it

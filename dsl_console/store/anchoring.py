@@ -21,7 +21,7 @@ from dsl_console.store.models import AuditEntry
 _CASE_SQL = (
     "SELECT e.ref, e.procedure, e.procedure_version, e.opened_at, c.name, c.dob, c.address, "
     "c.parents, e.other_agency, e.level_of_need, e.cp_plan, e.looked_after, e.immediate_risk, "
-    "e.reason, e.summary, e.professionals, e.raised_by, e.other_agency_kind "
+    "e.reason, e.summary, e.professionals, e.raised_by, e.other_agency_kind, e.concern "
     "FROM escalation e JOIN child c ON c.id = e.child_id WHERE e.anchor = ? ORDER BY e.ref"
 )
 _EVENT_SQL = (
@@ -33,16 +33,24 @@ _EVENT_SQL = (
 _CONTENT = re.compile(r"(?:^| )content=([0-9a-f]{64})$")
 
 
-# Columns added after rows were first anchored, each with the value older rows hold: a row
-# whose added columns all hold it digests exactly as it did before they existed.
-_ADDED = {"cases": ("other",), "events": ("", "", "")}
+# Columns added after rows were first anchored, by the schema that added them, each with the
+# value older rows hold. Newest first: a row whose newest columns all hold it digests as it did
+# before they existed, and so on back (a schema-4 row digests as schema 4 wrote it).
+_ADDED: dict[str, tuple[tuple[object, ...], ...]] = {
+    "cases": (("",), ("other",)),  # schema 5: concern; schema 4: other_agency_kind
+    "events": (("", "", ""),),  # schema 4: form, field, value
+}
 
 
-def _digest(rows: Iterable[tuple[Any, ...]], into: Any, added: tuple[object, ...]) -> int:
+def _digest(
+    rows: Iterable[tuple[Any, ...]], into: Any, added: tuple[tuple[object, ...], ...]
+) -> int:
     count = 0
     for row in rows:
-        if tuple(row[len(row) - len(added) :]) == added:
-            row = tuple(row[: len(row) - len(added)])
+        for columns in added:
+            if tuple(row[len(row) - len(columns) :]) != columns:
+                break
+            row = tuple(row[: len(row) - len(columns)])
         into.update(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
         into.update(b"\n")
         count += 1

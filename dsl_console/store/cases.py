@@ -30,6 +30,7 @@ def _professional(data: dict) -> Professional:
         role=data.get("role", ""),
         agency=data.get("agency", ""),
         email=data.get("email", ""),
+        involved=data.get("involved", True) is not False,
     )
 
 
@@ -78,6 +79,7 @@ def _case(row: Escalation, child: ChildRow, events: Sequence[Event]) -> Case:
         immediate_risk=row.immediate_risk,
         reason=row.reason,
         summary=row.summary,
+        concern=row.concern,
         professionals=tuple(_professional(p) for p in json.loads(row.professionals)),
         raised_by=_professional(raised) if raised else None,
         events=tuple(events),
@@ -296,6 +298,7 @@ def insert_cases(
                 "immediate_risk": case.immediate_risk,
                 "reason": case.reason,
                 "summary": case.summary,
+                "concern": case.concern,
                 "professionals": json.dumps([asdict(p) for p in case.professionals]),
                 "raised_by": json.dumps(asdict(case.raised_by)) if case.raised_by else "",
                 "anchor": anchor,
@@ -376,6 +379,7 @@ _CASE_COLUMNS = (
     Escalation.summary,
     Escalation.professionals,
     Escalation.raised_by,
+    Escalation.concern,
 )
 _EVENT_COLUMNS = (
     EventRow.escalation,
@@ -566,6 +570,7 @@ def _case_from_row(
         summary,
         professionals,
         raised_by,
+        concern,
     ) = row
     raised = people(raised_by)
     return Case(
@@ -582,6 +587,7 @@ def _case_from_row(
         immediate_risk=bool(immediate_risk),
         reason=reason,
         summary=summary,
+        concern=concern,
         professionals=people(professionals),
         raised_by=raised[0] if raised else None,
         events=tuple(events),

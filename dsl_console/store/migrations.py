@@ -132,8 +132,23 @@ def _v4(db: Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS escalation_last_event ON escalation (last_event_at)")
 
 
+def _v5(db: Database) -> None:
+    # A living record: who each account is (full name, job title, email, as the forms name
+    # them), and the child-welfare concern of a case.
+    _add_columns(
+        db,
+        "user",
+        {
+            "full_name": "TEXT NOT NULL DEFAULT ''",
+            "job_title": "TEXT NOT NULL DEFAULT ''",
+            "email": "TEXT NOT NULL DEFAULT ''",
+        },
+    )
+    _add_columns(db, "escalation", {"concern": "TEXT NOT NULL DEFAULT ''"})
+
+
 # Each entry migrates from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 LATEST = len(MIGRATIONS)
 
 

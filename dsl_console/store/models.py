@@ -77,6 +77,10 @@ class User(BaseModel):
     role = TextField()  # dsl, deputy, read-only
     created_at = UtcField()
     removed_at = UtcField(null=True)
+    # Added in schema 5: who the account is, as the forms and the records name them.
+    full_name = TextField(default="", constraints=_BLANK)
+    job_title = TextField(default="", constraints=_BLANK)
+    email = TextField(default="", constraints=_BLANK)
 
 
 class ChildRow(BaseModel):
@@ -109,6 +113,7 @@ class Escalation(BaseModel):
     immediate_risk = BooleanField(default=False)
     reason = TextField(default="")
     summary = TextField(default="")
+    concern = TextField(default="", constraints=_BLANK)  # added in schema 5
     professionals = TextField(default="[]")  # JSON list of {name, role, agency, email}
     raised_by = TextField(default="")  # JSON {name, role, agency, email} or ""
     # Cached state (derived from the events by core.deadlines.case_state; store.cases.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -22,12 +22,27 @@ ROLE_LABELS = {Role.DSL: "DSL", Role.DEPUTY: "Deputy DSL", Role.READ_ONLY: "Read
 
 
 @dataclass(frozen=True)
+class Profile:
+    """Who an account's holder is, as the forms and the records name them."""
+
+    full_name: str = ""
+    job_title: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Account:
     """An account as listed."""
 
     name: str
     role: Role
     created_at: datetime
+    profile: Profile = field(default_factory=Profile)
+
+    @property
+    def display_name(self) -> str:
+        """The full name where one is set, else the login name."""
+        return self.profile.full_name or self.name
 
 
 def parse_role(text: str) -> Role:
@@ -38,14 +53,47 @@ def parse_role(text: str) -> Role:
         raise InputError(f"role must be one of {', '.join(r.value for r in Role)}") from None
 
 
-def add(name: str, role: Role, now: datetime) -> None:
+NO_PROFILE = Profile()
+
+
+def add(name: str, role: Role, now: datetime, profile: Profile = NO_PROFILE) -> None:
     """Add an account row (inside a write transaction)."""
     if User.get_or_none((User.name == name) & User.removed_at.is_null()):
         raise InputError(f"user {name} already exists")
-    User.insert(name=name, role=role.value, created_at=now).on_conflict(
+    facts = {
+        User.full_name: profile.full_name,
+        User.job_title: profile.job_title,
+        User.email: profile.email,
+    }
+    User.insert(
+        name=name, role=role.value, created_at=now, **{f.name: v for f, v in facts.items()}
+    ).on_conflict(
         conflict_target=[User.name],
-        update={User.role: role.value, User.created_at: now, User.removed_at: None},
+        update={User.role: role.value, User.created_at: now, User.removed_at: None, **facts},
     ).execute()
+
+
+def set_profile(name: str, profile: Profile) -> None:
+    """Replace an active account's full name, job title and email (inside a transaction)."""
+    updated = (
+        User.update(full_name=profile.full_name, job_title=profile.job_title, email=profile.email)
+        .where((User.name == name) & User.removed_at.is_null())
+        .execute()
+    )
+    if not updated:
+        raise InputError(f"no user {name}")
+
+
+def account(name: str) -> Account | None:
+    """An active account, or None."""
+    row = User.get_or_none((User.name == name) & User.removed_at.is_null())
+    return _account(row) if row else None
+
+
+def _account(row: User) -> Account:
+    return Account(
+        row.name, Role(row.role), row.created_at, Profile(row.full_name, row.job_title, row.email)
+    )
 
 
 def remove(name: str, now: datetime) -> None:
@@ -66,4 +114,4 @@ def role_of(name: str) -> Role | None:
 def active() -> list[Account]:
     """The active accounts, by name."""
     query = User.select().where(User.removed_at.is_null()).order_by(User.name)
-    return [Account(u.name, Role(u.role), u.created_at) for u in query]
+    return [_account(u) for u in query]

@@ -95,7 +95,7 @@ async def test_a_bad_or_future_time_is_refused_under_when(make_app):
         when = form.query_one("#when", Input)
         when.value = "yesterday"
         await save(pilot)
-        assert form.errors == {"when": "Not a date and time in the form YYYY-MM-DD HH:MM"}
+        assert form.errors == {"when": "Not a date and time in the form DD/MM/YYYY HH:MM"}
         when.value = "2026-11-23 15:00"
         await save(pilot)
         assert form.errors == {"when": "Is in the future; record what has happened"}
@@ -275,7 +275,7 @@ async def test_a_bad_date_past_date_or_missing_reason_is_refused_in_place(make_a
         assert form.errors == {"due-date": "2026-13-40 is not a real calendar date"}
         day.value = "2026-11-20"
         await save(pilot)
-        assert form.errors == {"due-date": "Is in the past; a deadline must be later than now"}
+        assert form.errors == {"due-date": "Must be later than when the deadline was set"}
         day.value, hour.value = "2026-12-04", "5pm"
         await save(pilot)
         assert form.errors == {"due-time": "Not a time in the form HH:MM (e.g. 17:00)"}
@@ -383,7 +383,7 @@ async def test_adding_an_action_checks_what_owner_and_date(make_app):
         form.query_one("#owner", Input).value = "Jo Lead"
         form.query_one("#by-when", Input).value = "Friday"
         await save(pilot)
-        assert form.errors == {"by-when": "Not a date in the form YYYY-MM-DD"}
+        assert form.errors == {"by-when": "Not a date in the form DD/MM/YYYY"}
         form.query_one("#by-when", Input).value = "2026-11-02"
         await save(pilot)
         assert form.errors == {"by-when": "Is before today"}
@@ -440,7 +440,7 @@ async def test_a_form_opens_with_the_cursor_in_its_first_field(make_app):
         await pilot.press("enter", "down", "enter")  # open the list, take the first stage
         await settle(pilot)
         assert form.query_one("#stage", Select).value == 4
-        await pilot.press("tab", "tab", *"Agreed with the head")
+        await pilot.press("tab", "tab", "tab", *"Agreed with the head")  # past When and By
         await save(pilot)
         screen = await back_on_case(pilot)
         assert stored(app).events[-1].note == "Agreed with the head"

@@ -47,7 +47,7 @@ async def test_the_form_suggests_a_ref_and_defaults(make_app, config):
         form = await open_new_case(pilot)
         assert form.query_one("#ref", Input).value == "SCH-2026-008"
         assert form.query_one("#procedure", Select).value == config.procedure
-        assert form.query_one("#opened-at", Input).value == "2026-11-23 11:00"
+        assert form.query_one("#opened-at", Input).value == "23/11/2026 11:00"
         assert form.query_one("#level", Select).value == "unknown"
 
 
@@ -93,9 +93,12 @@ async def test_a_date_of_birth_in_the_future_is_refused_under_dob(make_app):
         assert app.screen is form
         assert form.errors == {"dob": "2027-01-01 is not in the past"}
         assert "✗ 2027-01-01 is not in the past" in screen_text(app)
-        fill(form, dob="01/06/2015")
+        fill(form, dob="June 2015")
         await save(pilot)
-        assert form.errors == {"dob": "Not a date in the form YYYY-MM-DD"}
+        assert form.errors == {"dob": "Not a date in the form DD/MM/YYYY"}
+        fill(form, dob="31/06/2015")
+        await save(pilot)
+        assert form.errors == {"dob": "31/06/2015 is not a real calendar date"}
         assert form.query_one("#child-name", Input).value == "Nia Example"
 
 

@@ -27,10 +27,12 @@ class AddActionForm(CaseEventForm):
         yield FormField("Owner", Input(id="owner", compact=True), name="owner")
         yield FormField(
             "By when",
-            Input(placeholder="YYYY-MM-DD (optional)", id="by-when", compact=True),
+            Input(placeholder="DD/MM/YYYY (optional)", id="by-when", compact=True),
             name="by-when",
             hint="Due at the end of that working day",
         )
+        yield from self.compose_when("Agreed")
+        yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
         note = required_text(self.query_one("#note", Input).value, "note", long=True)
@@ -42,9 +44,9 @@ class AddActionForm(CaseEventForm):
             due = session.calendar.end_of(day)
         return [
             Event(
-                at=session.now(),
+                at=self.typed_when(session),
                 kind=EventKind.ACTION,
-                by=session.user,
+                by=self.typed_by(session),
                 whom=owner,
                 due=due,
                 note=note,
@@ -87,6 +89,8 @@ class ActionDoneForm(CaseEventForm):
             name="action",
         )
         yield FormField("Note", TextArea(id="note", compact=True), name="note")
+        yield from self.compose_when("Done")
+        yield from self.compose_by()
 
     def on_mount(self) -> None:
         if not self.open_actions():
@@ -99,10 +103,10 @@ class ActionDoneForm(CaseEventForm):
         note = optional_text(self.query_one("#note", TextArea).text, "note", long=True)
         return [
             Event(
-                at=session.now(),
+                at=self.typed_when(session),
                 kind=EventKind.ACTION_DONE,
                 action=number,
-                by=session.user,
+                by=self.typed_by(session),
                 note=note,
             )
         ]

@@ -31,6 +31,7 @@ from dsl_console.services.session import Session
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, input_moment, session_of
+from dsl_console.ui.forms.parsing import moment_typed, optional_text
 
 UNEXPECTED = "Not saved: something unexpected went wrong, and nothing was changed. Try again."
 
@@ -178,7 +179,8 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     def field_for(self, prefix: str) -> FormField | None:
         """The field a service's error prefix names, if the form has it."""
         name = prefix.removeprefix("event.")
-        name = self.FIELD_ALIASES.get(name, name)
+        # An event's `at` is the When field of every form that has one.
+        name = self.FIELD_ALIASES.get(name, "when" if name == "at" else name)
         # Compared by id rather than by selector: a prefix may be any text ("case SCH-1").
         for field in self.query(FormField):
             if field.id == f"field-{name}":
@@ -297,19 +299,38 @@ class CaseEventForm(FormScreen):
         stage = self.procedure.stage(self.state.stage)
         return f"{self.case.ref} · {self.case.child.name} · stage {stage.number} {stage.name}"
 
-    def compose_when_by_note(self) -> ComposeResult:
-        """The When, By and Note fields most events take (ids when, by, note)."""
-        session = self.app_session
+    def compose_when(self, label: str = "When") -> ComposeResult:
+        """When it happened (id when): now by default; earlier for an entry made late."""
         yield FormField(
-            "When",
+            label,
             Input(input_moment(self.current_moment()), id="when", compact=True),
             name="when",
-            hint="London time, YYYY-MM-DD HH:MM",
+            hint="London time, DD/MM/YYYY HH:MM; earlier for an entry made late",
         )
+
+    def compose_by(self) -> ComposeResult:
+        """Who did it (id by): the account holder's full name by default."""
+        session = self.app_session
         yield FormField(
-            "By", Input(session.user if session else "", id="by", compact=True), name="by"
+            "By", Input(session.display_name if session else "", id="by", compact=True), name="by"
         )
+
+    def compose_when_by_note(self) -> ComposeResult:
+        """The When, By and Note fields most events take (ids when, by, note)."""
+        yield from self.compose_when()
+        yield from self.compose_by()
         yield FormField("Note", TextArea(id="note", compact=True), name="note")
+
+    def typed_when(self, session: Session) -> datetime:
+        """The When field's moment: not in the future (the history judges the rest)."""
+        return moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
+
+    def typed_by(self, session: Session) -> str:
+        """The By field, or the account holder's name where the form has none."""
+        found = self.query("#by")
+        if not found:
+            return session.display_name
+        return optional_text(self.query_one("#by", Input).value, "by")
 
     def events(self, session: Session) -> list[Event]:
         """The events the form's fields describe; InputError("field: reason") if bad."""

@@ -22,7 +22,7 @@ class DeadlineForm(CaseEventForm):
 
     TITLE_TEXT = "Set the stage deadline"
     SAVE_LABEL = "Set deadline"
-    FIELD_ALIASES: ClassVar[dict[str, str]] = {"due": "due-date", "at": "due-date"}
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"due": "due-date"}
 
     def context_text(self) -> str:
         current = stamp(self.state.due) if self.state.due else "no deadline set"
@@ -33,9 +33,9 @@ class DeadlineForm(CaseEventForm):
         end = session.config.end_of_working_day if session else None
         yield FormField(
             "Due date",
-            Input(placeholder="YYYY-MM-DD", id="due-date", compact=True),
+            Input(placeholder="DD/MM/YYYY", id="due-date", compact=True),
             name="due-date",
-            hint=f"London date; today is {local_date(self.current_moment()):%Y-%m-%d}",
+            hint=f"London date; today is {local_date(self.current_moment()):%d/%m/%Y}",
         )
         yield FormField(
             "Due time",
@@ -44,6 +44,8 @@ class DeadlineForm(CaseEventForm):
             hint="HH:MM, London time",
         )
         yield FormField("Reason", TextArea(id="note", compact=True), name="note")
+        yield from self.compose_when("Set on")
+        yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
         due = due_typed(
@@ -52,8 +54,9 @@ class DeadlineForm(CaseEventForm):
             "due-date",
             "due-time",
         )
-        now = session.now()
-        if due < now:
-            raise InputError("due-date: is in the past; a deadline must be later than now")
+        at = self.typed_when(session)
+        if due <= at:
+            raise InputError("due-date: must be later than when the deadline was set")
         note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
-        return [Event(at=now, kind=EventKind.DEADLINE_SET, due=due, by=session.user, note=note)]
+        by = self.typed_by(session)
+        return [Event(at=at, kind=EventKind.DEADLINE_SET, due=due, by=by, note=note)]

@@ -18,7 +18,7 @@ from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import stamp
-from dsl_console.ui.forms.parsing import moment_typed, optional_text
+from dsl_console.ui.forms.parsing import optional_text
 
 # Escalating and resolving have forms of their own (x and r): a duty they discharge is done
 # there, not here.
@@ -85,7 +85,7 @@ class DutyDoneForm(CaseEventForm):
         if not isinstance(chosen, str) or chosen not in owed:
             raise InputError("duty: choose the duty that was done")
         status, discharge = owed[chosen]
-        at = moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
+        at = self.typed_when(session)
         if status.arose_at is not None and at < status.arose_at:
             # Recorded then, it would not discharge the duty, which would stay owed.
             raise InputError(

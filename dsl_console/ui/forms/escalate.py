@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.widgets import Button, Checkbox, Input, Select, TextArea
+from textual.widgets import Button, Checkbox, Select, TextArea
 
 from dsl_console.core.deadlines import case_state
 from dsl_console.core.records import IRO, Event, EventKind
@@ -15,8 +15,7 @@ from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
-from dsl_console.ui.forms.host import input_moment
-from dsl_console.ui.forms.parsing import moment_typed, required_text
+from dsl_console.ui.forms.parsing import required_text
 
 
 class EscalateForm(CaseEventForm):
@@ -62,13 +61,7 @@ class EscalateForm(CaseEventForm):
             name="stage",
             hint="Stages may be skipped; escalation never goes down.",
         )
-        yield FormField(
-            "When",
-            Input(input_moment(self.current_moment()), id="when", compact=True),
-            name="when",
-            hint="London time, YYYY-MM-DD HH:MM",
-        )
-        yield FormField("Note", TextArea(id="note", compact=True), name="note")
+        yield from self.compose_when_by_note()
         iro = FormField(
             "IRO",
             Checkbox("Record that the IRO has been notified now", id="iro", compact=True),
@@ -93,16 +86,17 @@ class EscalateForm(CaseEventForm):
             raise InputError("stage: choose the stage to escalate to")
         if value <= self.state.stage:
             raise InputError(f"stage: escalation must go above stage {self.state.stage}")
-        at = moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
+        at = self.typed_when(session)
+        by = self.typed_by(session)
         note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
-        events = [Event(at=at, kind=EventKind.ESCALATED, stage=value, by=session.user, note=note)]
+        events = [Event(at=at, kind=EventKind.ESCALATED, stage=value, by=by, note=note)]
         if self.iro_offered(value) and self.query_one("#iro", Checkbox).value:
             events.append(
                 Event(
                     at=at,
                     kind=EventKind.NOTIFIED,
                     whom=IRO,
-                    by=session.user,
+                    by=by,
                     note=f"IRO notified on escalation to stage {value}.",
                 )
             )

@@ -51,5 +51,5 @@ def day_text(day: date | None) -> str:
 
 
 def input_moment(moment: datetime) -> str:
-    """A moment as London local time in the form the inputs accept: YYYY-MM-DD HH:MM."""
-    return f"{to_local(moment):%Y-%m-%d %H:%M}"
+    """A moment as London local time, as the inputs show it: DD/MM/YYYY HH:MM."""
+    return f"{to_local(moment):%d/%m/%Y %H:%M}"

@@ -56,6 +56,8 @@ class TimescaleMissedForm(CaseEventForm):
             name="stage",
         )
         yield FormField("Reason", TextArea(id="note", compact=True), name="note")
+        yield from self.compose_when("Recorded")
+        yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
         stage = self.query_one("#stage", Select).value
@@ -64,10 +66,10 @@ class TimescaleMissedForm(CaseEventForm):
         note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
         return [
             Event(
-                at=session.now(),
+                at=self.typed_when(session),
                 kind=EventKind.TIMESCALE_MISSED,
                 stage=stage,
-                by=session.user,
+                by=self.typed_by(session),
                 note=note,
             )
         ]

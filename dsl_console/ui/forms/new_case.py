@@ -89,11 +89,11 @@ class NewCaseForm(FormScreen):
             "Opened at *",
             Input(input_moment(self.current_moment()), id="opened-at", compact=True),
             name="opened-at",
-            hint="London time, YYYY-MM-DD HH:MM",
+            hint="London time, DD/MM/YYYY HH:MM",
         )
         yield FormField("Child name *", Input(id="child-name", compact=True), name="child-name")
         yield FormField(
-            "DOB *", Input(placeholder="YYYY-MM-DD", id="dob", compact=True), name="dob"
+            "DOB *", Input(placeholder="DD/MM/YYYY", id="dob", compact=True), name="dob"
         )
         yield FormField("Other agency", Input(id="other-agency", compact=True), name="other-agency")
         yield FormField(
@@ -182,7 +182,8 @@ class NewCaseForm(FormScreen):
         ]
         if any(person[1:]) and not person[0]:
             raise InputError("pro-name: give the professional's name, or clear their details")
-        professionals = (Professional(*person),) if person[0] else ()
+        name_, role, agency, email = person
+        professionals = (Professional(name_, role, agency, email),) if name_ else ()
         return Case(
             ref=ref,
             procedure=procedure,

@@ -14,6 +14,22 @@ from dsl_console.core.validation import MAX_NAME, MAX_TEXT, check_text
 from dsl_console.errors import InputError
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# The British way of writing a date (and time), which the forms take as well as ISO 8601.
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_UK_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})$")
+
+
+def _iso_from_uk(text: str) -> str:
+    """DD/MM/YYYY [HH:MM] rewritten as ISO 8601 (other text unchanged, for the ISO reader)."""
+    moment = _UK_MOMENT.match(text)
+    if moment:
+        day, month, year, hour, minute = moment.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d} {int(hour):02d}:{minute}"
+    day_only = _UK_DATE.match(text)
+    if day_only:
+        day, month, year = day_only.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return text
 
 
 def required_text(value: str, field: str, *, long: bool = False) -> str:
@@ -27,18 +43,20 @@ def optional_text(value: str, field: str, *, long: bool = False) -> str:
 
 
 def moment_typed(text: str, field: str, *, not_after: datetime | None = None) -> datetime:
-    """A London local date and time, e.g. '2026-11-23 14:30'; refused if after `not_after`."""
-    text = text.strip()
-    if not text:
+    """A London local date and time, '23/11/2026 14:30' or '2026-11-23 14:30'; refused if
+    after `not_after`."""
+    typed = text.strip()
+    if not typed:
         raise InputError(f"{field}: is required")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise InputError(f"{field}: add the time too, e.g. {text} 14:30")
+    if _UK_DATE.match(typed) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed):
+        raise InputError(f"{field}: add the time too, e.g. {typed} 14:30")
+    text = _iso_from_uk(typed)
     try:
         moment = parse_moment(text, field)
     except InputError as exc:
         reason = str(exc).partition(": ")[2]
         if reason.startswith("not an ISO 8601"):
-            reason = "not a date and time in the form YYYY-MM-DD HH:MM"
+            reason = "not a date and time in the form DD/MM/YYYY HH:MM"
         raise InputError(f"{field}: {reason}") from None
     if not_after is not None and moment > not_after:
         raise InputError(f"{field}: is in the future; record what has happened")
@@ -46,11 +64,19 @@ def moment_typed(text: str, field: str, *, not_after: datetime | None = None) ->
 
 
 def day_typed(text: str, field: str) -> date:
-    """A calendar date typed as YYYY-MM-DD."""
-    text = text.strip()
-    if not text:
+    """A calendar date typed as DD/MM/YYYY or YYYY-MM-DD."""
+    typed = text.strip()
+    if not typed:
         raise InputError(f"{field}: is required")
-    return parse_date(text, field)
+    try:
+        return parse_date(_iso_from_uk(typed), field)
+    except InputError as exc:
+        reason = str(exc).partition(": ")[2]
+        if reason.startswith("not a date"):
+            reason = "not a date in the form DD/MM/YYYY"
+        elif reason.endswith("is not a real calendar date"):
+            reason = f"{typed} is not a real calendar date"  # as typed, not as rewritten
+        raise InputError(f"{field}: {reason}") from None
 
 
 def due_typed(day_text: str, time_text: str, field: str, time_field: str) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.widgets import Input, Select, TextArea
+from textual.widgets import Select, TextArea
 
 from dsl_console.core.records import (
     IRO,
@@ -19,7 +19,7 @@ from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
-from dsl_console.ui.forms.parsing import moment_typed, optional_text, required_text
+from dsl_console.ui.forms.parsing import optional_text, required_text
 
 # What the form offers: (label, choice) -> (event kind, whom).
 CHOICES: dict[str, tuple[str, str, str]] = {
@@ -67,8 +67,8 @@ class RecordEventForm(CaseEventForm):
         if not isinstance(choice, str) or choice not in CHOICES:
             raise InputError("kind: choose what to record")
         _label, kind, whom = CHOICES[choice]
-        at = moment_typed(self.query_one("#when", Input).value, "when", not_after=session.now())
-        by = optional_text(self.query_one("#by", Input).value, "by")
+        at = self.typed_when(session)
+        by = self.typed_by(session)
         text = self.query_one("#note", TextArea).text
         note = (
             required_text(text, "note", long=True)

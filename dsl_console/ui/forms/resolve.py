@@ -32,6 +32,8 @@ class ResolveForm(CaseEventForm):
             hint="How it was resolved: discussion, meeting, mediation, panel…",
         )
         yield FormField("Lessons", TextArea(id="lessons", compact=True), name="lessons")
+        yield from self.compose_when("Resolved")
+        yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
         note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
@@ -39,9 +41,9 @@ class ResolveForm(CaseEventForm):
         lessons = optional_text(self.query_one("#lessons", TextArea).text, "lessons", long=True)
         return [
             Event(
-                at=session.now(),
+                at=self.typed_when(session),
                 kind=EventKind.RESOLVED,
-                by=session.user,
+                by=self.typed_by(session),
                 note=note,
                 method=method,
                 lessons=lessons,

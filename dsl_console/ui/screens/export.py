@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Footer, Input, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState
 
-from dsl_console.core.clock import local_date, parse_date
+from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import CaseState
 from dsl_console.core.procedures import Procedure
 from dsl_console.errors import ConsoleError, InputError
@@ -35,6 +35,7 @@ from dsl_console.ui.forms.base import FormScreen
 from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import host, session_of
+from dsl_console.ui.forms.parsing import day_typed
 
 WHAT_OPTIONS = [
     ("Summary log", "log"),
@@ -231,12 +232,12 @@ class ExportScreen(FormScreen):
         yield FormField("Case ref", Input(self.initial_ref, id="ref", compact=True), name="ref")
         yield FormField(
             "Opened from",
-            Input(placeholder="YYYY-MM-DD (blank: from the first)", id="from", compact=True),
+            Input(placeholder="DD/MM/YYYY (blank: from the first)", id="from", compact=True),
             name="from",
         )
         yield FormField(
             "Opened to",
-            Input(placeholder="YYYY-MM-DD (blank: to today)", id="to", compact=True),
+            Input(placeholder="DD/MM/YYYY (blank: to today)", id="to", compact=True),
             name="to",
         )
         yield FormField("Year", Input(str(self.today.year), id="year", compact=True), name="year")
@@ -343,7 +344,7 @@ class ExportScreen(FormScreen):
 
     def _date(self, name: str) -> date | None:
         text = self.query_one(f"#{name}", Input).value.strip()
-        return parse_date(text, name) if text else None
+        return day_typed(text, name) if text else None
 
     # -- exporting ------------------------------------------------------------------------------
     def action_save(self) -> None:
