@@ -96,9 +96,10 @@ def check_moment(moment: datetime | None, field: str) -> None:
         raise InputError(f"{field}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
 
 
-def check_fact(field: str, value: object, today: date, where: str = "") -> object:
-    """A case fact's value, as it is checked at opening (also for an `amended` event)."""
-    name = f"{where}{field}"
+def check_fact(field: str, value: object, today: date, name: str = "") -> object:
+    """A case fact's value, as it is checked at opening (also for an `amended` event, whose
+    errors name it `name`, e.g. events[2].value)."""
+    name = name or field
     if field in ("cp_plan", "looked_after"):
         if not isinstance(value, bool):
             raise InputError(f"{name}: must be true or false")
@@ -108,6 +109,8 @@ def check_fact(field: str, value: object, today: date, where: str = "") -> objec
     if field == "child.dob":
         from dsl_console.core.clock import parse_date
 
+        if value != value.strip():  # stored as given: it must read as the date it is
+            raise InputError(f"{name}: a date of birth in the form YYYY-MM-DD, without spaces")
         return check_dob(parse_date(value, name), today, name).isoformat()
     if field == "level_of_need":
         if value not in LEVELS:
@@ -281,7 +284,10 @@ def check_event(
     elif kind == EventKind.AMENDED:
         if event.field not in AMENDABLE_FIELDS:
             raise InputError(f"{where}.field: must be one of {', '.join(AMENDABLE_FIELDS)}")
-        check_fact(event.field, event.value, local_date(now), f"{where}.value: ")
+        try:
+            check_fact(event.field, event.value, local_date(now), f"{where}.value")
+        except InputError as exc:
+            raise InputError(f"{exc} (for {event.field})") from None
         if (
             event.field == "child.dob"
             and str(event.value) > to_local(context.opened_at).date().isoformat()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date, to_local
 from dsl_console.core.flags import FLAGS
+from dsl_console.core.records import AGENCY_LABELS, LEVEL_LABELS, REASONS
 
 # Read from the flags' one definition (core.flags), keyed by flag id.
 FLAG_SYMBOLS = {f.id: f.symbol for f in FLAGS}
@@ -66,3 +67,42 @@ def risk_instruction(risk_due: datetime, as_of: datetime, calendar: WorkingCalen
     if calendar.same_working_day(as_of)[1] is False:
         return "escalate now: the same-day deadline has passed"
     return "escalate now: out of hours, call the emergency duty team or the police"
+
+
+# The amendable case facts (records.AMENDABLE_FIELDS) as the console, the forms and the
+# case record name them.
+FACT_LABELS = {
+    "child.name": "child's name",
+    "child.dob": "date of birth",
+    "child.address": "child's address",
+    "child.parents": "parents / carers",
+    "other_agency": "other agency",
+    "other_agency_kind": "other agency's kind",
+    "level_of_need": "level of need",
+    "cp_plan": "child protection plan",
+    "looked_after": "looked after",
+    "reason": "reason for disagreement",
+    "summary": "summary",
+    "concern": "concern",
+}
+
+
+def fact_label(field: str) -> str:
+    """An amendable fact's name in words."""
+    return FACT_LABELS.get(field, field.replace("_", " "))
+
+
+def fact_value(field: str, value: object) -> str:
+    """A fact's value in words: yes / no, a level or reason by its label, a date as DD/MM/YYYY."""
+    if value is None or value == "":
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    if field == "child.dob":
+        try:
+            return f"{date.fromisoformat(text):%d/%m/%Y}"
+        except ValueError:
+            return text
+    labels = {"level_of_need": LEVEL_LABELS, "reason": REASONS, "other_agency_kind": AGENCY_LABELS}
+    return labels.get(field, {}).get(text, text)

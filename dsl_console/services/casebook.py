@@ -8,11 +8,13 @@ from dataclasses import replace
 from typing import TypeVar
 
 from dsl_console.core.clock import local_date
-from dsl_console.core.records import Case, Event
+from dsl_console.core.records import Case, Event, EventKind
 from dsl_console.core.validation import check_addition, check_history
+from dsl_console.errors import AccessError
 from dsl_console.services.session import Session
 from dsl_console.store import anchoring, audit
 from dsl_console.store.cases import append_event, existing_refs, insert_cases, load_case
+from dsl_console.store.users import Role
 
 T = TypeVar("T")
 
@@ -74,6 +76,9 @@ def open_case(session: Session, case: Case) -> Case:
 def record_event(session: Session, ref: str, event: Event) -> Case:
     """Append an event to a case after checking it against the case as it stands."""
     session.require_write()
+    if event.kind == EventKind.VOIDED and session.role != Role.DSL:
+        # Voiding takes a case out of every list and return: the lead decides it.
+        raise AccessError("only a DSL account can void a case")
 
     def change() -> Case:
         case = load_case(ref)

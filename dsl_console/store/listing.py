@@ -36,6 +36,11 @@ class View(StrEnum):
     OWED = "owed"  # resolved, with a duty still owed (a form to send, say)
     RESOLVED = "resolved"
     RETENTION = "retention"  # children whose records have reached their review date
+    VOIDED = "voided"  # opened in error: kept on record, out of every other view
+
+
+# The views listed newest first (the others most urgent first).
+NEWEST_FIRST = frozenset({View.RESOLVED, View.RETENTION, View.VOIDED})
 
 
 RETENTION_YEARS = 25
@@ -106,8 +111,8 @@ def _flagged(as_of: datetime):  # type: ignore[no-untyped-def]
 
 
 def _where(view: View, text: str, as_of: datetime):  # type: ignore[no-untyped-def]
-    if view == View.RESOLVED:
-        cond = (Escalation.is_open == False) & (Escalation.status == "resolved")  # noqa: E712
+    if view in (View.RESOLVED, View.VOIDED):
+        cond = (Escalation.is_open == False) & (Escalation.status == str(view))  # noqa: E712
     elif view == View.RETENTION:
         cond = Escalation.child.in_(
             ChildRow.select(ChildRow.id).where(ChildRow.dob <= retention_cutoff(as_of))
@@ -163,7 +168,7 @@ _COLUMNS = (
 
 
 def _order(view: View):  # type: ignore[no-untyped-def]
-    if view in (View.RESOLVED, View.RETENTION):
+    if view in NEWEST_FIRST:
         return (Escalation.opened_at.desc(), Escalation.ref)
     return (Escalation.urgency, Escalation.sort_due, Escalation.ref)
 
@@ -206,7 +211,7 @@ def _matches(view: View, text: str, as_of: datetime) -> list[int] | None:
     kept: _Matches | None = getattr(_recent, "matches", None)
     if kept is not None and kept.key == key and kept.connection is connection:
         return kept.found
-    newest_first = view in (View.RESOLVED, View.RETENTION)
+    newest_first = view in NEWEST_FIRST
     # Only the columns the view's index holds, so the scan never reads a case's row.
     ordering = (
         (Escalation.opened_at, Escalation.ref)
@@ -353,7 +358,7 @@ def position(view: View, text: str, as_of: datetime, ref: str) -> int | None:
     if found is None:
         return None
     urgency, sort_due, opened_at = found
-    if view in (View.RESOLVED, View.RETENTION):
+    if view in NEWEST_FIRST:
         before = (Escalation.opened_at > opened_at) | (
             (Escalation.opened_at == opened_at) & (Escalation.ref < ref)
         )

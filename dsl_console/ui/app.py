@@ -463,6 +463,14 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             return
         self.push_screen(NewCaseForm())
 
+    def action_profile(self) -> None:
+        """Open your own profile (full name, job title, email); any account may set its own."""
+        if self.session is None:
+            return
+        from dsl_console.ui.forms.profile import ProfileForm
+
+        self.push_screen(ProfileForm())
+
     def action_help(self) -> None:
         """Show every key of the current screen."""
         if not isinstance(self.screen, HelpScreen):

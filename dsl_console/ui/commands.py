@@ -30,6 +30,11 @@ CONSOLE_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("New case", "Open a new escalation", "app.new_case"),
     ("Check flags now", "Run the background sweep at once", "app.sweep_now"),
     ("Lock the console", "Hide case data and forget the key until unlocked", "app.lock"),
+    (
+        "My profile",
+        "Your full name, job title and email, as the forms and the records give them",
+        "app.profile",
+    ),
     ("Keys", "Every key and what it does", "app.help"),
 )
 

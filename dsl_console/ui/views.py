@@ -12,6 +12,7 @@ VIEW_KEYS = {
     "4": View.RESOLVED,
     "5": View.RETENTION,
     "6": View.OWED,
+    "7": View.VOIDED,
 }
 VIEW_TITLES = {
     View.OPEN: "Open",
@@ -20,6 +21,7 @@ VIEW_TITLES = {
     View.RESOLVED: "Resolved",
     View.RETENTION: "Retention review",
     View.OWED: "Owed",
+    View.VOIDED: "Voided",
 }
 VIEW_HELP = {
     View.OPEN: "every open case, most urgent first",
@@ -31,6 +33,7 @@ VIEW_HELP = {
     View.RESOLVED: "resolved cases, newest first",
     View.RETENTION: "records past the child's 25th birthday: review for deletion",
     View.OWED: "resolved cases that still owe a duty (a form or a notice to send)",
+    View.VOIDED: "cases voided as opened in error, kept on record, newest first",
 }
 # How each view is named in the command palette ("View: …").
 VIEW_COMMANDS = {
@@ -40,4 +43,5 @@ VIEW_COMMANDS = {
     View.RESOLVED: "resolved cases",
     View.RETENTION: "retention review",
     View.OWED: "resolved cases still owing a duty",
+    View.VOIDED: "voided cases (opened in error)",
 }

@@ -72,14 +72,22 @@ async def test_first_run_creates_the_first_dsl_account(make_app):
         passphrase = app.screen.query_one("#unlock-passphrase", Input)
         assert passphrase.has_focus
         passphrase.value = ""
+        # Enter moves field to field, through who the DSL is, and creates from the last.
         await pilot.press(*"three random words", "enter", *"three random wordz", "enter")
+        await pilot.press(*"Sam Lead", "enter", *"Designated Safeguarding Lead", "enter")
+        await pilot.press("enter")
         assert "differ" in error_text(app)
         app.screen.query_one("#unlock-repeat", Input).value = ""
         app.screen.query_one("#unlock-repeat", Input).focus()
-        await pilot.press(*"three random words", "enter")
+        await pilot.press(*"three random words", "enter", "enter", "enter")
+        await pilot.press(*"sam.lead@school.example", "enter")
         screen = await unlocked(pilot)
         assert app.db_path.exists()
         assert app.session.user == "sam.lead" and app.session.can_write
+        # The forms name the DSL by their full name from the first day.
+        assert app.session.display_name == "Sam Lead"
+        assert app.session.profile.job_title == "Designated Safeguarding Lead"
+        assert app.session.profile.email == "sam.lead@school.example"
         assert screen.table.visible_refs() == []
         assert "No cases in this view." in screen.table.render_line(1).text
 

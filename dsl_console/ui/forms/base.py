@@ -29,6 +29,7 @@ from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.casebook import record_events
 from dsl_console.services.session import Session
 from dsl_console.ui.error_dialog import ErrorGuard
+from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, input_moment, session_of
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
@@ -172,6 +173,11 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         """Do the change (runs in a thread worker); its return value is the form's result."""
         raise NotImplementedError
 
+    def confirmation(self) -> tuple[str, str] | None:
+        """(question, yes-button label) to ask before writing, for a change that closes or
+        removes something; None to write at once."""
+        return None
+
     def after_saved(self, result: Any) -> None:
         """Called on the UI thread after a successful write, once the form is dismissed."""
 
@@ -245,13 +251,19 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         except ConsoleError as exc:
             self.show_error(str(exc))
             return
-        save.disabled = True
-        self._write(session, collected)
+        asked = self.confirmation()
+        if asked is None:
+            save.disabled = True
+            self._write(session, collected)
+            return
+        question, yes = asked
 
-    def confirm_then_write(self, session: Session, collected: Any) -> None:
-        """Start the write worker (forms that ask first call this from their confirmation)."""
-        self.query_one("#save", Button).disabled = True
-        self._write(session, collected)
+        def answered(confirmed: bool | None) -> None:
+            if confirmed:
+                self.query_one("#save", Button).disabled = True
+                self._write(session, collected)
+
+        self.app.push_screen(ConfirmScreen(question, yes=yes), answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-write")
     def _write(self, session: Session, collected: Any) -> None:

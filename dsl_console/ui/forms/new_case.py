@@ -10,7 +10,16 @@ from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Select, TextArea
 
 from dsl_console.core.clock import local_date
-from dsl_console.core.records import LEVEL_LABELS, REASONS, Case, Child, LevelOfNeed, Professional
+from dsl_console.core.records import (
+    AGENCY_KINDS,
+    AGENCY_LABELS,
+    LEVEL_LABELS,
+    REASONS,
+    Case,
+    Child,
+    LevelOfNeed,
+    Professional,
+)
 from dsl_console.errors import InputError
 from dsl_console.services.casebook import open_case, refs_in_use
 from dsl_console.services.session import Session
@@ -53,6 +62,7 @@ class NewCaseForm(FormScreen):
         "child.dob": "dob",
         "opened_at": "opened-at",
         "other_agency": "other-agency",
+        "other_agency_kind": "other-agency-kind",
         "level_of_need": "level",
         "professionals.name": "pro-name",
         "professionals.role": "pro-role",
@@ -97,6 +107,18 @@ class NewCaseForm(FormScreen):
         )
         yield FormField("Other agency", Input(id="other-agency", compact=True), name="other-agency")
         yield FormField(
+            "Agency kind",
+            Select(
+                [(AGENCY_LABELS[kind].capitalize(), kind) for kind in AGENCY_KINDS],
+                value="other",
+                allow_blank=False,
+                id="other-agency-kind",
+                compact=True,
+            ),
+            name="other-agency-kind",
+            hint="Which agency made the decision the school disagrees with.",
+        )
+        yield FormField(
             "Level of need",
             Select(
                 [(label, value) for value, label in LEVEL_LABELS.items()],
@@ -132,10 +154,16 @@ class NewCaseForm(FormScreen):
         )
         yield FormField("Summary", TextArea(id="summary", compact=True), name="summary")
         yield FormField(
+            "Concern",
+            TextArea(id="concern", compact=True),
+            name="concern",
+            hint="The concern for the child's welfare, as the Summary Log reports it.",
+        )
+        yield FormField(
             "Professional",
             Input(placeholder="Name (optional)", id="pro-name", compact=True),
             name="pro-name",
-            hint="One professional involved in the other agency; more can be noted later.",
+            hint="One professional of the other agency; key p on the case adds more.",
         )
         yield FormField("Role", Input(id="pro-role", compact=True), name="pro-role")
         yield FormField("Agency", Input(id="pro-agency", compact=True), name="pro-agency")
@@ -190,13 +218,22 @@ class NewCaseForm(FormScreen):
             opened_at=opened_at,
             child=Child(name=name, dob=dob),
             other_agency=optional_text(self._text("other-agency"), "other-agency"),
+            other_agency_kind=str(self.query_one("#other-agency-kind", Select).value),
             level_of_need=str(level) if isinstance(level, str) else LevelOfNeed.UNKNOWN,
             cp_plan=self.query_one("#cp-plan", Checkbox).value,
             looked_after=self.query_one("#looked-after", Checkbox).value,
             immediate_risk=self.query_one("#immediate-risk", Checkbox).value,
             reason=reason,
             summary=optional_text(self.query_one("#summary", TextArea).text, "summary", long=True),
+            concern=optional_text(self.query_one("#concern", TextArea).text, "concern", long=True),
             professionals=professionals,
+            # The professional escalating is the account holder opening the case.
+            raised_by=Professional(
+                name=session.display_name,
+                role=session.profile.job_title,
+                agency=session.config.school,
+                email=session.profile.email,
+            ),
         )
 
     def write(self, session: Session, collected: Case) -> str:  # type: ignore[override]

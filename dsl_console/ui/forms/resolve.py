@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
-from textual.widgets import Button, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from dsl_console.core.records import Event, EventKind
-from dsl_console.errors import ConsoleError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
-from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField
-from dsl_console.ui.forms.host import session_of
 from dsl_console.ui.forms.parsing import optional_text, required_text
 
 
@@ -50,27 +45,9 @@ class ResolveForm(CaseEventForm):
             )
         ]
 
-    def action_save(self) -> None:
-        """Check the fields, then ask before closing the case."""
-        if self.query_one("#save", Button).disabled:
-            return
-        self.clear_errors()
-        try:
-            session = session_of(self.app)
-            collected: Any = self.collect(session)
-        except ConsoleError as exc:
-            self.show_error(str(exc))
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.confirm_then_write(session, collected)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Close {self.case.ref} as resolved? The case leaves the open list; "
-                "records can still be added.",
-                yes="Resolve",
-            ),
-            answered,
+    def confirmation(self) -> tuple[str, str]:
+        return (
+            f"Close {self.case.ref} as resolved? The case leaves the open list; "
+            "records can still be added.",
+            "Resolve",
         )

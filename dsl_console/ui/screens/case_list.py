@@ -100,6 +100,14 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             tooltip=VIEW_HELP[View.OWED],
         ),
         Binding(
+            "7",
+            "view('voided')",
+            "Voided",
+            id="list.view.voided",
+            show=False,  # listed in help (?): rarely wanted, and the footer is full
+            tooltip=VIEW_HELP[View.VOIDED],
+        ),
+        Binding(
             "E",
             "export",
             "Export",

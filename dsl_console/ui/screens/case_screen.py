@@ -28,16 +28,20 @@ from dsl_console.core.records import Case
 from dsl_console.errors import ConsoleError
 from dsl_console.services.casebook import view_case
 from dsl_console.services.session import Session
+from dsl_console.store.users import Role
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.actions import ActionDoneForm, AddActionForm
+from dsl_console.ui.forms.amend import AmendForm
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.deadline import DeadlineForm
 from dsl_console.ui.forms.duty_done import DutyDoneForm, recordable_duties
 from dsl_console.ui.forms.escalate import EscalateForm
 from dsl_console.ui.forms.host import host
 from dsl_console.ui.forms.missed import TimescaleMissedForm
+from dsl_console.ui.forms.professional import ProfessionalForm
 from dsl_console.ui.forms.record_event import RecordEventForm
 from dsl_console.ui.forms.resolve import ResolveForm
+from dsl_console.ui.forms.void import VoidForm
 from dsl_console.ui.widgets.case_facts import CaseFacts, CaseStatus, case_status, facts_content
 from dsl_console.ui.widgets.timeline import (
     StageTimeline,
@@ -68,9 +72,22 @@ FORMS: dict[str, tuple[type[CaseEventForm], str, str]] = {
     ),
     "add_action": (AddActionForm, "Add an agreed action", "What, owner, by when"),
     "action_done": (ActionDoneForm, "Mark an action done", "Choose an open action"),
+    "amend": (
+        AmendForm,
+        "Amend a case fact",
+        "CP plan, looked after, DOB, name, address, other agency, level of need, concern…",
+    ),
+    "professionals": (
+        ProfessionalForm,
+        "Professionals involved",
+        "Add a professional, correct one, or mark one no longer involved",
+    ),
+    "void": (VoidForm, "Void the case (opened in error)", "DSL only; needs the reason"),
 }
 # Actions that only an open case may take.
-OPEN_ONLY = frozenset({"escalate", "set_deadline", "resolve"})
+OPEN_ONLY = frozenset({"escalate", "set_deadline", "resolve", "void"})
+# Actions only a DSL account may take.
+DSL_ONLY = frozenset({"void"})
 READ_ONLY_NOTE = (
     "Read-only account: you can read this case but not change it. "
     "The keys that change records are disabled."
@@ -87,7 +104,7 @@ class CaseCommands(Provider):
             return []
         found: list[tuple[str, str, Callable[[], object]]] = []
         for action, (_form, title, help_text) in FORMS.items():
-            if screen.check_action(action, ()) is True:
+            if screen.allowed(action):
                 found.append((title, help_text, partial(screen.run_action, action)))
         return found
 
@@ -202,6 +219,23 @@ class CaseScreen(ErrorGuard, Screen[None]):
             id="case.action-done",
             key_display="A",
             tooltip="Mark an agreed action done",
+        ),
+        Binding("c", "amend", "Amend", id="case.amend", tooltip="Amend a case fact from a moment"),
+        Binding(
+            "p",
+            "professionals",
+            "People",
+            id="case.professionals",
+            tooltip="Add, correct or mark no longer involved a professional",
+        ),
+        Binding(
+            "V",
+            "void",
+            "Void",
+            id="case.void",
+            key_display="V",
+            show=False,  # listed in help (?): rare, DSL only, and asks to confirm
+            tooltip="Void a case opened in error (DSL only)",
         ),
         Binding(
             "E",
@@ -369,10 +403,33 @@ class CaseScreen(ErrorGuard, Screen[None]):
             return None
         return True
 
+    def refusal(self, action: str) -> str:
+        """Why a write key does nothing here, in a sentence."""
+        session = self.app_session
+        if session is None or not session.can_write:
+            return READ_ONLY_NOTE
+        if self.case is None:
+            return "The case is still loading."
+        if action in OPEN_ONLY and (self.case.resolved or self.case.voided):
+            return f"{self.ref} is closed ({'voided' if self.case.voided else 'resolved'})."
+        if action in DSL_ONLY and session.role != Role.DSL:
+            return "Only a DSL account can void a case."
+        if action == "duty_done":
+            return "No duty is owed on this case."
+        return READ_ONLY_NOTE
+
+    def allowed(self, action: str) -> bool:
+        """Whether this account may take the action now. A DSL-only key stays live for a
+        deputy, so that pressing it says why nothing opens."""
+        if self.check_action(action, ()) is not True:
+            return False
+        session = self.app_session
+        return action not in DSL_ONLY or (session is not None and session.role == Role.DSL)
+
     def open_form(self, action: str) -> None:
         """Push the form for one of the write actions over this screen."""
-        if self.check_action(action, ()) is not True:
-            self.notify(READ_ONLY_NOTE, severity="warning", timeout=8)
+        if not self.allowed(action):
+            self.notify(self.refusal(action), severity="warning", timeout=8)
             return
         assert self.case is not None and self.procedure is not None and self.state is not None
         form_class = FORMS[action][0]
@@ -418,3 +475,12 @@ class CaseScreen(ErrorGuard, Screen[None]):
 
     def action_action_done(self) -> None:
         self.open_form("action_done")
+
+    def action_amend(self) -> None:
+        self.open_form("amend")
+
+    def action_professionals(self) -> None:
+        self.open_form("professionals")
+
+    def action_void(self) -> None:
+        self.open_form("void")

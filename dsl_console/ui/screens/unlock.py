@@ -23,10 +23,13 @@ from textual.worker import Worker
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock
 from dsl_console.errors import ConsoleError
+from dsl_console.services.accounts import check_profile, edit_profile
 from dsl_console.services.session import Credentials, Session, check_passphrase, open_session
 from dsl_console.store.keyslots import KdfCost
+from dsl_console.store.users import Profile
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.failures import report_failed_worker
+from dsl_console.ui.forms.profile import PROFILE_FIELDS, profile_typed
 
 DEMO_HINT = 'Demo database of fictional cases: user "demo", passphrase "demo passphrase".'
 
@@ -141,6 +144,17 @@ class UnlockScreen(ErrorGuard, Screen[None]):
             if self.mode == UnlockMode.FIRST_RUN:
                 yield Label("Passphrase again")
                 yield Input(password=True, id="unlock-repeat", max_length=1024)
+                # Who you are, for the forms' "completed by" (optional here; palette: My
+                # profile, later).
+                for field_id, label, hint in PROFILE_FIELDS:
+                    yield Label(label, classes="-profile")
+                    yield Input(
+                        id=f"unlock-{field_id}",
+                        placeholder=hint,
+                        max_length=200,
+                        compact=True,
+                        classes="-profile",
+                    )
             yield Static("", id="unlock-error")
             if self.demo:
                 yield Static(DEMO_HINT, id="unlock-hint")
@@ -205,13 +219,32 @@ class UnlockScreen(ErrorGuard, Screen[None]):
                 self.show_error("The two passphrases differ: type the same one twice.")
                 self.query_one("#unlock-repeat", Input).focus()
                 return
+        profile = None
+        if create:
+            try:
+                profile = check_profile(
+                    profile_typed(
+                        {
+                            field_id: self.query_one(f"#unlock-{field_id}", Input).value
+                            for field_id, *_ in PROFILE_FIELDS
+                        }
+                    )
+                )
+            except ConsoleError as exc:
+                self.show_error(str(exc))
+                return
         self._busy("Creating the database…" if create else "Unlocking…")
-        self._open(Credentials(user, passphrase), create=create)
+        self._open(Credentials(user, passphrase), create=create, profile=profile)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="unlock")
-    def _open(self, credentials: Credentials, *, create: bool) -> None:
+    def _open(
+        self, credentials: Credentials, *, create: bool, profile: Profile | None = None
+    ) -> None:
         try:
             session = self.opener.open(credentials, create=create)
+            if profile is not None and profile != Profile():
+                with session.db.connection_context():
+                    edit_profile(session, session.user, profile)
         except ConsoleError as exc:
             self.post_message(self.Refused(str(exc)))
             return

@@ -17,6 +17,7 @@ from dsl_console.core.deadlines import CaseState, days_left, flags_at
 from dsl_console.core.flags import BY_ID
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import (
+    AGENCY_LABELS,
     LEVEL_LABELS,
     REASONS,
     Case,
@@ -24,9 +25,10 @@ from dsl_console.core.records import (
     Professional,
     actions_of,
     age_on,
+    amendment_history,
     as_amended,
 )
-from dsl_console.core.wording import countdown, risk_instruction
+from dsl_console.core.wording import countdown, fact_value, risk_instruction
 from dsl_console.ui.forms.host import day_text, stamp
 
 
@@ -90,7 +92,23 @@ def case_status(
 
 def _person(person: Professional) -> str:
     extra = ", ".join(p for p in (person.role, person.agency, person.email) if p)
-    return f"{person.name} ({extra})" if extra else person.name
+    text = f"{person.name} ({extra})" if extra else person.name
+    return text if person.involved else f"{text}: no longer involved"
+
+
+def amended_note(case: Case, fields: tuple[str, ...]) -> str:
+    """'amended on … by …, was …' for the latest amendment of any of these facts, else ''."""
+    latest = None
+    for field_name, changes in amendment_history(case).items():
+        if field_name in fields:
+            event, was = changes[-1]
+            if latest is None or event.at >= latest[1].at:
+                latest = (field_name, event, was)
+    if latest is None:
+        return ""
+    field_name, event, was = latest
+    by = f" by {event.by}" if event.by else ""
+    return f"amended on {stamp(event.at)}{by}, was {fact_value(field_name, was)}"
 
 
 def _marks(case: Case) -> str:
@@ -107,20 +125,39 @@ def facts_content(
 ) -> Content:
     """The child and case facts as they stand now (amendments applied), one labelled line or
     paragraph each."""
+    opened = case
     case = as_amended(case)
     today = local_date(as_of)
     stage = procedure.stage(state.stage)
 
-    def row(label: str, value: str | Content) -> Content:
-        return Content.assemble((f"{label}: ", "bold"), value)
+    def row(label: str, value: str | Content, *fields: str) -> Content:
+        # A fact changed since the opening says when, by whom and what it was.
+        note = amended_note(opened, fields) if fields else ""
+        return Content.assemble(
+            (f"{label}: ", "bold"), value, (f"  ({note})" if note else "", "$text-warning")
+        )
 
+    agency = case.other_agency or "not recorded"
+    if case.other_agency_kind != "other":
+        agency += f" ({AGENCY_LABELS.get(case.other_agency_kind, case.other_agency_kind)})"
     lines: list[Content] = [
-        row("Child", case.child.name),
-        row("DOB", f"{day_text(case.child.dob)} (age {age_on(case.child.dob, today)})"),
-        row("Level of need", LEVEL_LABELS.get(case.level_of_need, case.level_of_need)),
-        row("Marks", _marks(case)),
-        row("Other agency", case.other_agency or "not recorded"),
-        row("Reason", REASONS.get(case.reason, case.reason or "not recorded")),
+        row("Child", case.child.name, "child.name"),
+        row(
+            "DOB",
+            f"{day_text(case.child.dob)} (age {age_on(case.child.dob, today)})",
+            "child.dob",
+        ),
+        row("Address", case.child.address or "not recorded", "child.address"),
+        row("Parents / carers", case.child.parents or "not recorded", "child.parents"),
+        row(
+            "Level of need",
+            LEVEL_LABELS.get(case.level_of_need, case.level_of_need),
+            "level_of_need",
+        ),
+        row("Marks", _marks(case), "cp_plan", "looked_after"),
+        row("Other agency", agency, "other_agency", "other_agency_kind"),
+        row("Reason", REASONS.get(case.reason, case.reason or "not recorded"), "reason"),
+        row("Concern", case.concern or "not recorded", "concern"),
         row("Opened", stamp(case.opened_at)),
         row("Procedure", f"{procedure.name} (v{procedure.version})"),
         row("Current stage", f"{stage.number} {stage.name}, since {stamp(state.stage_entered_at)}"),
@@ -139,6 +176,9 @@ def facts_content(
     lines.append(Content(""))
     lines.append(Content.styled("Summary", "bold underline"))
     lines.append(Content(case.summary or "none recorded"))
+    summary_note = amended_note(opened, ("summary",))
+    if summary_note:
+        lines.append(Content.styled(f"({summary_note})", "$text-warning"))
     lines.append(Content(""))
     lines.append(Content.styled("Actions", "bold underline"))
     actions = actions_of(case)

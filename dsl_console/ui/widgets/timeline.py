@@ -8,7 +8,7 @@ symbols (kept / missed / skipped ...); colour only repeats it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -26,8 +26,15 @@ from dsl_console.core.records import (
     Case,
     Event,
     EventKind,
+    amendment_history,
+    professional_from,
 )
+from dsl_console.core.wording import fact_label, fact_value
 from dsl_console.ui.forms.host import stamp
+
+# An entry written more than this after the event it records says so (contract section 6:
+# `recorded_at`), so a reader knows it was entered late.
+LATE_ENTRY = timedelta(hours=1)
 
 # Stage statuses, in words: the first thing read on each stage's heading line.
 CURRENT = "current"
@@ -73,6 +80,7 @@ class EventRow:
     label: str
     by: str
     detail: str
+    recorded_later: str = ""  # "recorded later, on …" for an entry written well after it
 
 
 # A duty's state, in words.
@@ -170,7 +178,12 @@ def event_label(event: Event, action_number: int | None = None) -> str:
             return "Team Manager alerted" + sent
         return f"Notified: {whom}{sent}"
     if kind == EventKind.AMENDED:
-        return f"Amended: {event.field.replace('_', ' ')}"
+        return f"Amended: {fact_label(event.field)}"
+    if kind == EventKind.PROFESSIONAL:
+        person = professional_from(event.value)
+        if not person.involved:
+            return f"No longer involved: {person.name}"
+        return f"Professional {'corrected' if event.field else 'added'}: {person.name}"
     if kind == EventKind.DEADLINE_SET:
         return f"Deadline set: due {stamp(event.due)}"
     if kind == EventKind.ACTION:
@@ -182,8 +195,9 @@ def event_label(event: Event, action_number: int | None = None) -> str:
     return EVENT_LABELS.get(kind, kind)
 
 
-def event_detail(event: Event) -> str:
-    """The free text of an event, with the fields its kind carries."""
+def event_detail(event: Event, was: object = None) -> str:
+    """The free text of an event, with the fields its kind carries (`was`: the value an
+    amendment replaced)."""
     parts: list[str] = []
     kind = event.kind
     if kind == EventKind.DEADLINE_SET and event.note:
@@ -194,8 +208,13 @@ def event_detail(event: Event) -> str:
         by_when = f", by {stamp(event.due)}" if event.due else ""
         parts.append(f"({owner}{by_when})")
     elif kind == EventKind.AMENDED:
-        value = {True: "yes", False: "no"}.get(event.value, event.value)  # type: ignore[call-overload]
-        parts.append(f"Now: {value}")
+        parts.append(f"Was: {fact_value(event.field, was)}")
+        parts.append(f"Now: {fact_value(event.field, event.value)}")
+        if event.note:
+            parts.append(f"Why: {event.note}")
+    elif kind == EventKind.PROFESSIONAL:
+        person = professional_from(event.value)
+        parts.append(", ".join(p for p in (person.role, person.agency, person.email) if p))
         if event.note:
             parts.append(f"Why: {event.note}")
     elif kind == EventKind.RESOLVED:
@@ -215,6 +234,22 @@ def build_timeline(
 ) -> list[StageRow]:
     """Every stage of the procedure in order, with its passes and the events recorded in it."""
     events_by_stage: dict[int, list[EventRow]] = {}
+    if case.immediate_risk:
+        # Ticked on the opening form: a risk raised at the opening, by whoever opened the case
+        # (contract section 3), shown as the first entry like any raised later.
+        opener = case.raised_by.name if case.raised_by else ""
+        events_by_stage[1] = [
+            EventRow(
+                case.opened_at,
+                EventKind.RISK_RAISED,
+                "Immediate risk raised (at the opening)",
+                opener,
+                "Recorded on the new-case form.",
+            )
+        ]
+    replaced = {
+        id(event): was for changes in amendment_history(case).values() for event, was in changes
+    }
     current, actions = 1, 0
     for event in in_time_order(case.events):
         number: int | None = None
@@ -228,7 +263,12 @@ def build_timeline(
         if event.kind == EventKind.TIMESCALE_MISSED and event.stage is not None:
             home = event.stage
         row = EventRow(
-            event.at, event.kind, event_label(event, number), event.by, event_detail(event)
+            event.at,
+            event.kind,
+            event_label(event, number),
+            event.by,
+            event_detail(event, replaced.get(id(event))),
+            late_entry_text(event),
         )
         events_by_stage.setdefault(home, []).append(row)
 
@@ -273,6 +313,13 @@ def build_timeline(
             )
         )
     return rows
+
+
+def late_entry_text(event: Event) -> str:
+    """'recorded later, on …' when the entry was written well after the event, else ''."""
+    if event.recorded_at is None or event.recorded_at - event.at <= LATE_ENTRY:
+        return ""
+    return f"recorded later, on {stamp(event.recorded_at)}"
 
 
 def after_resolution(state: CaseState, as_of: datetime) -> list[DutyLine]:
@@ -322,6 +369,7 @@ def event_lines(event: EventRow) -> list[Content]:
         "  ",
         (event.label, "bold"),
         (f"  by {event.by}" if event.by else "", "italic"),
+        (f"  ({event.recorded_later})" if event.recorded_later else "", "$text-warning"),
     )
     lines = [heading]
     for text in event.detail.splitlines():
