@@ -19,7 +19,7 @@ VIEW_TITLES = {
     View.FLAGGED: "Flagged",
     View.OVERDUE: "Overdue",
     View.RESOLVED: "Resolved",
-    View.RETENTION: "Retention review",
+    View.RETENTION: "Retention",
     View.OWED: "Owed",
     View.VOIDED: "Voided",
 }

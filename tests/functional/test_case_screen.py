@@ -363,10 +363,22 @@ async def test_every_write_key_is_bound_with_an_id_and_a_tooltip(make_app):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_screen(pilot)
         bindings = {b.key: b for b in screen.BINDINGS}  # type: ignore[union-attr]
-        for key in ("escape", "e", "x", "d", "r", "m", "a", "A"):
+        for key in ("escape", "e", "x", "d", "r", "m", "a", "A", "o", "c", "p", "V", "E"):
             assert bindings[key].id and bindings[key].tooltip  # type: ignore[union-attr]
+        # The footer keeps the everyday keys and help, at 80 columns too; help lists the rest.
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
         footer = screen_text(app).splitlines()[-1]
-        for shown in ("esc Back", "e Event", "x Escalate", "r Resolve", "a Action", "A Done"):
+        for shown in (
+            "esc Back",
+            "e Event",
+            "x Escalate",
+            "r Resolve",
+            "o Duty",
+            "c Amend",
+            "p People",
+            "? Help",
+        ):
             assert shown in footer
 
 

@@ -179,7 +179,7 @@ async def test_help_lists_every_binding(make_app):
         listed = {(k.key, k.description) for k in app.screen.keys}
         for key, words in [
             ("/", "Filter"),
-            ("esc", "Clear filter"),
+            ("esc", "Clear"),
             ("n", "New case"),
             ("1", "Open"),
             ("2", "Flagged"),

@@ -33,16 +33,20 @@ class ViewBar(Static):
     def show(self, current: View, total: int | None, text: str) -> None:
         """Redraw for the current view and the number of cases it shows."""
         line = Text(no_wrap=True, overflow="ellipsis")
+        # The count and the filter first: on a narrow terminal the last views are cut, never
+        # how many cases are shown.
+        if total is not None:
+            line.append(f"{total} case{'' if total == 1 else 's'}", style="bold")
+        if text:
+            line.append(f' matching "{text}"')
+        if total is not None or text:
+            line.append("  ")
         for key, view in VIEW_KEYS.items():
             if view == current:
                 line.append(f"[{key} {VIEW_TITLES[view]}]", style="bold reverse")
             else:
                 line.append(f" {key} {VIEW_TITLES[view]} ")
             line.append(" ")
-        if total is not None:
-            line.append(f" {total} case{'' if total == 1 else 's'}", style="bold")
-        if text:
-            line.append(f' matching "{text}"')
         self.update(line)
 
 
@@ -58,17 +62,26 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         Binding(
             "escape",
             "clear_filter",
-            "Clear filter",
+            "Clear",
             id="list.clear",
             tooltip="Clear the filter and return to the list",
         ),
         Binding("n", "app.new_case", "New case", id="list.new", tooltip="Open a new escalation"),
-        Binding("1", "view('open')", "Open", id="list.view.open", tooltip=VIEW_HELP[View.OPEN]),
+        # The views' keys are on the view bar above the list: the footer keeps the others.
+        Binding(
+            "1",
+            "view('open')",
+            "Open",
+            id="list.view.open",
+            show=False,
+            tooltip=VIEW_HELP[View.OPEN],
+        ),
         Binding(
             "2",
             "view('flagged')",
             "Flagged",
             id="list.view.flagged",
+            show=False,
             tooltip=VIEW_HELP[View.FLAGGED],
         ),
         Binding(
@@ -76,6 +89,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "view('overdue')",
             "Overdue",
             id="list.view.overdue",
+            show=False,
             tooltip=VIEW_HELP[View.OVERDUE],
         ),
         Binding(
@@ -83,6 +97,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "view('resolved')",
             "Resolved",
             id="list.view.resolved",
+            show=False,
             tooltip=VIEW_HELP[View.RESOLVED],
         ),
         Binding(
@@ -90,6 +105,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "view('retention')",
             "Retention",
             id="list.view.retention",
+            show=False,
             tooltip=VIEW_HELP[View.RETENTION],
         ),
         Binding(
@@ -97,6 +113,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "view('owed')",
             "Owed",
             id="list.view.owed",
+            show=False,
             tooltip=VIEW_HELP[View.OWED],
         ),
         Binding(
@@ -104,7 +121,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "view('voided')",
             "Voided",
             id="list.view.voided",
-            show=False,  # listed in help (?): rarely wanted, and the footer is full
+            show=False,
             tooltip=VIEW_HELP[View.VOIDED],
         ),
         Binding(
@@ -113,7 +130,6 @@ class CaseListScreen(ErrorGuard, Screen[None]):
             "Export",
             id="list.export",
             key_display="E",
-            show=False,  # listed in help (?): the footer is full, and Quit must stay in view
             tooltip="Export the summary log, a partnership form, the analysis or everything",
         ),
         Binding("q", "app.quit", "Quit", id="list.quit", tooltip="Quit the console"),

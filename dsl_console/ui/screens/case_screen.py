@@ -188,6 +188,7 @@ class CaseScreen(ErrorGuard, Screen[None]):
             "set_deadline",
             "Due",
             id="case.set-deadline",
+            show=False,  # in help (?): the footer keeps the keys of every day
             tooltip="Set the current stage's due, with the reason",
         ),
         Binding(
@@ -202,6 +203,7 @@ class CaseScreen(ErrorGuard, Screen[None]):
             "timescale_missed",
             "Missed",
             id="case.timescale-missed",
+            show=False,  # in help (?): the footer keeps the keys of every day
             tooltip="Record why a stage missed its timescale",
         ),
         Binding(
@@ -211,12 +213,20 @@ class CaseScreen(ErrorGuard, Screen[None]):
             id="case.duty-done",
             tooltip="Record that an owed duty was done (IRO told, form sent, reply received)",
         ),
-        Binding("a", "add_action", "Action", id="case.add-action", tooltip="Add an agreed action"),
+        Binding(
+            "a",
+            "add_action",
+            "Action",
+            id="case.add-action",
+            show=False,  # in help (?): the footer keeps the keys of every day
+            tooltip="Add an agreed action",
+        ),
         Binding(
             "A",
             "action_done",
             "Done",
             id="case.action-done",
+            show=False,  # in help (?): the footer keeps the keys of every day
             key_display="A",
             tooltip="Mark an agreed action done",
         ),
