@@ -187,12 +187,16 @@ def export(args: argparse.Namespace) -> int:
     # The integrity check runs beside the export rather than before it (a second less at
     # 100,000 cases); nothing is written, file or audit entry, unless it passes.
     session = _session(args, hold_writes=True)
+    blanks: list[str] = []
     try:
         with exporting.checked_beside(session):
-            message = exporting.run_export(session, args)
+            message = exporting.run_export(session, args, on_blanks=blanks.extend)
     finally:
         session.close()
     print(message)
+    if blanks:
+        # On stderr, so a script reading the "wrote ..." line is not disturbed; still exit 0.
+        print(f"note: printed blank: {', '.join(blanks)}", file=sys.stderr)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from dsl_console.core.clock import LONDON, parse_date
-from dsl_console.core.records import Case
+from dsl_console.core.records import Case, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output, kept_only_if
 from dsl_console.services.exports.target import check_target
@@ -27,6 +27,7 @@ from dsl_console.store.database import integrity_failed
 from dsl_console.store.models import Escalation
 
 Progress = Callable[[int, int], None]
+Blanks = Callable[[list[str]], None]
 T = TypeVar("T")
 WHATS = ("json", "log", "report", "analysis")
 FORMS = ("liverpool", "newham", "st-helens-notice", "st-helens-resolution")
@@ -47,6 +48,39 @@ def export_json(session: Session, out: Path, cases: Iterable[Case] | None = None
         for chunk in write_document(counted()):
             handle.write(chunk)
     return count
+
+
+def completed_by(session: Session) -> Professional | None:
+    """The account holder as the person completing a form (full name, job title, the school,
+    email); None while the account has no full name, so that a login name never goes on a
+    form (the form's fields are left blank, and said to be, instead)."""
+    if not session.profile.full_name.strip():
+        return None
+    return Professional(
+        name=session.display_name,
+        role=session.profile.job_title,
+        agency=session.config.school,
+        email=session.profile.email,
+    )
+
+
+def report_blanks(session: Session, ref: str, form: str) -> list[str]:
+    """The fields of a case's partnership form that would print blank if written now, in the
+    form's order (for "These fields will print blank: ..." before writing). Call inside a
+    connection of the caller's thread."""
+    from dsl_console.services.exports.forms import blank_fields
+
+    if form not in FORMS:
+        raise InputError("form: choose one of " + ", ".join(FORMS))
+    return blank_fields(
+        load_case(ref),
+        session.registry,
+        session.calendar,
+        form=form,  # type: ignore[arg-type]
+        as_of=session.now(),
+        completed_by=completed_by(session),
+        school=session.config.school,
+    )
 
 
 def _london_midnight(day: date) -> datetime:
@@ -92,6 +126,7 @@ def export_to(
     year: int | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    on_blanks: Blanks | None = None,
 ) -> str:
     """Write one export, audit it and return the line to show ("wrote ...; audit head N:hash").
 
@@ -100,7 +135,8 @@ def export_to(
     total)` is called as cases are consumed (from the calling thread); a report counts as one.
     Call inside a connection of the caller's thread (the CLI's, or a worker's own). The target
     is never the database, its companions or a backup, and an existing file is replaced only
-    with `force`.
+    with `force`. For a report, `on_blanks(labels)` is told the fields it printed blank, when
+    any were (see `report_blanks`).
     """
     if what not in WHATS:
         raise InputError(f"what: unknown export {what!r}")
@@ -142,7 +178,7 @@ def export_to(
         if progress is not None:
             progress(0, 1)
         case = load_case(ref)
-        write_form(
+        blanks = write_form(
             case,
             session.registry,
             session.calendar,
@@ -150,9 +186,12 @@ def export_to(
             school=school,
             out=out,
             as_of=now,
+            completed_by=completed_by(session),
         )
         if progress is not None:
             progress(1, 1)
+        if blanks and on_blanks is not None:
+            on_blanks(blanks)
         count, detail = 1, f"report {form}"
     else:
         from dsl_console.services.exports.analysis import write_analysis, yearly_figures
@@ -229,8 +268,11 @@ def _date_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
     return start, end
 
 
-def run_export(session: Session, args: argparse.Namespace) -> str:
-    """Run `dsl-console export WHAT ...`; returns the line to print."""
+def run_export(
+    session: Session, args: argparse.Namespace, *, on_blanks: Blanks | None = None
+) -> str:
+    """Run `dsl-console export WHAT ...`; returns the line to print (`on_blanks` as for
+    `export_to`)."""
     start, end = _date_range(args) if args.what == "log" else (None, None)
     return export_to(
         session,
@@ -244,4 +286,5 @@ def run_export(session: Session, args: argparse.Namespace) -> str:
         form=getattr(args, "form", None),
         year=getattr(args, "year", None),
         force=bool(getattr(args, "force", False)),
+        on_blanks=on_blanks,
     )

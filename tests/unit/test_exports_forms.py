@@ -16,7 +16,7 @@ from dsl_console.core.procedures import load_registry
 from dsl_console.core.records import Case, Child, Event, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports import pdf_fonts
-from dsl_console.services.exports.forms import FORMS, write_form
+from dsl_console.services.exports.forms import FORMS, blank_fields, write_form
 
 SCHOOL = "Example Primary School"
 AS_OF = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
@@ -29,6 +29,7 @@ try:
 except LookupError:  # a machine without DejaVu, Liberation or Arial: Helvetica, transliterated
     UNICODE = False
 LUKASZ = "Łukasz" if UNICODE else "Lukasz"
+DASH = "\u2014" if UNICODE else "-"
 
 
 def at(day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -84,7 +85,7 @@ def stage_three_case(**changes: object) -> Case:
     return Case(**fields)  # type: ignore[arg-type]
 
 
-def render(case: Case, form: Any, tmp_path: Path) -> str:
+def render(case: Case, form: Any, tmp_path: Path, completed_by: Professional | None = None) -> str:
     """The form's text as pypdf extracts it, whitespace collapsed to single spaces."""
     out = tmp_path / f"{form}.pdf"
     write_form(
@@ -95,6 +96,7 @@ def render(case: Case, form: Any, tmp_path: Path) -> str:
         school=SCHOOL,
         out=out,
         as_of=AS_OF,
+        completed_by=completed_by,
     )
     reader = pypdf.PdfReader(out)
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
@@ -309,3 +311,252 @@ def test_an_unknown_form_is_refused(tmp_path):
             as_of=AS_OF,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+# The account holder exporting the form, as exporting.py makes them from the session.
+COMPLETER = Professional(
+    "Robin Example", "Deputy Designated Safeguarding Lead", SCHOOL, "r.example@school.example"
+)
+PAT = {
+    "name": "Pat Placeholder",
+    "role": "Health visitor",
+    "agency": "Example Health Trust",
+    "email": "p.placeholder@health.example",
+    "involved": True,
+}
+SAM_LEFT = {
+    "name": "Sam Sample",
+    "role": "Team manager",
+    "agency": "Children's social care",
+    "email": "",
+    "involved": False,
+}
+
+
+def living_case() -> Case:
+    """The stage 3 case with an immediate risk ticked at the opening and another raised later,
+    notices to all four usual recipients, amended facts and changed professionals."""
+    base = stage_three_case()
+    by = "Zoë Ó'Brien"
+    added = (
+        Event(at(1, 10), "risk-escalated", by=by, note="Police called; strategy held."),
+        Event(at(3, 9), "amended", field="child.address", by=by, note="Moved to her aunt's.",
+              value="2 Sample Road, Exampletown EX1 3CD"),
+        Event(at(3, 10), "professional", value=PAT, by=by, note="Joined the core group."),
+        Event(at(4, 9), "risk-raised", by=by, note="New bruising seen."),
+        Event(at(4, 10), "risk-escalated", by=by, note="Referred to the MASH."),
+        Event(at(9, 9), "professional", field="3", value=SAM_LEFT, by=by, note="Left the team."),
+        Event(at(9, 10), "amended", field="concern", value="Ada is often left alone overnight.",
+              by=by, note="Fuller account from her aunt."),
+        Event(at(14, 10, 30), "notified", whom="other-agency", form="st-helens-notice", by=by),
+        Event(at(14, 10, 45), "notified", whom="team-manager", by=by, note="By phone."),
+    )  # fmt: skip
+    events = [
+        Event(e.at, e.kind, whom=e.whom, form="liverpool", by=by)
+        if e.kind == "notified" and e.whom == "partnership"
+        else e
+        for e in base.events
+    ]
+    return stage_three_case(
+        immediate_risk=True,
+        concern="Ada arrives hungry most mornings.",
+        events=tuple(sorted((*events, *added), key=lambda e: e.at)),
+    )
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_form_carries_the_living_record(form, tmp_path):
+    text = render(living_case(), form, tmp_path)
+    for expected in (
+        # Every escalation, with its note.
+        "02/12/2026 09:00 Stage 2: Organisation safeguarding representative Zoë Ó'Brien "
+        "To the team manager.",
+        "14/12/2026 09:00 Stage 3: LSCB safeguarding representative Zoë Ó'Brien",
+        # Every immediate risk: the one ticked at the opening, the later one, each escalation.
+        "Raised at the opening by Zoë Ó'Brien",
+        "Escalated by Zoë Ó'Brien Police called; strategy held.",
+        "Raised by Zoë Ó'Brien New bruising seen.",
+        "Escalated by Zoë Ó'Brien Referred to the MASH.",
+        # Every notification, with the form sent where one was.
+        "the Independent Reviewing Officer",
+        "the partnership Report to LSCB, Appendix 2",
+        "the other agency Escalation Notice",
+        "the Team Manager",
+        "By phone.",
+        # Every amendment, with what it replaced and why.
+        "Child's address amended on 03/12/2026 by Zoë Ó'Brien: was 1 Example Street, "
+        f"Exampletown EX1 2AB, now 2 Sample Road, Exampletown EX1 3CD {DASH} Moved to her aunt's.",
+        "Concern amended on 09/12/2026 by Zoë Ó'Brien: was Ada arrives hungry most mornings., "
+        f"now Ada is often left alone overnight. {DASH} Fuller account from her aunt.",
+        "Professional added on 03/12/2026 by Zoë Ó'Brien: Pat Placeholder, Health visitor, "
+        f"Example Health Trust, p.placeholder@health.example {DASH} Joined the core group.",
+        "Professional Sam Sample, Team manager, Children's social care marked no longer "
+        f"involved on 09/12/2026 by Zoë Ó'Brien {DASH} Left the team.",
+        # The professionals and the facts as they stand.
+        "Pat Placeholder Health visitor Example Health Trust",
+        "Sam Sample (no longer involved)",
+        "Concern Ada is often left alone overnight.",
+        "Address 2 Sample Road, Exampletown EX1 3CD",
+        "Reason for disagreement Thresholds / level of need at referral",
+    ):
+        assert expected in text, expected
+    # The old address survives only in the amendment that replaced it.
+    assert text.count("1 Example Street") == 1
+
+
+def test_the_forms_own_fields_show_the_case_as_it_stands(tmp_path):
+    text = render(living_case(), "liverpool", tmp_path)
+    assert "Address 2 Sample Road, Exampletown EX1 3CD" in text
+    assert (
+        "Brief details of inter agency disagreement (including agreed outcomes) Referral " in text
+    )
+    assert "Concern: Ada is often left alone overnight." in text
+    assert "Pat Placeholder Health visitor, Example Health Trust" in text
+    assert "Sam Sample (no longer involved) Team manager, Children's social care" in text
+    text = render(living_case(), "newham", tmp_path)
+    assert "Pat Placeholder, Health visitor, Example Health Trust" in text
+    assert "Sam Sample, Team manager, Children's social care (no longer involved)" in text
+    assert (
+        "Stage 1: Attempt resolution (incl. line manager) 01/12/2026 Immediate risk raised at "
+        "the opening by Zoë Ó'Brien 01/12/2026 Immediate risk escalated by Zoë Ó'Brien: "
+        "Police called; strategy held." in text
+    )
+    text = render(living_case(), "st-helens-notice", tmp_path)
+    assert (
+        "Please document any information of concern. Referral declined as below threshold; "
+        "school disagrees. Concern: Ada is often left alone overnight. Reason for disagreement: "
+        "Thresholds / level of need at referral Level of need: Section 47" in text
+    )
+    # The copy sent to the partnership was the Report to LSCB, not the notice.
+    assert f"Copy to LSCB {BLANK}" in text
+    text = render(living_case(), "st-helens-resolution", tmp_path)
+    assert (
+        "Practitioners Informed the Independent Reviewing Officer; the partnership (sent the "
+        "Report to LSCB, Appendix 2); the other agency (sent the Escalation Notice); the Team "
+        "Manager" in text
+    )
+
+
+def test_a_correction_of_the_escalating_professional_applies_to_them(tmp_path):
+    corrected = {
+        "name": "Zoë Ó'Brien",
+        "role": "Designated Safeguarding Lead",
+        "agency": SCHOOL,
+        "email": "dsl@school.example",
+        "involved": True,
+    }
+    case = stage_three_case()
+    fix = Event(at(3, 9), "professional", field="1", value=corrected, note="New address.")
+    case = stage_three_case(events=tuple(sorted((*case.events, fix), key=lambda e: e.at)))
+    text = render(case, "liverpool", tmp_path)
+    assert "Professional Escalating concern Zoë Ó'Brien, dsl@school.example" in text
+    assert "Zoë Ó'Brien (escalating) Designated Safeguarding Lead" in text
+    # Not listed again among the others for having been corrected.
+    assert f"(Including LSCB Board Members where appropriate) Role and Agency {LUKASZ}" in text
+
+
+def test_the_person_completing_fills_the_by_lines_by_name_and_title(tmp_path):
+    # No one recorded as raising it: the person completing the form is the one escalating.
+    case = stage_three_case(raised_by=None, professionals=(SOCIAL_WORKER, MANAGER))
+    text = render(case, "liverpool", tmp_path, COMPLETER)
+    assert (
+        "Name and email of Professional Escalating concern Robin Example, r.example@school.example"
+        in text
+    )
+    assert "Role and Agency Deputy Designated Safeguarding Lead, Example Primary School" in text
+    assert "Form completed by Robin Example, Deputy Designated Safeguarding Lead" in text
+    text = render(case, "newham", tmp_path, COMPLETER)
+    assert (
+        "Name, Role and Agency of person completing this form Robin Example, Deputy Designated "
+        "Safeguarding Lead, Example Primary School" in text
+    )
+    text = render(case, "st-helens-notice", tmp_path, COMPLETER)
+    assert "Role Deputy Designated Safeguarding Lead Dated" in text
+    text = render(case, "st-helens-resolution", tmp_path, COMPLETER)
+    assert "Name of referrer Robin Example" in text
+
+
+def test_the_one_who_raised_it_stays_the_professional_escalating(tmp_path):
+    text = render(stage_three_case(), "liverpool", tmp_path, COMPLETER)
+    assert "Professional Escalating concern Zoë Ó'Brien, z.obrien@school.example" in text
+    assert "Form completed by Robin Example, Deputy Designated Safeguarding Lead" in text
+    text = render(stage_three_case(), "st-helens-resolution", tmp_path, COMPLETER)
+    assert "Name of referrer Zoë Ó'Brien" in text
+
+
+def bare_case() -> Case:
+    return Case(
+        ref="SCH-2026-021",
+        procedure="liverpool",
+        opened_at=at(1, 9, 30),
+        child=Child("Ada Example", date(2014, 5, 2)),
+        events=(Event(at(2, 9), "escalated", stage=3),),
+    )
+
+
+def test_blank_fields_names_what_the_record_leaves_blank_in_the_forms_order():
+    blanks = blank_fields(bare_case(), REGISTRY, CALENDAR, form="liverpool", as_of=AS_OF)
+    assert blanks == [
+        "Child's address",
+        "Name and email of professional escalating",
+        "Role and Agency",
+        "Other professionals involved",
+        "Level of need",
+        "Concern",
+        "Date of discussion/ Meeting re disagreement",
+        "Methodology used to resolve conflict",
+        "Disagreement resolved at",
+        "Lessons learned",
+        "Further actions taken",
+        "Form completed by",
+        # Then the case record's.
+        "Parents / carers",
+        "Other agency",
+        "Professionals involved",
+    ]
+    # Signatures, dates of completion and the partnership's own boxes are for a pen.
+    assert "Date" not in blanks and "Date received by LSCB Business Manager" not in blanks
+
+
+def test_blank_fields_shrink_as_the_record_fills():
+    blanks = blank_fields(
+        living_case(), REGISTRY, CALENDAR, form="liverpool", as_of=AS_OF, completed_by=COMPLETER
+    )
+    assert blanks == []
+    blanks = blank_fields(
+        living_case(), REGISTRY, CALENDAR, form="st-helens-resolution", as_of=AS_OF
+    )
+    assert blanks == ["Lead Practitioner & Agency"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_blank_fields_are_what_the_written_form_prints_blank(form, tmp_path):
+    for case in (bare_case(), stage_three_case(), living_case()):
+        expected = blank_fields(
+            case, REGISTRY, CALENDAR, form=form, as_of=AS_OF, completed_by=COMPLETER
+        )
+        written = write_form(
+            case,
+            REGISTRY,
+            CALENDAR,
+            form=form,
+            school=SCHOOL,
+            out=tmp_path / "form.pdf",
+            as_of=AS_OF,
+            completed_by=COMPLETER,
+        )
+        assert written == expected
+
+
+def test_a_blank_field_reported_is_printed_blank(tmp_path):
+    text = render(bare_case(), "st-helens-notice", tmp_path)
+    blanks = blank_fields(bare_case(), REGISTRY, CALENDAR, form="st-helens-notice", as_of=AS_OF)
+    assert "Agency receiving Escalation Notice" in blanks
+    assert f"Agency receiving Escalation Notice {BLANK}" in text
+    assert "Date copied to LSCB" in blanks and f"Copy to LSCB {BLANK}" in text
+    assert "Signed" not in blanks and f"Signed {BLANK}" in text
+
+
+def test_blank_fields_refuses_an_unknown_form():
+    with pytest.raises(InputError, match="unknown form"):
+        blank_fields(bare_case(), REGISTRY, CALENDAR, form="leeds", as_of=AS_OF)  # type: ignore[arg-type]

@@ -35,6 +35,7 @@ COLUMNS = [
     "Stage Resolved",
     "Timescales",
     "Main Reason",
+    "Other agency",
 ]
 PAYLOADS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +57,7 @@ def resolved_case(ref: str = "SCH-2026-014") -> Case:
         level_of_need="s47",
         reason="threshold",
         summary="Referral declined as below threshold; school disagrees.",
+        concern="Arrives hungry and unwashed most mornings.",
         raised_by=dsl,
         professionals=(dsl,),
         events=(
@@ -112,7 +114,7 @@ def test_a_resolved_case_reads_as_the_partnership_expects(tmp_path: Path):
     row = dict(zip(COLUMNS, read_csv(out)[1], strict=True))
     assert row["Agency / School & Escalation Number"] == f"{SCHOOL} / SCH-2026-014"
     assert row["Child Name / DOB / Age"] == "Ada Example / 02/05/2014 / age 12"
-    assert row["Concern"] == "Thresholds / level of need at referral"
+    assert row["Concern"] == "Arrives hungry and unwashed most mornings."
     assert row["Level of Need"] == "Section 47 (child protection)"
     assert row["Summary of Professional Disagreement"].startswith("Referral declined")
     actions = row["Actions Undertaken Towards Resolution"].splitlines()
@@ -133,6 +135,7 @@ def test_a_resolved_case_reads_as_the_partnership_expects(tmp_path: Path):
         "Stage 3: kept",
     ]
     assert row["Main Reason"] == "Threshold Conflict"
+    assert row["Other agency"] == "Children's social care (other)"
 
 
 def test_an_open_case_is_unresolved_with_no_timescale_and_skipped_stages(tmp_path: Path):
@@ -155,21 +158,24 @@ def test_a_stage_not_yet_due_is_pending(tmp_path: Path):
     _, out = write([case], tmp_path)
     row = dict(zip(COLUMNS, read_csv(out)[1], strict=True))
     assert row["Timescales"] == "Stage 1: pending (due 21/12/2026 17:00)"
-    assert row["Concern"] == "Not recorded"
+    assert row["Concern"] == ""  # blank, never a copy of the reason
+    assert row["Other agency"] == "Not recorded (other)"
 
 
 def test_dates_and_ages_are_london_dates(tmp_path: Path):
-    # 23:30 UTC on 1 May 2027 is already 2 May in London (BST): Ada's 13th birthday.
+    # 23:30 UTC on 1 May 2027 is already 2 May in London (BST): Ada's 13th birthday, the day
+    # the case was opened.
     late = datetime(2027, 5, 1, 23, 30, tzinfo=UTC)
     case = Case(
         ref="SCH-2027-001",
         procedure="liverpool",
-        opened_at=late - timedelta(days=1),
+        opened_at=late,
         child=Child("Ada Example", date(2014, 5, 2)),
-        events=(Event(late, "discussion", note="Evening call."),),
+        events=(Event(late + timedelta(minutes=5), "discussion", note="Evening call."),),
     )
     out = tmp_path / "log.csv"
-    write_log([case], REGISTRY, CALENDAR, school=SCHOOL, out=out, fmt="csv", as_of=late)
+    as_of = late + timedelta(minutes=10)
+    write_log([case], REGISTRY, CALENDAR, school=SCHOOL, out=out, fmt="csv", as_of=as_of)
     row = dict(zip(COLUMNS, read_csv(out)[1], strict=True))
     assert row["Child Name / DOB / Age"].endswith("/ age 13")
     assert row["Actions Undertaken Towards Resolution"].startswith("02/05/2027 Discussion")
@@ -218,6 +224,7 @@ def injected_case(payload: str) -> Case:
         level_of_need=payload,
         reason=payload,
         summary=payload,
+        concern=payload,
         raised_by=person,
         professionals=(person,),
         events=(
@@ -241,10 +248,11 @@ def test_every_csv_cell_is_inert_whatever_was_typed(tmp_path: Path):
             assert not cell.startswith(TRIGGERS), (payload, cell)
         # The payloads survive as text, behind the quote, where a field starts with them.
         assert row[0].startswith("'" + PAYLOADS[0])
-        assert row[2] == "'" + payload  # an unknown reason code is shown as typed
-        assert row[3] == "'" + payload
+        assert row[2] == "'" + payload  # the concern, as typed
+        assert row[3] == "'" + payload  # an unknown level code is shown as typed
         assert row[4] == "'" + payload
         assert row[6] == "'" + payload
+        assert row[11].startswith("'" + payload)  # the other agency's name
 
 
 def test_every_xlsx_cell_is_a_plain_string_never_a_formula(tmp_path: Path):
@@ -324,3 +332,112 @@ def test_a_generator_of_many_cases_is_written_in_flat_memory(tmp_path: Path):
     assert peak < 1_000_000, peak
     with out.open(encoding="utf-8-sig", newline="") as handle:
         assert sum(1 for _ in csv.reader(handle)) == 3_001
+
+
+def test_the_row_shows_the_case_as_amended_with_the_age_at_opening(tmp_path: Path):
+    case = resolved_case()
+    amendments = (
+        Event(
+            at(3, 9),
+            "amended",
+            field="concern",
+            value="Ada is left alone overnight.",
+            note="Fuller account from her aunt.",
+            by="Jo Teacher",
+        ),
+        Event(
+            at(3, 10),
+            "amended",
+            field="other_agency",
+            value="Example Health Trust",
+            note="The health visitor holds the case.",
+        ),
+        Event(
+            at(3, 11),
+            "amended",
+            field="other_agency_kind",
+            value="health",
+            note="Health, not social care.",
+        ),
+        Event(at(3, 12), "amended", field="level_of_need", value="s17", note="Corrected."),
+    )
+    events = tuple(sorted((*case.events, *amendments), key=lambda e: e.at))
+    # Seen in June 2027, after Ada's 13th birthday: the log still gives her age at the opening.
+    later = datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
+    out = tmp_path / "log.csv"
+    write_log(
+        [Case(**{**case.__dict__, "events": events})],
+        REGISTRY,
+        CALENDAR,
+        school=SCHOOL,
+        out=out,
+        fmt="csv",
+        as_of=later,
+    )
+    row = dict(zip(COLUMNS, read_csv(out)[1], strict=True))
+    assert row["Concern"] == "Ada is left alone overnight."
+    assert row["Other agency"] == "Example Health Trust (health)"
+    assert row["Level of Need"] == "Section 17 (child in need)"
+    assert row["Child Name / DOB / Age"] == "Ada Example / 02/05/2014 / age 12"
+    # Amendments are not steps towards resolution.
+    assert "amended" not in row["Actions Undertaken Towards Resolution"].lower()
+
+
+def test_an_amendment_after_as_of_is_not_yet_shown(tmp_path: Path):
+    case = resolved_case()
+    late = Event(at(21, 9), "amended", field="concern", value="Later account.", note="New.")
+    _, out = write([Case(**{**case.__dict__, "events": (*case.events, late)})], tmp_path)
+    assert read_csv(out)[1][2] == "Arrives hungry and unwashed most mornings."
+    out = tmp_path / "before.csv"
+    write_log(
+        [Case(**{**case.__dict__, "events": (*case.events, late)})],
+        REGISTRY,
+        CALENDAR,
+        school=SCHOOL,
+        out=out,
+        fmt="csv",
+        as_of=at(21, 10),
+    )
+    assert read_csv(out)[1][2] == "Later account."
+
+
+def test_actions_list_every_immediate_risk_raised_and_escalated(tmp_path: Path):
+    case = resolved_case()
+    risky = Case(
+        **{
+            **case.__dict__,
+            "immediate_risk": True,
+            "events": (
+                Event(at(1, 10), "risk-escalated", by="Jo Teacher", note="Police called."),
+                *case.events[:3],
+                Event(at(4, 9), "risk-raised", by="Jo Teacher", note="New bruising seen."),
+                Event(at(4, 11), "risk-escalated", by="Jo Teacher", note="Strategy discussion."),
+                Event(at(4, 12), "notified", whom="partnership", form="liverpool"),
+                *case.events[3:],
+            ),
+        }
+    )
+    _, out = write([risky], tmp_path)
+    actions = dict(zip(COLUMNS, read_csv(out)[1], strict=True))[
+        "Actions Undertaken Towards Resolution"
+    ].splitlines()
+    assert actions[:2] == [
+        "01/12/2026 Immediate risk raised at the opening by Jo Teacher",
+        "01/12/2026 Immediate risk escalated by Jo Teacher: Police called.",
+    ]
+    assert "04/12/2026 Immediate risk raised by Jo Teacher: New bruising seen." in actions
+    assert "04/12/2026 Immediate risk escalated by Jo Teacher: Strategy discussion." in actions
+    assert "04/12/2026 Notified the partnership (sent the Report to LSCB, Appendix 2)" in actions
+
+
+def test_the_other_agency_column_is_neutralised_and_sized_in_the_sheet(tmp_path: Path):
+    case = Case(**{**resolved_case().__dict__, "other_agency": "=cmd|' /C calc'!A0"})
+    _, csv_out = write([case], tmp_path, "csv")
+    assert read_csv(csv_out)[1][11] == "'=cmd|' /C calc'!A0 (other)"
+    _, xlsx_out = write([case], tmp_path, "xlsx")
+    sheet = openpyxl.load_workbook(xlsx_out).active
+    assert sheet.cell(row=1, column=12).value == "Other agency"
+    assert sheet.cell(row=2, column=12).value == "'=cmd|' /C calc'!A0 (other)"
+    # Every column, the new one too, is given a readable width, the last no less than the rest.
+    assert sheet.column_dimensions["L"].width == 34
+    assert sheet.max_column == len(COLUMNS)

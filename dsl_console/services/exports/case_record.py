@@ -6,11 +6,13 @@ from typing import NamedTuple
 
 from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import StageVisit
-from dsl_console.core.records import EVENT_LABELS, Case, EventKind, Professional, age_on
-from dsl_console.services.exports.history import CaseHistory
-from dsl_console.services.exports.pdf_layout import ExportPdf, Field
+from dsl_console.core.records import EVENT_LABELS, Event, EventKind, Professional, age_on
+from dsl_console.services.exports.history import CaseHistory, whom_label
+from dsl_console.services.exports.pdf_layout import Field, FormSheet
 from dsl_console.services.exports.wording import (
     UNRESOLVED,
+    agency_words,
+    form_name,
     level_label,
     reason_label,
     stage_label,
@@ -29,9 +31,14 @@ def person(professional: Professional | None) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def others(case: Case) -> list[Professional]:
-    """The professionals involved other than the one escalating."""
-    return [p for p in case.professionals if p != case.raised_by]
+def marked(text: str, professional: Professional) -> str:
+    """A professional's entry, marked when they are no longer involved (kept on the record)."""
+    return text if professional.involved else f"{text} (no longer involved)"
+
+
+def escalating(history: CaseHistory, completed_by: Professional | None) -> Professional | None:
+    """The professional escalating: the one who raised it, else the person completing the form."""
+    return history.escalating or completed_by
 
 
 def role_and_agency(professional: Professional | None) -> str:
@@ -109,10 +116,13 @@ def agreed_actions(history: CaseHistory) -> list[AgreedAction]:
     ]
 
 
-def supporting_record(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
-    """The school's own record of the case, after the partnership's form, on a new page."""
-    case, procedure, state = history.case, history.procedure, history.state
-    pdf.add_page()
+def supporting_record(
+    pdf: FormSheet, history: CaseHistory, school: str, completed_by: Professional | None = None
+) -> None:
+    """The school's own record of the case, after the partnership's form, on a new page: the
+    facts and professionals as they stand, and every step, risk, notice and amendment."""
+    case, procedure, state = history.facts, history.procedure, history.state
+    pdf.new_page()
     pdf.title_block(school or "School", "Supporting record from the school's escalation log")
     status = (
         f"Resolved at {stage_label(procedure, state.stage)} on {uk_day(state.resolved_at)}"
@@ -120,6 +130,8 @@ def supporting_record(pdf: ExportPdf, history: CaseHistory, school: str) -> None
         else f"Open at {stage_label(procedure, state.stage)}"
     )
     age = age_on(case.child.dob, local_date(history.as_of))
+    at_opening = age_on(case.child.dob, local_date(case.opened_at))
+    ages = f"age {age}" + (f" ({at_opening} at the opening)" if at_opening != age else "")
     looked_after = [
         label
         for label, on in (
@@ -128,29 +140,42 @@ def supporting_record(pdf: ExportPdf, history: CaseHistory, school: str) -> None
         )
         if on
     ]
+    agency = case.other_agency
     pdf.fields(
         [
             Field("Escalation number", case.ref),
             Field("Procedure", f"{procedure.name} (version {procedure.version})"),
-            Field("Child", f"{case.child.name}, born {uk_date(case.child.dob)}, age {age}"),
-            Field("Address", case.child.address, lines=2),
-            Field("Other agency", case.other_agency),
-            Field("Concern", reason_label(case.reason)),
+            Field("Child", f"{case.child.name}, born {uk_date(case.child.dob)}, {ages}"),
+            Field("Address", case.child.address, lines=2, name="Child's address"),
+            Field("Parents / carers", case.child.parents),
+            Field(
+                "Other agency",
+                agency_words(agency, case.other_agency_kind) if agency.strip() else "",
+            ),
+            Field("Concern", case.concern, lines=2),
+            Field("Reason for disagreement", reason_label(case.reason)),
             Field("Level of need", level_label(case.level_of_need)),
             Field("Plan / status", ", ".join(looked_after) or "Neither CP plan nor looked after"),
             Field("Opened", uk_moment(case.opened_at)),
             Field(f"Status at {uk_moment(history.as_of)}", status),
         ]
     )
-    pdf.heading("Professionals involved")
-    people = ([case.raised_by] if case.raised_by else []) + others(case)
+    pdf.heading("Professionals involved (as they stand)")
+    raised = escalating(history, completed_by)
+    people = ([raised] if raised else []) + history.others()
     pdf.table_of(
         ("Name", "Role", "Agency", "Email"),
         [
-            [f"{p.name} (escalating)" if p is case.raised_by else p.name, p.role, p.agency, p.email]
+            [
+                marked(f"{p.name} (escalating)" if p is raised else p.name, p),
+                p.role,
+                p.agency,
+                p.email,
+            ]
             for p in people
         ],
         (0.3, 0.25, 0.25, 0.2),
+        name="Professionals involved",
     )
     pdf.heading("Stage history")
     pdf.table_of(
@@ -160,6 +185,44 @@ def supporting_record(pdf: ExportPdf, history: CaseHistory, school: str) -> None
     )
     if state.skipped:
         pdf.paragraph(f"Stages skipped: {', '.join(str(n) for n in state.skipped)}.")
+    pdf.heading("Escalations")
+    pdf.table_of(
+        ("When", "Escalated to", "By", "Note"),
+        [
+            [uk_moment(e.at), stage_label(procedure, e.stage) if e.stage else "", e.by, e.note]
+            for e in history.of_kind(EventKind.ESCALATED)
+        ],
+        (0.17, 0.33, 0.18, 0.32),
+        empty="None recorded: the case has stayed at stage 1.",
+    )
+    pdf.heading("Immediate risk of significant harm")
+    pdf.table_of(
+        ("When", "What", "Note"),
+        [[uk_moment(e.at), risk_words(history, e), e.note] for e in history.risk_events()],
+        (0.17, 0.43, 0.4),
+        empty="No immediate risk recorded.",
+    )
+    pdf.heading("Notifications")
+    pdf.table_of(
+        ("When", "Who was told", "Form sent", "By", "Note"),
+        [
+            [
+                uk_moment(e.at),
+                whom_label(e.whom),
+                form_name(e.form) if e.form else "",
+                e.by,
+                e.note,
+            ]
+            for e in history.of_kind(EventKind.NOTIFIED)
+        ],
+        (0.17, 0.23, 0.2, 0.15, 0.25),
+        empty="No one notified yet.",
+    )
+    pdf.heading("Amendments")
+    lines = [line for _, line in history.amendment_lines()]
+    pdf.paragraph(
+        "\n".join(lines) if lines else "None: the facts stand as recorded at the opening."
+    )
     pdf.heading("Discussions and meetings")
     pdf.table_of(
         ("Date", "Stage", "Kind", "By", "Note"),
@@ -179,6 +242,17 @@ def supporting_record(pdf: ExportPdf, history: CaseHistory, school: str) -> None
     pdf.box("Outcome of resolution", outcome_text(history))
     lessons = history.resolution.lessons if history.resolution else ""
     pdf.box("Lessons learned", lessons, lines=3)
+
+
+def risk_words(history: CaseHistory, event: Event) -> str:
+    """An immediate risk raised or escalated, as a sentence naming who by."""
+    if event is history.opening_risk:
+        what = "Raised at the opening"
+    elif event.kind == EventKind.RISK_RAISED:
+        what = "Raised"
+    else:
+        what = "Escalated"
+    return f"{what} by {event.by}" if event.by else what
 
 
 def _stage_row(history: CaseHistory, visit: StageVisit) -> list[str]:

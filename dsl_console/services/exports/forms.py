@@ -2,10 +2,13 @@
 
 Forms: Liverpool Appendix 2 "Report to LSCB" (stages 3 and 4), the Newham "NSCP Escalation
 Referral Form", and St Helens' "Escalation Notice" and "Escalation Resolution Template". Each
-field the console knows is filled from the case; the rest (signatures, dates of completion,
-the partnership's own boxes) is left visibly blank for hand completion. The school's own
-record of the case (professionals, stage history, meetings, actions, outcome) follows each
-form on a new page.
+field the console knows is filled from the case as it stands (amendments applied) and from
+the person completing the form (the account holder exporting it, by full name, never by login
+name); the rest (signatures, dates of completion, the partnership's own boxes) is left
+visibly blank for hand completion. `blank_fields` tells, before writing, which fields the
+record leaves blank. The school's own record of the case (professionals, stages, every
+escalation, immediate risk, notification and amendment, meetings, actions, outcome) follows
+each form on a new page.
 
 Why fpdf2 rather than reportlab: the forms are simple bordered tables and text, which fpdf2
 lays out faithfully (tables with wrapping cells, page breaks, TrueType subsetting); it is pure
@@ -22,7 +25,7 @@ from typing import Literal
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.procedures import ProcedureRegistry
-from dsl_console.core.records import PARTNERSHIP, Case, EventKind
+from dsl_console.core.records import PARTNERSHIP, Case, EventKind, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
 from dsl_console.services.exports.case_record import (
@@ -30,8 +33,9 @@ from dsl_console.services.exports.case_record import (
     AgreedAction,
     adhered,
     agreed_actions,
+    escalating,
+    marked,
     meeting_dates,
-    others,
     outcome_text,
     person,
     role_and_agency,
@@ -42,9 +46,15 @@ from dsl_console.services.exports.history import (
     CaseHistory,
     ProcedureLookup,
     history_of,
-    whom_label,
+    notified_words,
 )
-from dsl_console.services.exports.pdf_layout import BLANK_LINE, ExportPdf, Field
+from dsl_console.services.exports.pdf_layout import (
+    BLANK_LINE,
+    BlankFinder,
+    ExportPdf,
+    Field,
+    FormSheet,
+)
 from dsl_console.services.exports.wording import (
     MAIN_REASONS,
     level_label,
@@ -76,42 +86,101 @@ def write_form(
     school: str,
     out: Path,
     as_of: datetime,
-) -> None:
-    """Write one case's partnership form, as the case stood at as_of, to the PDF file `out`."""
-    if form not in FORM_TITLES:
-        raise InputError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
-    history = history_of(case, ProcedureLookup(registry)(case), calendar, as_of)
+    completed_by: Professional | None = None,
+) -> list[str]:
+    """Write one case's partnership form, as the case stood at as_of, to the PDF file `out`;
+    returns what `blank_fields` would (the fields the record left blank).
+
+    `completed_by` is the person completing the form (the account holder: full name, job
+    title, the school, email): it fills "Form completed by" and its like, and stands as the
+    professional escalating when the case names none.
+    """
+    history = _history(case, registry, calendar, form, as_of)
     pdf = ExportPdf(
         f"OFFICIAL-SENSITIVE | {case.ref} | {FORM_TITLES[form]} | prepared {uk_day(as_of)}"
     )
     pdf.set_title(f"{FORM_TITLES[form]} {case.ref}")  # the ref only: no name in the metadata
     pdf.set_creator("DSL Console")
     pdf.set_creation_date(as_of)
-    _LAYOUTS[form](pdf, history, school)
-    supporting_record(pdf, history, school)
+    _fill(pdf, history, form, school, completed_by)
     pdf.continuations()
     data = bytes(pdf.output())
     with atomic_output(Path(out), "wb") as handle:
         handle.write(data)
+    return list(pdf.blanks)
 
 
-def _liverpool(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+def blank_fields(
+    case: Case,
+    registry: ProcedureRegistry,
+    calendar: WorkingCalendar,
+    *,
+    form: FormName,
+    as_of: datetime,
+    completed_by: Professional | None = None,
+    school: str = "",
+) -> list[str]:
+    """The fields of a form (and the case record after it) that would print blank for this
+    case, in the form's order, each once: those the record could fill ("Child's address",
+    "Concern", "Lessons learned"), not those always left for a pen (signatures, dates of
+    completion, the partnership's own boxes). Nothing is drawn or written.
+
+    `school` defaults to the agency of `completed_by` (the school's own account holder).
+    """
+    history = _history(case, registry, calendar, form, as_of)
+    sheet = BlankFinder()
+    school = school or (completed_by.agency if completed_by else "")
+    _fill(sheet, history, form, school, completed_by)
+    return sheet.blanks
+
+
+def _history(
+    case: Case, registry: ProcedureRegistry, calendar: WorkingCalendar, form: str, as_of: datetime
+) -> CaseHistory:
+    if form not in FORM_TITLES:
+        raise InputError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
+    return history_of(case, ProcedureLookup(registry)(case), calendar, as_of)
+
+
+def _fill(
+    sheet: FormSheet,
+    history: CaseHistory,
+    form: str,
+    school: str,
+    completed_by: Professional | None,
+) -> None:
+    _LAYOUTS[form](sheet, history, school, completed_by)
+    supporting_record(sheet, history, school, completed_by)
+
+
+def _details(sheet: FormSheet, summary: str, concern: str) -> str:
+    """The disagreement's summary with the child-welfare concern, noting a missing concern."""
+    if not concern.strip():
+        sheet.missing("Concern")
+        return summary
+    return f"{summary}\n\nConcern: {concern}" if summary else f"Concern: {concern}"
+
+
+def _liverpool(
+    pdf: FormSheet, history: CaseHistory, school: str, completed_by: Professional | None
+) -> None:
     """Liverpool SCB, Appendix 2."""
-    case, resolution = history.case, history.resolution
+    case, resolution = history.facts, history.resolution
     pdf.title_block(
         "Liverpool Safeguarding Children Board",
         "Appendix 2. Report to LSCB: Multi-Agency Resolution: Escalation Stages 3 and 4",
         "(*Multi-Agency Conflicts resolved at Stages 3 and 4 must be reported to the LSCB Team)",
     )
-    raised = case.raised_by
+    raised = escalating(history, completed_by)
     pdf.fields(
         [
             Field("Name of Child / young Person", case.child.name),
             Field("Date of Birth", uk_date(case.child.dob)),
-            Field("Address", case.child.address, lines=2),
+            Field("Address", case.child.address, lines=2, name="Child's address"),
             Field(
                 "Name and email of Professional Escalating concern",
                 ", ".join(p for p in (raised.name, raised.email) if p) if raised else "",
+                name="Name and email of professional escalating",
             ),
             Field("Role and Agency", role_and_agency(raised) or school),
         ]
@@ -122,15 +191,19 @@ def _liverpool(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
             "(Including LSCB Board Members where appropriate)",
             "Role and Agency",
         ),
-        [[p.name, role_and_agency(p)] for p in others(case)],
+        [[marked(p.name, p), role_and_agency(p)] for p in history.others()],
         (0.5, 0.5),
+        name="Other professionals involved",
     )
     pdf.choices(
         "Please indicate level of need",
         ("Early Help", "S17", "S47"),
         _LIVERPOOL_LEVELS.get(case.level_of_need),
+        name="Level of need",
     )
-    details = case.summary + "\n\nAgreed outcomes:\n" + outcome_text(history)
+    details = (
+        _details(pdf, case.summary, case.concern) + "\n\nAgreed outcomes:\n" + outcome_text(history)
+    )
     pdf.box("Brief details of inter agency disagreement (including agreed outcomes)", details)
     pdf.fields(
         [
@@ -149,6 +222,7 @@ def _liverpool(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
         "agency review of procedure, requirement for staff training, further understanding "
         "of LSCB Levels of Need);",
         resolution.lessons if resolution else "",
+        name="Lessons learned",
     )
     pdf.heading(
         "Please identify any further actions taken by your agency following the resolution "
@@ -158,23 +232,35 @@ def _liverpool(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
         ("Actions taken", "By whom", "Date completed"),
         [[a.action, a.owner, a.completed or NOT_COMPLETED] for a in agreed_actions(history)],
         (0.55, 0.25, 0.2),
+        name="Further actions taken",
     )
-    pdf.ln(2)
-    pdf.fields([Field("Form completed by"), Field("Date")])
+    pdf.gap(2)
+    completer = completed_by
+    pdf.fields(
+        [
+            Field(
+                "Form completed by",
+                ", ".join(p for p in (completer.name, completer.role) if p) if completer else "",
+            ),
+            Field("Date", hand=True),
+        ]
+    )
     pdf.heading("To be completed by LSCB Business Manager:")
     pdf.fields(
         [
-            Field("Date received by LSCB Business Manager"),
-            Field("Outcome / Issues notified to LSCB Executive Group", lines=3),
-            Field("Date"),
+            Field("Date received by LSCB Business Manager", hand=True),
+            Field("Outcome / Issues notified to LSCB Executive Group", lines=3, hand=True),
+            Field("Date", hand=True),
         ]
     )
     pdf.paragraph("Completed reports should be referred to the LSCB Team.", size=8)
 
 
-def _newham(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+def _newham(
+    pdf: FormSheet, history: CaseHistory, school: str, completed_by: Professional | None
+) -> None:
     """Newham SCP, the NSCP Escalation Referral Form."""
-    case, resolution = history.case, history.resolution
+    case, resolution = history.facts, history.resolution
     pdf.title_block(
         "Newham Safeguarding Children Partnership",
         "NSCP Escalation Referral Form",
@@ -184,16 +270,23 @@ def _newham(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
         [
             Field("Name of child/young person", case.child.name),
             Field("DOB", uk_date(case.child.dob)),
-            Field("Address", case.child.address, lines=2),
-            Field("Name, Role and Agency of person completing this form", person(case.raised_by)),
+            Field("Address", case.child.address, lines=2, name="Child's address"),
+            Field(
+                "Name, Role and Agency of person completing this form",
+                person(completed_by or history.escalating),
+            ),
             Field(
                 "Name, Roles and Agency of others involved",
-                "\n".join(person(p) for p in others(case)),
+                "\n".join(marked(person(p), p) for p in history.others()),
                 lines=3,
             ),
         ]
     )
-    pdf.box("Brief details of the professional disagreement:", case.summary)
+    pdf.box(
+        "Brief details of the professional disagreement:",
+        _details(pdf, case.summary, case.concern),
+        name="Details of the disagreement",
+    )
     pdf.heading(
         "Outline of Steps taken and who was involved from Stages 1-5 in line with NSCP "
         "Escalation Policy"
@@ -209,19 +302,21 @@ def _newham(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
         "reasons why:",
         _meetings_not_held(history),
         lines=3,
+        name="Reasons stage meetings did not take place",
     )
     pdf.box(
         "What is the learning for your agencies from this case?",
         resolution.lessons if resolution else "",
+        name="Lessons learned",
     )
-    pdf.box("Is there learning for the wider safeguarding partnership?", "", lines=3)
+    pdf.box("Is there learning for the wider safeguarding partnership?", "", lines=3, hand=True)
     for question in (
         "A requirement for staff training",
         "Development of a new NSCP Protocol / Procedure",
         "Further discussion at a particular NSCP Sub Group",
     ):
-        pdf.choices(question, ("Yes", "No"), None)
-    pdf.fields([Field("Other", lines=2)])
+        pdf.choices(question, ("Yes", "No"), None, hand=True)
+    pdf.fields([Field("Other", lines=2, hand=True)])
     pdf.paragraph(
         "Submit the completed form to the NSCP Business Manager by secure email or as a "
         "password-protected document.",
@@ -251,16 +346,19 @@ def _meetings_not_held(history: CaseHistory) -> str:
     return "\n".join(known)
 
 
-def _st_helens_notice(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+def _st_helens_notice(
+    pdf: FormSheet, history: CaseHistory, school: str, completed_by: Professional | None
+) -> None:
     """St Helens SCB, the Escalation Notice."""
-    case, resolution = history.case, history.resolution
+    case, resolution = history.facts, history.resolution
     pdf.title_block(
         "St Helens Safeguarding Children Board",
         "Escalation Notice",
         "Forwarded to the Service Manager (or agency equivalent) within 5 working days; a copy "
         "is sent to the LSCB Business Manager.",
     )
-    issuing = school or (case.raised_by.agency if case.raised_by else "")
+    raised = escalating(history, completed_by)
+    issuing = school or (raised.agency if raised else "")
     pdf.fields(
         [
             Field("Agency issuing Escalation Notice", issuing),
@@ -270,20 +368,27 @@ def _st_helens_notice(pdf: ExportPdf, history: CaseHistory, school: str) -> None
         ]
     )
     concern = (
-        f"{case.summary}\n\nConcern: {reason_label(case.reason)}\n"
+        f"{_details(pdf, case.summary, case.concern)}\n"
+        f"Reason for disagreement: {reason_label(case.reason)}\n"
         f"Level of need: {level_label(case.level_of_need)}"
     )
     pdf.box("Please document any information of concern.", concern)
-    copies = [
+    partnership = [
         e for e in history.of_kind(EventKind.NOTIFIED) if e.whom.strip().lower() == PARTNERSHIP
     ]
+    # The copy is the notice itself when the event says which form was sent; a notice to the
+    # partnership that names no form is taken to be it, one naming another form is not.
+    copies = [e for e in partnership if e.form == "st-helens-notice"] or [
+        e for e in partnership if not e.form
+    ]
+    signer = completed_by or raised  # who signs is who completes the notice
     pdf.fields(
         [
-            Field("Signed"),
-            Field("Role", case.raised_by.role if case.raised_by else ""),
-            Field("Dated"),
+            Field("Signed", hand=True),
+            Field("Role", signer.role if signer else ""),
+            Field("Dated", hand=True),
             Field("Copy to LSCB", "Yes" if copies else ""),
-            Field("Date", uk_day(copies[0].at) if copies else ""),
+            Field("Date", uk_day(copies[0].at) if copies else "", name="Date copied to LSCB"),
         ]
     )
     pdf.heading("Resolution")
@@ -300,14 +405,21 @@ def _st_helens_notice(pdf: ExportPdf, history: CaseHistory, school: str) -> None
                 else "",
             ),
             Field("Issues raised", issues, lines=3),
-            Field("Lessons learnt", resolution.lessons if resolution else "", lines=3),
+            Field(
+                "Lessons learnt",
+                resolution.lessons if resolution else "",
+                lines=3,
+                name="Lessons learned",
+            ),
         ]
     )
 
 
-def _st_helens_resolution(pdf: ExportPdf, history: CaseHistory, school: str) -> None:
+def _st_helens_resolution(
+    pdf: FormSheet, history: CaseHistory, school: str, completed_by: Professional | None
+) -> None:
     """St Helens SCB, the Escalation Resolution Template."""
-    case, state = history.case, history.state
+    case, state = history.facts, history.state
     pdf.title_block(
         "St Helens Safeguarding Children Board",
         "Escalation Resolution Template",
@@ -329,7 +441,10 @@ def _st_helens_resolution(pdf: ExportPdf, history: CaseHistory, school: str) -> 
             Field("Parents", case.child.parents),
             Field("Lead Practitioner & Agency"),
             Field("Continuum of Need", level_label(case.level_of_need)),
-            Field("Procedures Case Managed", ", ".join(managed)),
+            Field(
+                "Procedures Case Managed",
+                ", ".join(managed) or "Neither (no CP plan, not looked after)",
+            ),
             Field("Stage of Escalation", stage_label(history.procedure, state.highest_stage)),
             Field(
                 "Stage Escalation Resolved",
@@ -343,13 +458,14 @@ def _st_helens_resolution(pdf: ExportPdf, history: CaseHistory, school: str) -> 
         "Main reason for escalation", MAIN_REASONS, reason if reason in MAIN_REASONS else None
     )
     pdf.box("Action", "\n".join(_action_line(a) for a in agreed_actions(history)))
-    informed = [whom_label(e.whom) for e in history.of_kind(EventKind.NOTIFIED)]
+    informed = [notified_words(e) for e in history.of_kind(EventKind.NOTIFIED)]
+    raised = escalating(history, completed_by)
     pdf.fields(
         [
-            Field("Name of referrer", case.raised_by.name if case.raised_by else ""),
+            Field("Name of referrer", raised.name if raised else ""),
             Field("Practitioners Informed", "; ".join(informed)),
-            Field("Date form completed"),
-            Field("Method of delivery (delete as appropriate)"),
+            Field("Date form completed", hand=True),
+            Field("Method of delivery (delete as appropriate)", hand=True),
         ]
     )
 
@@ -363,7 +479,7 @@ def _action_line(action: AgreedAction) -> str:
     return f"{action.action} ({', '.join(d for d in details if d)})"
 
 
-_LAYOUTS: dict[str, Callable[[ExportPdf, CaseHistory, str], None]] = {
+_LAYOUTS: dict[str, Callable[[FormSheet, CaseHistory, str, Professional | None], None]] = {
     "liverpool": _liverpool,
     "newham": _newham,
     "st-helens-notice": _st_helens_notice,

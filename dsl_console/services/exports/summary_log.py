@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, cast
 
@@ -20,16 +20,16 @@ from dsl_console.services.exports.history import CaseHistory, ProcedureLookup, h
 from dsl_console.services.exports.sheet_files import sheet_files_beside
 from dsl_console.services.exports.wording import (
     UNRESOLVED,
+    agency_words,
     child_identity,
     level_label,
     main_reason,
-    reason_label,
     stage_label,
     timescale_outcome,
     uk_day,
 )
 
-# Appendix 1's seven columns in its order, then the four the yearly analysis asks for.
+# Appendix 1's seven columns in its order, then the five the yearly analysis asks for.
 LOG_COLUMNS: tuple[str, ...] = (
     "Agency / School & Escalation Number",
     "Child Name / DOB / Age",
@@ -42,22 +42,20 @@ LOG_COLUMNS: tuple[str, ...] = (
     "Stage Resolved",
     "Timescales",
     "Main Reason",
+    "Other agency",
 )
 SHEET_TITLE = "Escalation Summary Log"
 LogFormat = Literal["csv", "xlsx"]
 # A row as the file takes it: CSV, one line of text (quoted and neutralised); XLSX, its cells.
 Encoded = str | list[str]
 # Rough widths (characters) so the sheet opens readable; the long-text columns are wider.
-_XLSX_WIDTHS = (28, 30, 30, 22, 60, 70, 50, 34, 34, 40, 24)
+_XLSX_WIDTHS = (28, 30, 30, 22, 60, 70, 50, 34, 34, 40, 24, 34)
 
 
 def log_row(history: CaseHistory, *, school: str, initials: bool = False) -> list[str]:
-    """One case's row of the log, in LOG_COLUMNS order, as plain (not yet neutralised) text."""
-    return _log_row(history, school, initials, local_date(history.as_of))
-
-
-def _log_row(history: CaseHistory, school: str, initials: bool, today: date) -> list[str]:
-    case, procedure, state = history.case, history.procedure, history.state
+    """One case's row of the log, in LOG_COLUMNS order, as plain (not yet neutralised) text:
+    the facts as they stood at as_of (amendments applied), the child's age at the opening."""
+    case, procedure, state = history.facts, history.procedure, history.state
     resolution = history.resolution
     if resolution is not None:
         outcome = resolution.note or "Resolved (no outcome recorded)"
@@ -77,8 +75,9 @@ def _log_row(history: CaseHistory, school: str, initials: bool, today: date) -> 
     )
     return [
         f"{school} / {case.ref}" if school else case.ref,
-        child_identity(case.child, today, initials_only=initials),
-        reason_label(case.reason),
+        # The age when the disagreement arose, which is what the partnership analyses.
+        child_identity(case.child, local_date(case.opened_at), initials_only=initials),
+        case.concern,
         level_label(case.level_of_need),
         case.summary,
         "\n".join(history.action_lines()),
@@ -87,6 +86,7 @@ def _log_row(history: CaseHistory, school: str, initials: bool, today: date) -> 
         resolved,
         timescales,
         main_reason(case.reason),
+        agency_words(case.other_agency, case.other_agency_kind),
     ]
 
 

@@ -105,3 +105,34 @@ def timescale_outcome(visit: StageVisit, as_of: datetime) -> str:
         return "kept"
     reason = visit.missed_reason.strip() or "no reason recorded"
     return f"not kept ({reason})"
+
+
+# The forms a `notified` event may record as sent (its `form`), as a sentence names them.
+FORM_NAMES = {
+    "liverpool": "Report to LSCB, Appendix 2",
+    "newham": "NSCP Escalation Referral Form",
+    "st-helens-notice": "Escalation Notice",
+    "st-helens-resolution": "Escalation Resolution Template",
+}
+
+# The other agency's kinds as the exports word them after its name (records.AGENCY_KINDS).
+AGENCY_KIND_WORDS = {
+    "social-care": "children's social care",
+    "police": "police",
+    "health": "health",
+    "education": "education",
+    "early-help": "early help",
+    "other": "other",
+}
+
+
+def form_name(form: str) -> str:
+    """A form id in words; a user's procedure may name forms the console does not print."""
+    return FORM_NAMES.get(form, f"form {form}")
+
+
+def agency_words(name: str, kind: str) -> str:
+    """The other agency's name and its kind, e.g. "Example Trust (health)"."""
+    # The name as typed (not stripped): what the log shows must be what was entered.
+    shown = name if name.strip() else NOT_RECORDED
+    return f"{shown} ({AGENCY_KIND_WORDS.get(kind, kind or 'other')})"

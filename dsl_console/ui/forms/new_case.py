@@ -22,6 +22,7 @@ from dsl_console.core.records import (
 )
 from dsl_console.errors import InputError
 from dsl_console.services.casebook import open_case, refs_in_use
+from dsl_console.services.exporting import completed_by
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import FormScreen
 from dsl_console.ui.forms.fields import FormField
@@ -227,13 +228,9 @@ class NewCaseForm(FormScreen):
             summary=optional_text(self.query_one("#summary", TextArea).text, "summary", long=True),
             concern=optional_text(self.query_one("#concern", TextArea).text, "concern", long=True),
             professionals=professionals,
-            # The professional escalating is the account holder opening the case.
-            raised_by=Professional(
-                name=session.display_name,
-                role=session.profile.job_title,
-                agency=session.config.school,
-                email=session.profile.email,
-            ),
+            # The professional escalating is the account holder opening the case, named as
+            # the forms name them (exporting.completed_by): never by a login name.
+            raised_by=completed_by(session),
         )
 
     def write(self, session: Session, collected: Case) -> str:  # type: ignore[override]
