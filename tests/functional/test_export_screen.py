@@ -152,3 +152,53 @@ async def test_an_existing_file_is_replaced_only_after_a_question_that_names_it(
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(screen.result_text), what="the export")
         assert "Escalation" in out.read_text(encoding="utf-8-sig")
+
+
+async def test_the_fields_a_form_will_print_blank_are_named_before_writing(make_app, home):
+    from dsl_console.core.records import Event, EventKind
+    from dsl_console.services.casebook import record_event
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlocked(pilot)
+        app.open_case("SCH-2026-003")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, CaseScreen) and app.screen.case is not None,
+            what="the case screen",
+        )
+        screen = await open_export(pilot)
+        await wait_until(pilot, lambda: bool(screen.blank_note), what="the blank-fields note")
+        note = screen.blank_note
+        assert note.startswith("These fields will print blank")
+        assert "Child's address" in note and "Concern" in note
+        # Nothing is written by looking: the note comes before any export.
+        assert not any((home / "Documents").iterdir())
+        await pilot.press("escape")
+        await settle(pilot)
+        # The address added to the record, the note no longer names it.
+        assert app.session is not None
+        with app.session.db.connection_context():
+            record_event(
+                app.session,
+                "SCH-2026-003",
+                Event(
+                    at=app.now(),
+                    kind=EventKind.AMENDED,
+                    field="child.address",
+                    value="1 Example Street, Exampletown",
+                    note="Given by the parent.",
+                ),
+            )
+        screen = await open_export(pilot)
+        await wait_until(pilot, lambda: bool(screen.blank_note), what="the blank-fields note")
+        assert "Child's address" not in screen.blank_note
+        assert "Concern" in screen.blank_note
+        # Another form, another list.
+        liverpool = screen.blank_note
+        screen.query_one("#form", Select).value = "newham"
+        await wait_until(
+            pilot,
+            lambda: bool(screen.blank_note) and screen.blank_note != liverpool,
+            what="newham's note",
+        )

@@ -126,6 +126,11 @@ class ExportScreen(FormScreen):
     """Choose an export, its format and range; write it with a progress bar."""
 
     DEFAULT_CSS = """
+    ExportScreen #blank-note {
+        display: none;
+        color: $text-warning;
+        padding-top: 1;
+    }
     ExportScreen #export-progress {
         height: 1;
         margin-top: 1;
@@ -195,6 +200,7 @@ class ExportScreen(FormScreen):
             yield Static(self.context_text(), id="form-context")
             with VerticalScroll(id="form-fields", can_focus=False):
                 yield from self.compose_fields()
+            yield Static("", id="blank-note")
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-result")
             yield Static("", id="form-error")
@@ -263,6 +269,51 @@ class ExportScreen(FormScreen):
         used = FIELDS_OF[what]
         for name in OPTIONAL_FIELDS:
             self.query_one(f"#field-{name}", FormField).display = name in used
+        self._check_blanks()
+
+    # -- what a partnership form would print blank ------------------------------------------
+    def _check_blanks(self) -> None:
+        """Say, before anything is written, which of the form's fields the record leaves blank."""
+        note = self.query_one("#blank-note", Static)
+        ref = self.query_one("#ref", Input).value.strip()
+        session = self.app_session
+        if self.what != "report" or not ref or session is None:
+            note.update("")
+            note.display = False
+            return
+        self._find_blanks(session, ref, str(self.query_one("#form", Select).value))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="blanks")
+    def _find_blanks(self, session: Session, ref: str, form: str) -> None:
+        try:
+            with session.db.connection_context():
+                blanks = exporting.report_blanks(session, ref, form)
+        except ConsoleError:
+            blanks = None  # no such case (yet): the export itself says so
+        except Exception:  # a note only: the export must stay possible
+            blanks = None
+        self.app.call_from_thread(self._show_blanks, ref, form, blanks)
+
+    def _show_blanks(self, ref: str, form: str, blanks: list[str] | None) -> None:
+        if (ref, form) != (
+            self.query_one("#ref", Input).value.strip(),
+            str(self.query_one("#form", Select).value),
+        ):
+            return  # typed on since: a newer check is on its way
+        note = self.query_one("#blank-note", Static)
+        note.display = bool(blanks)
+        note.update(
+            "These fields will print blank (fill them in the case, or by hand): "
+            + ", ".join(blanks)
+            if blanks
+            else ""
+        )
+
+    @property
+    def blank_note(self) -> str:
+        """The blank-fields note on show ('' if none): for tests."""
+        note = self.query_one("#blank-note", Static)
+        return str(note.content) if note.display else ""
 
     def _suggest_out(self) -> None:
         if self._out_edited:
@@ -296,6 +347,7 @@ class ExportScreen(FormScreen):
     @on(Input.Changed, "#year")
     def _detail_changed(self) -> None:
         self._suggest_out()
+        self._check_blanks()
 
     @on(Input.Changed, "#out")
     def _out_typed(self) -> None:
