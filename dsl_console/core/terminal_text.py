@@ -10,12 +10,12 @@ import re
 
 # C0 and C1 controls, DEL, and the bidirectional overrides and isolates (which reorder what
 # follows them on screen).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe(text: str) -> str:
     """The text with every control character shown as a visible escape such as \\x1b."""
-    return _CONTROL.sub(_visible, text)
+    return CONTROL.sub(_visible, text)
 
 
 def _visible(found: re.Match[str]) -> str:

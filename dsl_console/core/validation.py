@@ -26,6 +26,7 @@ from dsl_console.core.records import (
     Professional,
     professional_from,
 )
+from dsl_console.core.terminal_text import CONTROL
 from dsl_console.errors import InputError
 
 MAX_NAME = 200  # names, refs and other short text
@@ -54,7 +55,7 @@ _FORM_ID = re.compile(r"^[a-z0-9-]+$")
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls; bidi overrides and
 # isolates. A single-line field refuses tab and line breaks too (contract section 6).
 _CONTROL_MULTI = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_SINGLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_SINGLE = CONTROL  # every control character, as what reaches a terminal is judged
 
 
 def check_text(value: str, limit: int, field: str, *, required: bool = False) -> str:

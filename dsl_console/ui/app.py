@@ -33,6 +33,7 @@ from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
+from dsl_console.ui.control_filter import ControlCharacterFilter
 from dsl_console.ui.error_dialog import AppErrorGuard
 from dsl_console.ui.failures import report_failed_worker
 from dsl_console.ui.messages import CasesChanged, IntegrityFailed, SweepFinished
@@ -121,6 +122,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         kdf_cost: KdfCost = DEFAULT_COST,
     ) -> None:
         super().__init__()
+        # Whatever a record holds, no control character of it reaches the terminal.
+        self._filters.append(ControlCharacterFilter())
         self.db_path = db_path
         self.config = config
         self.clock = clock
