@@ -199,7 +199,7 @@ def test_filter_open_escalate_back_and_quit(tmp_path, env, terminal):
     terminal.wait_for("3  LSCB safeguarding representative")  # the stage list is open
     terminal.keys("Down", "Enter")
     terminal.wait_for_line("To stage", "2  Organisation safeguarding representative")
-    terminal.keys("Tab", "Tab")
+    terminal.keys("Tab")  # the note follows the stage (When and By come last, filled in)
     terminal.settle()
     terminal.type("No agreement with the social worker (fictional).")
     terminal.wait_for("No agreement with the social worker (fictional).")

@@ -328,10 +328,11 @@ class CaseEventForm(FormScreen):
         )
 
     def compose_when_by_note(self) -> ComposeResult:
-        """The When, By and Note fields most events take (ids when, by, note)."""
+        """The Note, When and By fields most events take (ids note, when, by): the note first,
+        as the one always typed; When and By hold what is usually right already."""
+        yield FormField("Note", TextArea(id="note", compact=True), name="note")
         yield from self.compose_when()
         yield from self.compose_by()
-        yield FormField("Note", TextArea(id="note", compact=True), name="note")
 
     def typed_when(self, session: Session) -> datetime:
         """The When field's moment: not in the future (the history judges the rest)."""
