@@ -153,6 +153,7 @@ class Professional:
     agency: str = ""
     email: str = ""
     involved: bool = True  # False once marked no longer involved (kept on the record)
+    lead: bool = False  # the lead practitioner of the case (St Helens asks for them)
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,25 @@ def professional_from(value: object) -> Professional:
         agency=str(raw.get("agency", "")),
         email=str(raw.get("email", "")),
         involved=raw.get("involved", True) is not False,
+        lead=raw.get("lead", False) is True,
     )
+
+
+# What a resolution may record beyond its outcome, method and lessons, in a `resolved` event's
+# `value` (this console's addition): the learning for the wider partnership, and the yes / no
+# questions the partnerships' templates ask (Newham's referral form).
+PARTNERSHIP_LEARNING = "learning"
+RESOLUTION_QUESTIONS = {
+    "staff_training": "A requirement for staff training",
+    "new_protocol": "Development of a new protocol / procedure",
+    "sub_group": "Further discussion at a partnership sub group",
+}
+
+
+def resolution_extras(event: Event | None) -> dict[str, object]:
+    """A resolved event's learning and yes / no answers (none recorded: an empty dict)."""
+    value = event.value if event is not None else None
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def amendment_history(case: Case) -> dict[str, list[tuple[Event, object]]]:

@@ -18,7 +18,9 @@ from dsl_console.core.records import (
     AGENCY_KINDS,
     AMENDABLE_FIELDS,
     EVENT_LABELS,
+    PARTNERSHIP_LEARNING,
     REASONS,
+    RESOLUTION_QUESTIONS,
     Case,
     Event,
     EventKind,
@@ -305,6 +307,8 @@ def check_event(
             )
         if kind == EventKind.VOIDED:
             check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
+        elif event.value is not None:
+            _check_resolution_extras(event.value, f"{where}.value")
 
 
 def _check_professional(event: Event, context: Context, where: str) -> None:
@@ -319,14 +323,28 @@ def _check_professional(event: Event, context: Context, where: str) -> None:
     if not isinstance(value, dict):
         raise InputError(f"{where}.value: must be an object with name, role, agency, email")
     for key in value:
-        if key not in (*PERSON_FIELDS, "involved"):
+        if key not in (*PERSON_FIELDS, "involved", "lead"):
             raise InputError(f"{where}.value: {key!r} is not a professional's field")
     for key in PERSON_FIELDS:
         if not isinstance(value.get(key, ""), str):
             raise InputError(f"{where}.value.{key}: must be text")
-    if not isinstance(value.get("involved", True), bool):
-        raise InputError(f"{where}.value.involved: must be true or false")
+    for flag in ("involved", "lead"):
+        if not isinstance(value.get(flag, flag == "involved"), bool):
+            raise InputError(f"{where}.value.{flag}: must be true or false")
     check_person(professional_from(value), f"{where}.value.")
+
+
+def _check_resolution_extras(value: object, where: str) -> None:
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: must be an object with learning and the yes / no answers")
+    for key, answer in value.items():
+        if key == PARTNERSHIP_LEARNING:
+            check_text(answer, MAX_TEXT, f"{where}.{key}")
+        elif key in RESOLUTION_QUESTIONS:
+            if answer is not None and not isinstance(answer, bool):
+                raise InputError(f"{where}.{key}: must be true, false or null")
+        else:
+            raise InputError(f"{where}: {key!r} is not something a resolution records")
 
 
 def _check_deadline(

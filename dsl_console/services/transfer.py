@@ -51,6 +51,7 @@ def _person(raw: Any, where: str) -> Professional:
         agency=_text(raw, "agency", where),
         email=_text(raw, "email", where),
         involved=_flag({"involved": raw.get("involved", True)}, "involved", where),
+        lead=_flag(raw, "lead", where),
     )
 
 
@@ -211,7 +212,7 @@ def event_to_json(event: Event) -> dict[str, Any]:
     for key in ("by", "whom", "form", "field", "note", "lessons", "method"):
         if getattr(event, key):
             out[key] = getattr(event, key)
-    if event.kind in ("amended", "professional"):
+    if event.kind in ("amended", "professional") or event.value is not None:
         out["value"] = event.value
     if event.due is not None:
         out["due"] = iso(event.due)

@@ -31,6 +31,7 @@ def _professional(data: dict) -> Professional:
         agency=data.get("agency", ""),
         email=data.get("email", ""),
         involved=data.get("involved", True) is not False,
+        lead=data.get("lead", False) is True,
     )
 
 

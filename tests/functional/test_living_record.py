@@ -298,3 +298,39 @@ async def test_a_profile_set_in_the_console_names_what_its_holder_records(make_a
         await back_on_case(pilot)
         last = stored(app, STAGE_ONE_REF).events[-1]
         assert last.by == "Jo Lead"
+
+
+async def test_a_resolution_records_the_learning_for_the_partnership_and_its_answers(make_app):
+    app = make_app(cases=LIVING)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_screen(pilot, STAGE_ONE_REF)
+        form = await open_form(pilot, "r")
+        form.query_one("#note", TextArea).load_text("Strategy meeting agreed.")
+        form.query_one("#lessons", TextArea).load_text("Share the threshold guidance.")
+        form.query_one("#learning", TextArea).load_text("Raise thresholds at the sub group.")
+        form.query_one("#q-staff-training", Select).value = True
+        form.query_one("#q-sub-group", Select).value = False
+        await save(pilot)
+        await pilot.press("y")
+        await back_on_case(pilot)
+        resolved = stored(app, STAGE_ONE_REF).events[-1]
+        assert resolved.kind == EventKind.RESOLVED
+        assert resolved.value == {
+            "learning": "Raise thresholds at the sub group.",
+            "staff_training": True,
+            "sub_group": False,
+        }
+
+
+async def test_a_professional_is_marked_the_lead_practitioner(make_app):
+    app = make_app(cases=LIVING)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "p")
+        form.query_one("#who", Select).value = 1
+        await settle(pilot)
+        assert form.query_one("#lead", Checkbox).value is False
+        form.query_one("#lead", Checkbox).value = True
+        await save(pilot)
+        await back_on_case(pilot)
+        assert as_amended(stored(app)).professionals[0].lead

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -560,3 +561,45 @@ def test_a_blank_field_reported_is_printed_blank(tmp_path):
 def test_blank_fields_refuses_an_unknown_form():
     with pytest.raises(InputError, match="unknown form"):
         blank_fields(bare_case(), REGISTRY, CALENDAR, form="leeds", as_of=AS_OF)  # type: ignore[arg-type]
+
+
+# -- what the resolve and professional forms capture, printed where the templates ask ---------
+def test_the_partnership_learning_and_yes_no_answers_fill_newhams_questions(tmp_path):
+    case = stage_three_case()
+    resolved = replace(
+        case.events[-1],
+        value={
+            "learning": "Threshold guidance to be reviewed at the sub group.",
+            "staff_training": True,
+            "new_protocol": False,
+        },
+    )
+    text = render(replace(case, events=(*case.events[:-1], resolved)), "newham", tmp_path)
+    assert (
+        "Is there learning for the wider safeguarding partnership? Threshold guidance to be "
+        "reviewed at the sub group." in text
+    )
+    assert "A requirement for staff training Yes [X] No [ ]" in text
+    assert "Development of a new NSCP Protocol / Procedure Yes [ ] No [X]" in text
+    # Not answered: left for a pen, and named among what prints blank.
+    assert "Further discussion at a particular NSCP Sub Group Yes [ ] No [ ]" in text
+    blanks = blank_fields(
+        replace(case, events=(*case.events[:-1], resolved)),
+        REGISTRY,
+        CALENDAR,
+        form="newham",
+        as_of=AS_OF,
+        school=SCHOOL,
+    )
+    assert "Further discussion at a partnership sub group" in blanks
+    assert "Learning for the partnership" not in blanks
+
+
+def test_the_lead_practitioner_fills_st_helens_resolution_template(tmp_path):
+    lead = replace(SOCIAL_WORKER, lead=True)
+    case = stage_three_case(professionals=(DSL, lead, MANAGER))
+    text = render(case, "st-helens-resolution", tmp_path)
+    assert (
+        f"Lead Practitioner & Agency {LUKASZ} Example, Social worker, Children's social care"
+        in text
+    )

@@ -453,7 +453,7 @@ def test_professional_events_round_trip_through_export_json(cli_env, tmp_path, m
     first = export_json(tmp_path, "first.json")
     case = exported_case(first, "SCH-PRO")
     # The opening facts are not rewritten: Sam is still listed as at opening.
-    assert case["professionals"] == [{**SAM, "involved": True}]
+    assert case["professionals"] == [{**SAM, "involved": True, "lead": False}]
     exported = case["events"]
     assert [e["kind"] for e in exported] == ["professional"] * 3
     assert [e.get("field", "") for e in exported] == ["", "1", "2"]
@@ -550,3 +550,34 @@ def test_an_amended_date_of_birth_with_a_trailing_space_is_refused_or_read_as_a_
     status = main(["export", "log", "--format", "csv", "--out", str(out)])
     assert status == 0, capsys.readouterr().err
     assert "SCH-DOB-TRAIL" in out.read_text(encoding="utf-8-sig")
+
+
+# -- what a resolution records beyond its outcome ----------------------------------------------
+RESOLVED_AT = "2026-11-18T15:00:00+00:00"
+
+
+def test_a_resolutions_learning_and_answers_round_trip(cli_env, tmp_path, monkeypatch):
+    extras = {"learning": "Share threshold guidance.", "staff_training": True, "sub_group": None}
+    events = [ev(RESOLVED_AT, "resolved", note="Agreed.", value=extras)]
+    run_import(tmp_path, case_json("SCH-RES", events=events))
+    first = export_json(tmp_path, "first.json")
+    assert exported_case(first, "SCH-RES")["events"][0]["value"] == extras
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "second.db"))
+    assert main(["import", str(tmp_path / "first.json")]) == 0
+    assert export_json(tmp_path, "second.json") == first
+
+
+@pytest.mark.parametrize(
+    ("value", "field"),
+    [
+        ({"weather": True}, "value"),
+        ({"staff_training": "yes"}, "value.staff_training"),
+        ({"learning": 3}, "value.learning"),
+        ("learning", "value"),
+    ],
+    ids=["unknown-key", "answer-not-bool", "learning-not-text", "not-an-object"],
+)
+def test_a_resolution_with_a_bad_extra_is_refused(value, field, cli_env, tmp_path, capsys):
+    bad = case_json("SCH-RES-BAD", events=[ev(RESOLVED_AT, "resolved", note="x", value=value)])
+    err = refused_whole(tmp_path, capsys, bad)
+    assert f"case SCH-RES-BAD: events[0].{field}:" in err, err

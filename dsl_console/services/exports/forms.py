@@ -25,7 +25,15 @@ from typing import Literal
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.procedures import ProcedureRegistry
-from dsl_console.core.records import PARTNERSHIP, Case, EventKind, Professional
+from dsl_console.core.records import (
+    PARTNERSHIP,
+    PARTNERSHIP_LEARNING,
+    RESOLUTION_QUESTIONS,
+    Case,
+    EventKind,
+    Professional,
+    resolution_extras,
+)
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
 from dsl_console.services.exports.case_record import (
@@ -309,13 +317,21 @@ def _newham(
         resolution.lessons if resolution else "",
         name="Lessons learned",
     )
-    pdf.box("Is there learning for the wider safeguarding partnership?", "", lines=3, hand=True)
-    for question in (
-        "A requirement for staff training",
-        "Development of a new NSCP Protocol / Procedure",
-        "Further discussion at a particular NSCP Sub Group",
+    extras = resolution_extras(resolution)
+    pdf.box(
+        "Is there learning for the wider safeguarding partnership?",
+        str(extras.get(PARTNERSHIP_LEARNING, "")),
+        lines=3,
+        name="Learning for the partnership",
+    )
+    for key, question in (
+        ("staff_training", "A requirement for staff training"),
+        ("new_protocol", "Development of a new NSCP Protocol / Procedure"),
+        ("sub_group", "Further discussion at a particular NSCP Sub Group"),
     ):
-        pdf.choices(question, ("Yes", "No"), None, hand=True)
+        answer = extras.get(key)
+        chosen = None if answer is None else ("Yes" if answer else "No")
+        pdf.choices(question, ("Yes", "No"), chosen, name=RESOLUTION_QUESTIONS[key])
     pdf.fields([Field("Other", lines=2, hand=True)])
     pdf.paragraph(
         "Submit the completed form to the NSCP Business Manager by secure email or as a "
@@ -439,7 +455,7 @@ def _st_helens_resolution(
         [
             Field("Name of Child", case.child.name),
             Field("Parents", case.child.parents),
-            Field("Lead Practitioner & Agency"),
+            Field("Lead Practitioner & Agency", _lead_practitioner(history)),
             Field("Continuum of Need", level_label(case.level_of_need)),
             Field(
                 "Procedures Case Managed",
@@ -485,3 +501,11 @@ _LAYOUTS: dict[str, Callable[[FormSheet, CaseHistory, str, Professional | None],
     "st-helens-notice": _st_helens_notice,
     "st-helens-resolution": _st_helens_resolution,
 }
+
+
+def _lead_practitioner(history: CaseHistory) -> str:
+    """The professional marked lead practitioner (as they stand), with their agency."""
+    lead = next((p for p in history.facts.professionals if p.lead and p.involved), None)
+    if lead is None:
+        return ""
+    return ", ".join(part for part in (lead.name, role_and_agency(lead)) if part)

@@ -67,6 +67,11 @@ class ProfessionalForm(CaseEventForm):
             name="involved",
             hint="Untick when they leave the case: they stay on its record.",
         )
+        yield FormField(
+            "Lead",
+            Checkbox("The lead practitioner of the case", id="lead", compact=True),
+            name="lead",
+        )
         yield FormField("Note", TextArea(id="note", compact=True), name="note")
         yield from self.compose_when("From")
         yield from self.compose_by()
@@ -78,18 +83,23 @@ class ProfessionalForm(CaseEventForm):
         for part in PARTS:
             self.query_one(f"#pro-{part}", Input).value = getattr(person, part)
         self.query_one("#involved", Checkbox).value = person.involved
+        self.query_one("#lead", Checkbox).value = person.lead
 
     def events(self, session: Session) -> list[Event]:
         number = self.query_one("#who", Select).value
         if not isinstance(number, int):
             raise InputError("who: choose a professional, or a new one")
+        role, agency, email = (
+            optional_text(self.query_one(f"#pro-{part}", Input).value, f"pro-{part}")
+            for part in PARTS[1:]
+        )
         person = Professional(
             name=required_text(self.query_one("#pro-name", Input).value, "pro-name"),
-            **{
-                part: optional_text(self.query_one(f"#pro-{part}", Input).value, f"pro-{part}")
-                for part in PARTS[1:]
-            },
+            role=role,
+            agency=agency,
+            email=email,
             involved=self.query_one("#involved", Checkbox).value,
+            lead=self.query_one("#lead", Checkbox).value,
         )
         if number != NEW and person == self.people[number - 1]:
             raise InputError("pro-name: nothing has changed for this professional")

@@ -93,6 +93,8 @@ def case_status(
 def _person(person: Professional) -> str:
     extra = ", ".join(p for p in (person.role, person.agency, person.email) if p)
     text = f"{person.name} ({extra})" if extra else person.name
+    if person.lead:
+        text += ", lead practitioner"
     return text if person.involved else f"{text}: no longer involved"
 
 
