@@ -49,6 +49,12 @@ DSL = Professional(
     "Example Primary School",
     "dsl@example.sch.uk",
 )
+# The child-welfare concerns, as the Summary Log reports them (fictional).
+CONCERNS = [
+    "Frequently arrives hungry and tired; attendance falling.",
+    "Disclosed arguments at home and being left alone overnight.",
+    "Unexplained bruising noticed twice this half term.",
+]
 SUMMARIES = [
     "Referral declined as below threshold; school believes the child is at risk.",
     "Case closed by social care without a plan; concerns continue at school.",
@@ -110,6 +116,7 @@ def showcase(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalend
             level_of_need=str(facts.pop("level_of_need", ["early-help", "s17", "s47"][i % 3])),
             reason=str(facts.pop("reason", list(REASONS)[i % len(REASONS)])),
             summary=SUMMARIES[i % len(SUMMARIES)],
+            concern=CONCERNS[i % len(CONCERNS)],
             professionals=(WORKERS[i % len(WORKERS)],),
             raised_by=DSL,
             events=tuple(events),
@@ -357,6 +364,20 @@ def showcase(now: datetime, registry: ProcedureRegistry, calendar: WorkingCalend
                     field="cp_plan",
                     value=True,
                     note="Child made subject to a CP plan at conference.",
+                ),
+                Event(
+                    _at(calendar, day(2), 16),
+                    EventKind.PROFESSIONAL,
+                    by="Jo Lead",
+                    value={
+                        "name": "Lee Manager (fictional)",
+                        "role": "Team Manager",
+                        "agency": "Children's social care",
+                        "email": "lee.manager@example.org",
+                        "involved": True,
+                        "lead": True,
+                    },
+                    note="Team Manager now leads for social care.",
                 ),
             ],
             other_agency="Children's social care",
