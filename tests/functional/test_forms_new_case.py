@@ -8,6 +8,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select, TextArea
 
 from dsl_console.errors import InputError
+from dsl_console.store.cases import existing_refs
 from dsl_console.ui.forms.new_case import NewCaseForm, next_free_ref
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.case_screen import CaseScreen
@@ -183,3 +184,21 @@ async def test_the_new_case_form_scrolls_at_80_by_24(make_app):
         text = screen_text(app)
         # The last field is scrolled into view, and the buttons never scroll away.
         assert "Email" in text and "Open case" in text and "Cancel" in text
+
+
+async def test_an_opening_before_the_childs_birth_is_refused_under_opened_at(make_app):
+    # The morning's slip: opened 2014 for a child born 2015 was saved, overdue 3263 days.
+    app = make_app(cases=CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_new_case(pilot)
+        good_form(form)
+        fill(form, opened_at="16/11/2014 09:30")
+        await save(pilot)
+        assert app.screen is form
+        assert form.errors == {"opened-at": "Is before the child's date of birth"}
+        assert app.session is not None
+        with app.session.db.connection_context():
+            assert not existing_refs([form.query_one("#ref", Input).value])
+        fill(form, opened_at="16/11/2026 09:30")
+        await save(pilot)
+        assert app.screen is not form
