@@ -163,7 +163,31 @@ async def test_cancel_writes_nothing(make_app):
         await open_screen(pilot)
         form = await open_form(pilot, "e")
         form.query_one("#note", TextArea).load_text("Not wanted.")
+        await pilot.press("escape", "y")  # asked first: something was typed
+        await back_on_case(pilot)
+        assert len(stored(app).events) == BEFORE
+
+
+async def test_escape_on_a_typed_form_asks_before_throwing_it_away(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        # Nothing typed: Escape closes at once.
+        await open_form(pilot, "e")
         await pilot.press("escape")
+        await back_on_case(pilot)
+        form = await open_form(pilot, "e")
+        await type_into(pilot, "#note", "Rang the social worker twice")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Throw away what you have typed" in screen_text(app)
+        # A second Escape (or n) keeps the form, and the text, as it was.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#note", TextArea).text == "Rang the social worker twice"
+        await pilot.press("escape", "y")
         await back_on_case(pilot)
         assert len(stored(app).events) == BEFORE
 

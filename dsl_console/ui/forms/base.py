@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static, TextArea
+from textual.widgets import Button, Checkbox, Footer, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.deadlines import CaseState
@@ -119,6 +119,9 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     SAVE_LABEL = "Save"
     # Error prefixes (as the services name fields) that belong to a field of a different name.
     FIELD_ALIASES: ClassVar[dict[str, str]] = {}
+    # Escape or Cancel on a form with something typed in it asks before throwing it away.
+    ASK_BEFORE_DISCARDING = True
+    _baseline: dict[str, object] | None = None
 
     @dataclass
     class Saved(Message):
@@ -227,13 +230,63 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             shown[""] = str(foot.content)
         return shown
 
-    # -- saving -------------------------------------------------------------------------------
+    # -- leaving without saving ---------------------------------------------------------------
+    def on_mount(self) -> None:
+        # Runs after the form's own on_mount (Textual calls each class's in turn): what the
+        # fields hold once drawn is what the form starts with, not something typed.
+        self.call_after_refresh(self.remember_values)
+
+    def remember_values(self) -> None:
+        """Take the fields as they are now as the form's starting point (e.g. after a default
+        arrives from a worker), so that only what the user changes counts as typed."""
+        self._baseline = self._values()
+
+    def remember_value(self, control_id: str, value: object) -> None:
+        """One field's default filled in late (by a worker): not something the user typed."""
+        if self._baseline is not None:
+            self._baseline[control_id] = value
+
+    def _values(self) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for area in self.query("#form-fields TextArea").results(TextArea):
+            values[area.id or ""] = area.text
+        for box in self.query("#form-fields Input").results(Input):
+            values[box.id or ""] = box.value
+        for choice in self.query("#form-fields Select").results(Select):
+            values[choice.id or ""] = choice.value
+        for tick in self.query("#form-fields Checkbox").results(Checkbox):
+            values[tick.id or ""] = tick.value
+        return values
+
+    @property
+    def has_typed(self) -> bool:
+        """Whether anything was typed or chosen since the form opened."""
+        return self._baseline is not None and self._values() != self._baseline
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        """Close without saving; ask first when something has been typed."""
+        if not (self.ASK_BEFORE_DISCARDING and self.has_typed):
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Throw away what you have typed in this form? Nothing of it has been saved.",
+                yes="Discard",
+                no="Keep editing",
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
-        self.dismiss(None)
+        self.action_cancel()
+
+    # -- saving -------------------------------------------------------------------------------
 
     @on(Button.Pressed, "#save")
     def _save_pressed(self) -> None:

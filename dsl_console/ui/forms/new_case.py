@@ -188,6 +188,7 @@ class NewCaseForm(FormScreen):
         if not field.value:  # never overwrite what the user has started typing
             field.value = ref
             field.cursor_position = len(ref)
+            self.remember_value("ref", ref)
 
     def _text(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value

@@ -125,6 +125,9 @@ class ExportRequest:
 class ExportScreen(FormScreen):
     """Choose an export, its format and range; write it with a progress bar."""
 
+    # Its fields are settings for one export, not a record: Close never asks.
+    ASK_BEFORE_DISCARDING = False
+
     DEFAULT_CSS = """
     ExportScreen #blank-note {
         display: none;
