@@ -39,8 +39,14 @@ class View(StrEnum):
     VOIDED = "voided"  # opened in error: kept on record, out of every other view
 
 
-# The views listed newest first (the others most urgent first).
+# The views listed newest first (the others most urgent first): the closed views by when
+# they were closed, the retention view by opening.
 NEWEST_FIRST = frozenset({View.RESOLVED, View.RETENTION, View.VOIDED})
+CLOSED_VIEWS = frozenset({View.RESOLVED, View.VOIDED})
+
+
+def _newest_column(view: View) -> Any:
+    return Escalation.resolved_at if view in CLOSED_VIEWS else Escalation.opened_at
 
 
 RETENTION_YEARS = 25
@@ -169,7 +175,7 @@ _COLUMNS = (
 
 def _order(view: View):  # type: ignore[no-untyped-def]
     if view in NEWEST_FIRST:
-        return (Escalation.opened_at.desc(), Escalation.ref)
+        return (_newest_column(view).desc(), Escalation.ref)
     return (Escalation.urgency, Escalation.sort_due, Escalation.ref)
 
 
@@ -189,11 +195,11 @@ class _Matches:
 
 _recent = threading.local()
 
-# The list's order as SQL over the columns of _matches' subquery.
-_ORDER_SQL = {
-    False: "urgency, sort_due, ref",
-    True: "opened_at DESC, ref",  # resolved and retention: newest first
-}
+def _order_sql(view: View) -> str:
+    """The list's order as SQL over the columns of _matches' subquery."""
+    if view in NEWEST_FIRST:
+        return f"{_newest_column(view).column_name} DESC, ref"
+    return "urgency, sort_due, ref"
 
 
 def _matches(view: View, text: str, as_of: datetime) -> list[int] | None:
@@ -211,11 +217,10 @@ def _matches(view: View, text: str, as_of: datetime) -> list[int] | None:
     kept: _Matches | None = getattr(_recent, "matches", None)
     if kept is not None and kept.key == key and kept.connection is connection:
         return kept.found
-    newest_first = view in NEWEST_FIRST
     # Only the columns the view's index holds, so the scan never reads a case's row.
     ordering = (
-        (Escalation.opened_at, Escalation.ref)
-        if newest_first
+        (_newest_column(view), Escalation.ref)
+        if view in NEWEST_FIRST
         else (Escalation.urgency, Escalation.sort_due, Escalation.ref)
     )
     sql, params = (
@@ -228,7 +233,7 @@ def _matches(view: View, text: str, as_of: datetime) -> list[int] | None:
     # One row back, the ids joined in SQLite: thousands of rows fetched one by one each take
     # the GIL back from the console's drawing, which made a keystroke wait several times over.
     total, joined = db.execute_sql(
-        f"SELECT count(*), group_concat(id, ',' ORDER BY {_ORDER_SQL[newest_first]}) FROM ({sql})",
+        f"SELECT count(*), group_concat(id, ',' ORDER BY {_order_sql(view)}) FROM ({sql})",
         params,
     ).fetchone()
     found = [int(i) for i in joined.split(",")] if joined else []
@@ -349,19 +354,18 @@ def position(view: View, text: str, as_of: datetime, ref: str) -> int | None:
         case_id = Escalation.select(Escalation.id).where(Escalation.ref == ref).scalar()
         return few.index(case_id) if case_id in few else None
     where = _where(view, text, as_of)
+    newest = _newest_column(view)
     found = (
-        Escalation.select(Escalation.urgency, Escalation.sort_due, Escalation.opened_at)
+        Escalation.select(Escalation.urgency, Escalation.sort_due, newest)
         .where(where & (Escalation.ref == ref))
         .tuples()
         .first()
     )
     if found is None:
         return None
-    urgency, sort_due, opened_at = found
+    urgency, sort_due, moment = found
     if view in NEWEST_FIRST:
-        before = (Escalation.opened_at > opened_at) | (
-            (Escalation.opened_at == opened_at) & (Escalation.ref < ref)
-        )
+        before = (newest > moment) | ((newest == moment) & (Escalation.ref < ref))
     else:
         # A row value: SQLite counts the index entries before the case by a range, not by
         # testing every open case.

@@ -145,6 +145,12 @@ def _v5(db: Database) -> None:
         },
     )
     _add_columns(db, "escalation", {"concern": "TEXT NOT NULL DEFAULT ''"})
+    # The resolved and voided views list the most recently closed first, from this index
+    # (with what their filter reads).
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS escalation_closed "
+        "ON escalation (is_open, status, resolved_at DESC, ref, child_name)"
+    )
 
 
 # Each entry migrates from version i to i+1. Append; never edit a released step.
