@@ -195,6 +195,7 @@ class _Matches:
 
 _recent = threading.local()
 
+
 def _order_sql(view: View) -> str:
     """The list's order as SQL over the columns of _matches' subquery."""
     if view in NEWEST_FIRST:

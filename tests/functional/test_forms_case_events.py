@@ -382,7 +382,10 @@ async def test_recording_why_a_timescale_was_missed(make_app, clock):
         stage = form.query_one("#stage", Select)
         assert stage.value == 3  # the missed stage with no reason yet
         labels = [str(label) for label, _value in stage._options]
-        assert any("1  Attempt resolution" in label and "(missed)" in label for label in labels)
+        # Only the stages that missed: stage 1 (its reason recorded) and stage 3 (none yet).
+        assert [value for _label, value in stage._options if value != Select.BLANK] == [1, 3]
+        assert any("3  LSCB" in label and "(no reason yet)" in label for label in labels)
+        assert not any("1  Attempt" in label and "(no reason yet)" in label for label in labels)
         await save(pilot)
         assert form.errors == {"note": "Required: please fill this in."}
         form.query_one("#note", TextArea).load_text("Mediation date moved by the other agency.")
@@ -391,6 +394,18 @@ async def test_recording_why_a_timescale_was_missed(make_app, clock):
         assert "✗ missed its timescale: Mediation date moved by the other agency." in panel_text(
             screen
         )
+
+
+async def test_a_case_that_kept_every_timescale_has_no_stage_to_explain(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot, "SCH-2026-004")  # Newham stage 1, due Thursday
+        form = await open_form(pilot, "m")
+        assert "No stage of this case has missed its timescale" in screen_text(app)
+        assert form.query_one("#save", Button).disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form and stored(app, "SCH-2026-004").events == ()
 
 
 # -- a / A: actions ---------------------------------------------------------------------------------

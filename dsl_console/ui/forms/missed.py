@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.widgets import Select, TextArea
+from textual.widgets import Button, Select, TextArea
 
 from dsl_console.core.records import Event, EventKind
 from dsl_console.errors import InputError
@@ -22,34 +22,50 @@ class TimescaleMissedForm(CaseEventForm):
     FIELD_ALIASES: ClassVar[dict[str, str]] = {"note": "note", "stage": "stage"}
 
     def stage_options(self) -> list[tuple[str, int]]:
-        """The stages the case has been at, missed ones first marked as such."""
+        """The stages that missed their timescale (as of now), those with no reason yet marked:
+        a stage that kept it, or is still within it, has nothing to explain."""
         as_of = self.current_moment()
-        seen: dict[int, bool] = {}
+        missed: dict[int, bool] = {}
         for visit in self.state.visits:
-            seen[visit.stage] = seen.get(visit.stage, False) or visit.kept(as_of) is False
+            if visit.kept(as_of) is False:
+                missed[visit.stage] = missed.get(visit.stage, False) or not visit.missed_reason
         return [
             (
-                f"{n}  {self.procedure.stage(n).name}" + ("  (missed)" if missed else ""),
+                f"{n}  {self.procedure.stage(n).name}"
+                + ("  (no reason yet)" if unexplained else ""),
                 n,
             )
-            for n, missed in sorted(seen.items())
+            for n, unexplained in sorted(missed.items())
         ]
 
-    def default_stage(self) -> int:
-        """The first missed stage with no reason yet, else the current stage."""
-        as_of = self.current_moment()
-        for visit in self.state.visits:
-            if visit.kept(as_of) is False and not visit.missed_reason:
-                return visit.stage
-        return self.state.stage
+    def default_stage(self) -> int | None:
+        """The first missed stage with no reason yet, else the first that missed."""
+        options = self.stage_options()
+        unexplained = [n for label, n in options if label.endswith("(no reason yet)")]
+        missed = unexplained or [n for _label, n in options]
+        return missed[0] if missed else None
+
+    def context_text(self) -> str:
+        text = super().context_text()
+        if not self.stage_options():
+            text += (
+                "\nNo stage of this case has missed its timescale: there is nothing to explain "
+                "(a stage still within its timescale, or one with none, cannot be late)."
+            )
+        return text
+
+    def on_mount(self) -> None:
+        if not self.stage_options():
+            self.query_one("#save", Button).disabled = True
 
     def compose_fields(self) -> ComposeResult:
         yield FormField(
             "Stage",
             Select(
                 self.stage_options(),
-                value=self.default_stage(),
-                allow_blank=False,
+                value=self.default_stage() or Select.NULL,
+                allow_blank=not self.stage_options(),
+                prompt="No stage has missed its timescale",
                 id="stage",
                 compact=True,
             ),
