@@ -109,6 +109,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             id="app.lock",
             tooltip="Hide case data and forget the key until you unlock",
         ),
+        # Moving between fields is the app's own, at once: left to the focused field, a tab
+        # waits in that field's queue behind nothing, while the keys typed after it (a paste,
+        # a password manager, a lagging remote session) are already queued to the same field,
+        # so a passphrase landed in clear in the user name box.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(

@@ -235,3 +235,43 @@ def test_immediate_risk_from_another_process_shows_within_six_seconds(tmp_path, 
 
     terminal.keys("q")
     assert terminal.exit_status() == 0
+
+
+def test_keys_sent_in_one_burst_land_in_the_field_they_were_typed_for(tmp_path, env, terminal):
+    # The first run, typed as a password manager or a paste sends it: every key at once. The
+    # passphrase once landed, in clear, in the user name box.
+    db = tmp_path / "cases.db"
+    first_run = {k: v for k, v in env.items() if not k.startswith("DSL_CONSOLE_PASS")}
+    first_run.pop("DSL_CONSOLE_USER")
+    burst = Terminal(tmp_path / "burst", first_run)
+    (tmp_path / "burst").mkdir()
+    try:
+        burst.start("--db", str(db))
+        burst.wait_for("Create the first DSL account")
+        burst.settle()
+        burst._tmux(
+            "send-keys",
+            "r", "j", "o", "n", "e", "s", "Tab",
+            *"correct horse battery", "Tab",
+            *"correct horse battery", "Tab",
+            *"Rhian Jones", "Tab", "Tab", "Tab", "Enter",
+        )  # fmt: skip
+        burst.wait_for("0 cases", timeout=30)
+        assert "correct horse" not in burst.screen()
+        burst.keys("q")
+        assert burst.exit_status() == 0
+    finally:
+        burst.close()
+    listed = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "user", "list"],
+        capture_output=True,
+        text=True,
+        env={
+            **first_run,
+            "DSL_CONSOLE_USER": "rjones",
+            "DSL_CONSOLE_PASSPHRASE": "correct horse battery",
+        },
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("rjones") and "Rhian Jones" in listed.stdout

@@ -23,8 +23,8 @@ class AddActionForm(CaseEventForm):
     FIELD_ALIASES: ClassVar[dict[str, str]] = {"whom": "owner", "due": "by-when"}
 
     def compose_fields(self) -> ComposeResult:
-        yield FormField("What", Input(id="note", compact=True), name="note")
-        yield FormField("Owner", Input(id="owner", compact=True), name="owner")
+        yield FormField("What *", Input(id="note", compact=True), name="note")
+        yield FormField("Owner *", Input(id="owner", compact=True), name="owner")
         yield FormField(
             "By when",
             Input(placeholder="DD/MM/YYYY (optional)", id="by-when", compact=True),

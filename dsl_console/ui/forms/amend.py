@@ -92,7 +92,7 @@ class AmendForm(CaseEventForm):
             ),
             name="value-choice",
         )
-        yield FormField("Why", TextArea(id="note", compact=True), name="note")
+        yield FormField("Why *", TextArea(id="note", compact=True), name="note")
         yield from self.compose_when("From")
         yield from self.compose_by()
 

@@ -380,10 +380,11 @@ class CaseEventForm(FormScreen):
             "By", Input(session.display_name if session else "", id="by", compact=True), name="by"
         )
 
-    def compose_when_by_note(self) -> ComposeResult:
+    def compose_when_by_note(self, *, note_required: bool = False) -> ComposeResult:
         """The Note, When and By fields most events take (ids note, when, by): the note first,
         as the one always typed; When and By hold what is usually right already."""
-        yield FormField("Note", TextArea(id="note", compact=True), name="note")
+        label = "Note *" if note_required else "Note"
+        yield FormField(label, TextArea(id="note", compact=True), name="note")
         yield from self.compose_when()
         yield from self.compose_by()
 

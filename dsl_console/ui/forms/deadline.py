@@ -32,7 +32,7 @@ class DeadlineForm(CaseEventForm):
         session = self.app_session
         end = session.config.end_of_working_day if session else None
         yield FormField(
-            "Due date",
+            "Due date *",
             Input(placeholder="DD/MM/YYYY", id="due-date", compact=True),
             name="due-date",
             hint=f"London date; today is {local_date(self.current_moment()):%d/%m/%Y}",
@@ -43,7 +43,7 @@ class DeadlineForm(CaseEventForm):
             name="due-time",
             hint="HH:MM, London time",
         )
-        yield FormField("Reason", TextArea(id="note", compact=True), name="note")
+        yield FormField("Reason *", TextArea(id="note", compact=True), name="note")
         yield from self.compose_when("Set on")
         yield from self.compose_by()
 

@@ -56,12 +56,12 @@ class EscalateForm(CaseEventForm):
     def compose_fields(self) -> ComposeResult:
         options = self.higher_stages
         yield FormField(
-            "To stage",
+            "To stage *",
             Select(options, prompt="Choose a higher stage", id="stage", compact=True),
             name="stage",
             hint="Stages may be skipped; escalation never goes down.",
         )
-        yield from self.compose_when_by_note()
+        yield from self.compose_when_by_note(note_required=True)
         iro = FormField(
             "IRO",
             Checkbox("Record that the IRO has been notified now", id="iro", compact=True),

@@ -71,7 +71,7 @@ class TimescaleMissedForm(CaseEventForm):
             ),
             name="stage",
         )
-        yield FormField("Reason", TextArea(id="note", compact=True), name="note")
+        yield FormField("Reason *", TextArea(id="note", compact=True), name="note")
         yield from self.compose_when("Recorded")
         yield from self.compose_by()
 

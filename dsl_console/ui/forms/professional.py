@@ -53,7 +53,7 @@ class ProfessionalForm(CaseEventForm):
             name="who",
         )
         for part, label, hint in (
-            ("name", "Name", ""),
+            ("name", "Name *", ""),
             ("role", "Role", "e.g. Social worker, Team Manager, IRO"),
             ("agency", "Agency", "e.g. Children's social care"),
             ("email", "Email", ""),

@@ -30,7 +30,7 @@ class ResolveForm(CaseEventForm):
     SAVE_LABEL = "Resolve…"
 
     def compose_fields(self) -> ComposeResult:
-        yield FormField("Outcome", TextArea(id="note", compact=True), name="note")
+        yield FormField("Outcome *", TextArea(id="note", compact=True), name="note")
         yield FormField(
             "Method",
             Input(placeholder="e.g. Mediation meeting", id="method", compact=True),

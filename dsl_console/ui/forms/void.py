@@ -28,7 +28,7 @@ class VoidForm(CaseEventForm):
 
     def compose_fields(self) -> ComposeResult:
         yield FormField(
-            "Reason",
+            "Reason *",
             TextArea(id="note", compact=True),
             name="note",
             hint="Why the case was opened in error; the partnership may ask.",
