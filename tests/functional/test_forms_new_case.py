@@ -9,6 +9,7 @@ from textual.widgets import Checkbox, Input, Select, TextArea
 
 from dsl_console.errors import InputError
 from dsl_console.store.cases import existing_refs
+from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.new_case import NewCaseForm, next_free_ref
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.case_screen import CaseScreen
@@ -194,6 +195,11 @@ async def test_an_opening_before_the_childs_birth_is_refused_under_opened_at(mak
         good_form(form)
         fill(form, opened_at="16/11/2014 09:30")
         await save(pilot)
+        # First a question: the year is not the ref's, and the opening cannot be amended.
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Opened on 16/11/2014, under a 2026 ref: is the year right?" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
         assert app.screen is form
         assert form.errors == {"opened-at": "Is before the child's date of birth"}
         assert app.session is not None
@@ -202,3 +208,22 @@ async def test_an_opening_before_the_childs_birth_is_refused_under_opened_at(mak
         fill(form, opened_at="16/11/2026 09:30")
         await save(pilot)
         assert app.screen is not form
+
+
+async def test_an_opening_years_back_is_asked_about_and_no_keeps_the_form(make_app):
+    # Opened 2016 for a child born 2015 is a valid record, and a likely slip for 2026.
+    app = make_app(cases=CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_new_case(pilot)
+        good_form(form)
+        ref = form.query_one("#ref", Input).value
+        fill(form, opened_at="01/12/2016 10:00")
+        await save(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#opened-at", Input).value == "01/12/2016 10:00"
+        assert app.session is not None
+        with app.session.db.connection_context():
+            assert not existing_refs([ref])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import ClassVar
 
 from textual import work
@@ -232,6 +234,30 @@ class NewCaseForm(FormScreen):
             # The professional escalating is the account holder opening the case, named as
             # the forms name them (exporting.completed_by): never by a login name.
             raised_by=completed_by(session),
+        )
+
+    def confirmation(self) -> tuple[str, str] | None:
+        """Ask when the opening is over a year ago, or in another year than its ref says: the
+        opening cannot be amended later (a case opened in error can only be voided)."""
+        try:
+            opened = moment_typed(self._text("opened-at"), "opened-at")
+        except InputError:
+            return None
+        day = local_date(opened)
+        year_of_ref = re.search(r"\b(19|20)\d\d\b", self._text("ref"))
+        long_ago = self.current_moment() - opened > timedelta(days=365)
+        other_year = year_of_ref is not None and int(year_of_ref.group()) != day.year
+        if not (long_ago or other_year):
+            return None
+        why = (
+            f"under a {year_of_ref.group()} ref"
+            if other_year and year_of_ref
+            else "over a year ago"
+        )
+        return (
+            f"Opened on {day:%d/%m/%Y}, {why}: is the year right? The opening cannot be amended "
+            "afterwards; a case opened in error can only be voided.",
+            "Open the case",
         )
 
     def write(self, session: Session, collected: Case) -> str:  # type: ignore[override]
