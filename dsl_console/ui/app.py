@@ -389,14 +389,14 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if self.session is None or self.locked:
             return
         if self.now() - self._last_active >= timedelta(minutes=self.config.lock_minutes):
-            self.action_lock()
+            self._lock(
+                f"The console locked after {plural(self.config.lock_minutes, 'minute')} "
+                "without a key press. Your work is kept: unlock to carry on."
+            )
 
     def action_lock(self) -> None:
-        """Cover the screen, forget the key, and ask for the passphrase again."""
-        self._lock(
-            f"The console locked after {plural(self.config.lock_minutes, 'minute')} without "
-            "a key press. Your work is kept: unlock to carry on."
-        )
+        """Cover the screen, forget the key, and ask for the passphrase again (ctrl+l)."""
+        self._lock("You locked the console. Your work is kept: unlock to carry on.")
 
     def _lock(self, note: str, *, audit: bool = True) -> None:
         # `audit=False` for a damaged database, which is left untouched for recovery.

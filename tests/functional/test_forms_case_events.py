@@ -340,25 +340,26 @@ async def test_resolving_needs_an_outcome_and_a_yes(make_app):
         form.query_one("#method", Input).value = "Mediation meeting"
         form.query_one("#lessons", TextArea).load_text("Share the chronology early.")
         await save(pilot)
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        await settle(pilot)
-        assert app.screen is form  # said no: back on the form, nothing written
-        assert len(stored(app).events) == BEFORE
-        await save(pilot)
-        await pilot.press("y")
-        await settle(pilot)
-        # The case has an immediate risk outstanding: resolving it is refused, in place.
+        # The case has an immediate risk outstanding: resolving it is refused, in place, before
+        # any question.
         await wait_until(pilot, lambda: bool(form.errors), what="the refusal")
+        assert app.screen is form
         assert "escalate the immediate risk first" in form.errors[""]
         assert len(stored(app).events) == BEFORE
-        # Once the risk is recorded as escalated, the same form resolves the case.
+        # Once the risk is recorded as escalated (here by another console), the same form
+        # resolves the case, after a yes.
         with app.session.db.connection_context():
             record_event(
                 app.session,
                 STAGED_REF,
                 Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
             )
+        await save(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form  # said no: back on the form, nothing written
+        assert len(stored(app).events) == BEFORE + 1
         await save(pilot)
         await pilot.press("y")
         screen = await back_on_case(pilot)

@@ -217,9 +217,12 @@ async def test_resolving_with_the_risk_outstanding_is_refused_and_nothing_is_wri
         form = await open_form(pilot, "r")
         form.query_one("#note", TextArea).load_text("Agreed.")
         await save(pilot)
-        await pilot.press("y")  # the confirmation
-        await settle(pilot)
-        assert "escalate the immediate risk first" in form.errors[""]
+        # Refused in place before any "are you sure?", saying what to do, in plain words.
+        assert app.screen is form
+        foot = form.errors[""]
+        assert foot.startswith("✗ An immediate risk is outstanding: escalate the immediate risk")
+        assert "On the case screen: e, then 'Immediate risk escalated'." in foot
+        assert "event." not in foot.lower()
         assert stored(app, "SCH-2026-001").events == ()
 
 

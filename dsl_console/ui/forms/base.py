@@ -9,7 +9,8 @@ ever reaches the user as a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -25,15 +26,19 @@ from textual.worker import Worker, WorkerState
 from dsl_console.core.deadlines import CaseState
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import Case, Event
+from dsl_console.core.validation import check_addition
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.casebook import record_events
 from dsl_console.services.session import Session
+from dsl_console.store.cases import load_case
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, input_moment, session_of
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
 
+# The refusal to close a case while an immediate risk is outstanding (core.validation).
+RISK_FIRST = "escalate the immediate risk first"
 UNEXPECTED = "Not saved: something unexpected went wrong, and nothing was changed. Try again."
 
 
@@ -130,6 +135,13 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         result: Any
 
     @dataclass
+    class Checked(Message):
+        """What was typed passed the precheck: ask to confirm, then write."""
+
+        session: Session
+        collected: Any
+
+    @dataclass
     class Refused(Message):
         """The write was refused; `reason` is the one-line message to show in place."""
 
@@ -205,6 +217,12 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             field.control.focus()
             field.scroll_visible()
             return
+        # A field this form does not have (event.kind: …) is named in the service's terms:
+        # the reason alone reads as a sentence.
+        if sep and re.fullmatch(r"(event|later)\.[a-z_.]+", prefix):
+            message = reason
+        if RISK_FIRST in message:
+            message += " On the case screen: e, then 'Immediate risk escalated'."
         foot = self.query_one("#form-error", Static)
         foot.update(f"✗ {humanise(message)}")
         foot.add_class("-shown")
@@ -304,17 +322,39 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         except ConsoleError as exc:
             self.show_error(str(exc))
             return
-        asked = self.confirmation()
-        if asked is None:
-            save.disabled = True
+        save.disabled = True
+        if self.confirmation() is None:
             self._write(session, collected)
+        else:
+            self._precheck(session, collected)
+
+    def precheck(self, session: Session, collected: Any) -> None:
+        """Refuse (ConsoleError) what the write would refuse, before asking to confirm it."""
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="form-write")
+    def _precheck(self, session: Session, collected: Any) -> None:
+        try:
+            with session.db.connection_context():
+                self.precheck(session, collected)
+        except ConsoleError as exc:
+            self.post_message(self.Refused(str(exc)))
+            return
+        self.post_message(self.Checked(session, collected))
+
+    @on(Checked)
+    def _checked(self, message: Checked) -> None:
+        asked = self.confirmation()
+        save = self.query_one("#save", Button)
+        if asked is None:
+            self._write(message.session, message.collected)
             return
         question, yes = asked
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self.query_one("#save", Button).disabled = True
-                self._write(session, collected)
+                self._write(message.session, message.collected)
+            else:
+                save.disabled = False
 
         self.app.push_screen(ConfirmScreen(question, yes=yes), answered)
 
@@ -408,6 +448,14 @@ class CaseEventForm(FormScreen):
         if not events:
             raise InputError("nothing to record")
         return events
+
+    def precheck(self, session: Session, collected: Any) -> None:
+        """The history's rules over the case as stored now, as the write will judge them (the
+        same function): a refusal is shown in place before any "are you sure?"."""
+        case = load_case(self.case.ref)
+        for event in collected:
+            check_addition(case, event, self.procedure, session.now(), session.calendar)
+            case = replace(case, events=(*case.events, event))
 
     def write(self, session: Session, collected: Any) -> Case:
         return record_events(session, self.case.ref, collected)
