@@ -90,6 +90,11 @@ async def test_narrow_terminal_drops_columns_but_keeps_meaning(make_app):
         assert first.startswith("SCH-2026-001") and "Ada Example (12)" in first
         assert "risk: escalate by 17:00" in first and "!!" in first
         assert all(len(line) <= 80 for line in lines)
+        # Widened again, the columns come back.
+        await pilot.resize_terminal(130, 30)
+        await settle(pilot)
+        header = table_lines(screen.table)[0]
+        assert "Procedure" in header and "Other agency" in header
 
 
 async def test_each_quick_view(make_app):

@@ -147,6 +147,7 @@ async def test_an_existing_file_is_replaced_only_after_a_question_that_names_it(
         await pilot.press("n")
         await settle(pilot)
         assert app.screen is screen and out.read_text() == "kept\n"
+        assert screen.result_text == f"Not written: {out} was left as it was."
         await export(pilot, screen)
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="question")
         await pilot.press("y")

@@ -70,7 +70,7 @@ async def test_a_cp_plan_amended_mid_case_starts_the_iro_duty_from_then(make_app
         assert "iro-notice" in flags_now(screen)
         text = panel_text(screen)
         assert "[CPP] on a child protection plan" in text
-        assert "amended on 23/11/2026 10:30 by jo.lead, was no" in text
+        assert "amended on 23/11/2026 10:30 by jo.lead; before: no" in text
         assert "Amended: child protection plan" in text and "Was: no" in text
 
 

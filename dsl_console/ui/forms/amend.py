@@ -76,7 +76,7 @@ class AmendForm(CaseEventForm):
                 compact=True,
             ),
             name="fact",
-            hint="The opening facts stay in the history; this changes them from When on.",
+            hint="The opening facts stay in the history; this changes the fact from then on.",
         )
         yield FormField("Now", Static("", id="now-value"), name="now")
         yield FormField("New value", Input(id="value-text", compact=True), name="value-text")

@@ -421,6 +421,9 @@ class ExportScreen(FormScreen):
             def answered(yes: bool | None) -> None:
                 if yes:
                     self._start(session, replace(request, force=True))
+                else:
+                    result.update(f"Not written: {request.out} was left as it was.")
+                    result.add_class("-shown")
 
             self.app.push_screen(ConfirmScreen(question, yes="Replace"), answered)
             return

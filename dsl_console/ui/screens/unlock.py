@@ -144,17 +144,15 @@ class UnlockScreen(ErrorGuard, Screen[None]):
             if self.mode == UnlockMode.FIRST_RUN:
                 yield Label("Passphrase again")
                 yield Input(password=True, id="unlock-repeat", max_length=1024)
-                # Who you are, for the forms' "completed by" (optional here; palette: My
-                # profile, later).
+                # Who you are, for the forms' "completed by" (palette: My profile, later).
+                yield Static(
+                    "Optional now, wanted soon: the partnership forms name you by these, "
+                    "never by your user name.",
+                    id="unlock-profile-note",
+                )
                 for field_id, label, hint in PROFILE_FIELDS:
-                    yield Label(label, classes="-profile")
-                    yield Input(
-                        id=f"unlock-{field_id}",
-                        placeholder=hint,
-                        max_length=200,
-                        compact=True,
-                        classes="-profile",
-                    )
+                    yield Label(f"{label} (optional)")
+                    yield Input(id=f"unlock-{field_id}", placeholder=hint, max_length=200)
             yield Static("", id="unlock-error")
             if self.demo:
                 yield Static(DEMO_HINT, id="unlock-hint")

@@ -110,7 +110,9 @@ def amended_note(case: Case, fields: tuple[str, ...]) -> str:
         return ""
     field_name, event, was = latest
     by = f" by {event.by}" if event.by else ""
-    return f"amended on {stamp(event.at)}{by}, was {fact_value(field_name, was)}"
+    before = fact_value(field_name, was)
+    before = "blank" if before == "not recorded" else before
+    return f"amended on {stamp(event.at)}{by}; before: {before}"
 
 
 def _marks(case: Case) -> str:

@@ -405,11 +405,11 @@ class CaseTable(ScrollView, can_focus=True):
 
     def _layout(self) -> list[Column]:
         width = self.scrollable_content_region.width
-        if (
-            not self._columns
-            or sum(c.width for c in self._columns) + len(self._columns) > width + 1
-        ):
+        # Laid out again whenever the width changes, wider as well as narrower: a terminal
+        # widened after being narrow gets its procedure and agency columns back.
+        if not self._columns or width != self._columns_width:
             self._columns = layout_columns(width)
+            self._columns_width = width
         return self._columns
 
     def _line(self, cells: list[tuple[str, Style]], width: int, base: Style) -> Strip:
