@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -207,6 +208,30 @@ class Case:
     def voided(self) -> bool:
         """Whether the case was voided as opened in error."""
         return any(e.kind == EventKind.VOIDED for e in self.events)
+
+
+# Words in an agency's name that say its kind, in the order they are tried ("early help"
+# before "school", as an early help hub may be run by a school), each a whole word.
+_KIND_WORDS: tuple[tuple[str, str], ...] = (
+    ("early-help", r"early help"),
+    (
+        "social-care",
+        r"social care|social work\w*|children'?s services|mash|front door|csc",
+    ),
+    ("police", r"police|constabulary"),
+    ("health", r"health|nhs|hospital|gp|nurs\w*|camhs|midwi\w*|paediatric\w*"),
+    ("education", r"schools?|academy|college|education|nursery"),
+)
+_KIND_PATTERNS = tuple((kind, re.compile(rf"\b(?:{words})\b")) for kind, words in _KIND_WORDS)
+
+
+def agency_kind_for(name: str) -> str | None:
+    """The kind an agency's name suggests ("Children's social care": social-care), if any."""
+    text = " ".join(name.lower().replace("\u2019", "'").split())
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
 
 
 # The other agency's kinds in words.

@@ -227,3 +227,38 @@ async def test_an_opening_years_back_is_asked_about_and_no_keeps_the_form(make_a
         assert app.session is not None
         with app.session.db.connection_context():
             assert not existing_refs([ref])
+
+
+async def test_the_agency_kind_follows_the_name_typed_until_chosen(make_app):
+    app = make_app(cases=CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_new_case(pilot)
+        kind = form.query_one("#other-agency-kind", Select)
+        form.query_one("#other-agency", Input).focus()
+        await pilot.press(*"Children's social care")
+        await settle(pilot)
+        assert form.query_one("#other-agency", Input).value == "Children's social care"
+        assert kind.value == "social-care"
+        form.query_one("#other-agency", Input).value = "Merseyside Police"
+        await settle(pilot)
+        assert kind.value == "police"
+        # Chosen by hand, it stays whatever is typed next.
+        kind.value = "health"
+        await settle(pilot)
+        form.query_one("#other-agency", Input).value = "Example Academy"
+        await settle(pilot)
+        assert kind.value == "health"
+
+
+def test_an_agencys_name_suggests_its_kind():
+    from dsl_console.core.records import agency_kind_for
+
+    assert agency_kind_for("Children’s Social Care") == "social-care"
+    assert agency_kind_for("MASH") == "social-care"
+    assert agency_kind_for("Alder Hey Hospital (NHS)") == "health"
+    assert agency_kind_for("School nursing") == "health"
+    assert agency_kind_for("Early Help Hub at Example School") == "early-help"
+    assert agency_kind_for("Example Primary School") == "education"
+    assert agency_kind_for("Youth offending") is None
+    assert agency_kind_for("Cheshire Constabulary") == "police"
+    assert agency_kind_for("Mashed Potato Ltd") is None  # a clue is a word, not a part of one

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Checkbox, Input, Select, TextArea
@@ -21,6 +21,7 @@ from dsl_console.core.records import (
     Child,
     LevelOfNeed,
     Professional,
+    agency_kind_for,
 )
 from dsl_console.errors import InputError
 from dsl_console.services.casebook import open_case, refs_in_use
@@ -58,6 +59,8 @@ def next_free_ref(year: int, taken: set[str]) -> str:
 class NewCaseForm(FormScreen):
     """The facts of a new escalation; on success the case screen opens on it."""
 
+    _kind_chosen = False  # the user chose the agency's kind: typing no longer moves it
+    _kinds_suggested = 0  # changes of the kind made by typing, whose messages are to come
     TITLE_TEXT = "Open a new escalation"
     SAVE_LABEL = "Open case"
     FIELD_ALIASES: ClassVar[dict[str, str]] = {
@@ -171,6 +174,24 @@ class NewCaseForm(FormScreen):
         yield FormField("Role", Input(id="pro-role", compact=True), name="pro-role")
         yield FormField("Agency", Input(id="pro-agency", compact=True), name="pro-agency")
         yield FormField("Email", Input(id="pro-email", compact=True), name="pro-email")
+
+    @on(Input.Changed, "#other-agency")
+    def _agency_typed(self, event: Input.Changed) -> None:
+        # The kind follows the name typed until the user chooses one themselves.
+        if self._kind_chosen:
+            return
+        kind = agency_kind_for(event.value) or "other"
+        choice = self.query_one("#other-agency-kind", Select)
+        if choice.value != kind:
+            self._kinds_suggested += 1
+            choice.value = kind
+
+    @on(Select.Changed, "#other-agency-kind")
+    def _kind_changed(self) -> None:
+        if self._kinds_suggested:
+            self._kinds_suggested -= 1
+        elif self._baseline is not None:  # not the form setting itself up
+            self._kind_chosen = True
 
     def on_mount(self) -> None:
         self.query_one("#ref", Input).focus()
