@@ -330,6 +330,24 @@ def amendment_history(case: Case) -> dict[str, list[tuple[Event, object]]]:
     return out
 
 
+def professional_history(case: Case) -> dict[int, Professional]:
+    """For each `professional` event that corrects someone (by id() of the event), the person
+    as they stood before it."""
+    people = list(case.professionals)
+    before: dict[int, Professional] = {}
+    for event in sorted(case.events, key=lambda e: e.at):
+        if event.kind != EventKind.PROFESSIONAL:
+            continue
+        number = int(event.field) if event.field.isdigit() else 0
+        person = professional_from(event.value)
+        if 1 <= number <= len(people):
+            before[id(event)] = people[number - 1]
+            people[number - 1] = person
+        else:
+            people.append(person)
+    return before
+
+
 def age_on(dob: date, day: date) -> int:
     """Age in whole years on a date."""
     return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))

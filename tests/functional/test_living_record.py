@@ -125,6 +125,11 @@ async def test_a_second_professional_is_added_and_the_first_marked_no_longer_inv
         text = panel_text(screen)
         assert "Sam Worker (fictional) (Social worker" in text and "no longer involved" in text
         assert "No longer involved: Sam Worker (fictional)" in text
+        # The entry says what the correction replaced.
+        assert (
+            "Was: Sam Worker (fictional), Social worker, Children's social care, "
+            "sam.worker@example.org" in text
+        )
 
 
 # -- late entries -----------------------------------------------------------------------------------

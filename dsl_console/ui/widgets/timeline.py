@@ -26,8 +26,10 @@ from dsl_console.core.records import (
     Case,
     Event,
     EventKind,
+    Professional,
     amendment_history,
     professional_from,
+    professional_history,
 )
 from dsl_console.core.wording import fact_label, fact_value
 from dsl_console.ui.forms.host import stamp
@@ -214,7 +216,9 @@ def event_detail(event: Event, was: object = None) -> str:
             parts.append(f"Why: {event.note}")
     elif kind == EventKind.PROFESSIONAL:
         person = professional_from(event.value)
-        parts.append(", ".join(p for p in (person.role, person.agency, person.email) if p))
+        parts.append(_person_line(person))
+        if isinstance(was, Professional):
+            parts.append(f"Was: {was.name}, {_person_line(was)}".rstrip(", "))
         if event.note:
             parts.append(f"Why: {event.note}")
     elif kind == EventKind.RESOLVED:
@@ -227,6 +231,15 @@ def event_detail(event: Event, was: object = None) -> str:
     elif event.note:
         parts.append(event.note)
     return "\n".join(p for p in parts if p)
+
+
+def _person_line(person: Professional) -> str:
+    details = [p for p in (person.role, person.agency, person.email) if p]
+    if person.lead:
+        details.append("lead practitioner")
+    if not person.involved:
+        details.append("no longer involved")
+    return ", ".join(details)
 
 
 def build_timeline(
@@ -247,9 +260,10 @@ def build_timeline(
                 "Recorded on the new-case form.",
             )
         ]
-    replaced = {
+    replaced: dict[int, object] = {
         id(event): was for changes in amendment_history(case).values() for event, was in changes
     }
+    replaced.update(professional_history(case))
     current, actions = 1, 0
     for event in in_time_order(case.events):
         number: int | None = None
