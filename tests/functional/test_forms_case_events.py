@@ -84,6 +84,11 @@ async def test_a_blank_note_is_refused_in_place_and_nothing_is_written(make_app)
         assert form.query_one("#by", Input).value == "Jo Lead"  # what was typed stays
         assert form.query_one("#note", TextArea).has_focus
         assert len(stored(app).events) == BEFORE
+        # Typing in the field takes its message away: it was about what was there before.
+        await pilot.press("R")
+        await settle(pilot)
+        assert form.errors == {}
+        assert "✗ Required" not in screen_text(app)
 
 
 async def test_a_bad_or_future_time_is_refused_under_when(make_app):

@@ -227,6 +227,22 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         foot.update(f"✗ {humanise(message)}")
         foot.add_class("-shown")
 
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    def _edited(self, event: Message) -> None:
+        # A message under a field goes once the field is edited: it was about the old value.
+        control = getattr(event, "control", None)
+        if control is None:
+            return
+        for ancestor in control.ancestors:
+            if isinstance(ancestor, FormField):
+                # Compared, not assumed: a change typed just before the save arrives after it.
+                if ancestor.edited_since_error():
+                    ancestor.clear_error()
+                return
+
     def clear_errors(self) -> None:
         """Hide every message before a new attempt."""
         for field in self.query(FormField):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Label, Static, TextArea
 
 
 def humanise(reason: str) -> str:
@@ -62,6 +62,7 @@ class FormField(Vertical):
         self.control = control
         self.hint = hint
         self.error_text = ""
+        self._value_in_error: object = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -71,8 +72,23 @@ class FormField(Vertical):
             yield Static(self.hint, classes="field-hint")
         yield Static("", classes="field-error")
 
+    @property
+    def value(self) -> object:
+        """What the control holds: text typed, or the choice made."""
+        control = self.control
+        return (
+            getattr(control, "text", None)
+            if isinstance(control, TextArea)
+            else getattr(control, "value", None)
+        )
+
+    def edited_since_error(self) -> bool:
+        """Whether the value has changed since the message on show was about it."""
+        return bool(self.error_text) and self.value != self._value_in_error
+
     def show_error(self, reason: str) -> None:
         """Show a validation message under the control, marked with a symbol as well as colour."""
+        self._value_in_error = self.value
         self.error_text = humanise(reason)
         self.query_one(".field-error", Static).update(f"✗ {self.error_text}")
         self.add_class("-invalid")
