@@ -227,7 +227,12 @@ async def test_escalation_offers_only_higher_stages_and_needs_a_note(make_app):
         stage = form.query_one("#stage", Select)
         assert [value for _label, value in stage._options if value != Select.NULL] == [4]
         await save(pilot)
-        assert form.errors == {"stage": "Choose the stage to escalate to"}
+        # Every field's message at once, not one per save.
+        assert form.errors == {
+            "stage": "Choose the stage to escalate to",
+            "note": "Required: please fill this in.",
+        }
+        assert form.query_one("#stage", Select).has_focus  # the first of them
         stage.value = 4
         await save(pilot)
         assert form.errors == {"note": "Required: please fill this in."}
@@ -301,7 +306,11 @@ async def test_a_bad_date_past_date_or_missing_reason_is_refused_in_place(make_a
         assert hour.value == "17:00"
         await type_into(pilot, "#due-date", "2026-13-40")
         await save(pilot)
-        assert form.errors == {"due-date": "2026-13-40 is not a real calendar date"}
+        assert form.errors == {
+            "due-date": "2026-13-40 is not a real calendar date",
+            "note": "Required: please fill this in.",
+        }
+        form.query_one("#note", TextArea).load_text("The Chair asked for a week.")
         day.value = "2026-11-20"
         await save(pilot)
         assert form.errors == {"due-date": "Must be later than when the deadline was set"}
@@ -312,6 +321,7 @@ async def test_a_bad_date_past_date_or_missing_reason_is_refused_in_place(make_a
         await save(pilot)
         assert "does not exist in London" in form.errors["due-date"]
         day.value, hour.value = "2026-12-04", "17:00"
+        form.query_one("#note", TextArea).load_text("")
         await save(pilot)
         assert form.errors == {"note": "Required: please fill this in."}
         assert len(stored(app).events) == BEFORE
@@ -421,7 +431,10 @@ async def test_adding_an_action_checks_what_owner_and_date(make_app):
         await open_screen(pilot)
         form = await open_form(pilot, "a")
         await save(pilot)
-        assert form.errors == {"note": "Required: please fill this in."}
+        assert form.errors == {
+            "note": "Required: please fill this in.",
+            "owner": "Required: please fill this in.",
+        }
         form.query_one("#note", Input).value = "Send the referral form"
         await save(pilot)
         assert form.errors == {"owner": "Required: please fill this in."}

@@ -121,7 +121,13 @@ async def test_required_facts_and_professional_details_are_checked_in_place(make
     async with app.run_test(size=(100, 30)) as pilot:
         form = await open_new_case(pilot)
         await save(pilot)
-        assert form.errors == {"child-name": "Required: please fill this in."}
+        # Every missing fact at once, the cursor on the first.
+        assert form.errors == {
+            "child-name": "Required: please fill this in.",
+            "dob": "Required: please fill this in.",
+            "reason": "Choose the main reason for the disagreement",
+        }
+        assert form.query_one("#child-name", Input).has_focus
         fill(form, child_name="Nia Example", dob="2015-06-01")
         await save(pilot)
         assert form.errors == {"reason": "Choose the main reason for the disagreement"}

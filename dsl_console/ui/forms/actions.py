@@ -35,18 +35,23 @@ class AddActionForm(CaseEventForm):
         yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
-        note = required_text(self.query_one("#note", Input).value, "note", long=True)
-        owner = required_text(self.query_one("#owner", Input).value, "owner")
+        note = self.read(
+            lambda: required_text(self.query_one("#note", Input).value, "note", long=True), ""
+        )
+        owner = self.read(lambda: required_text(self.query_one("#owner", Input).value, "owner"), "")
         typed = self.query_one("#by-when", Input).value.strip()
         due = None
         if typed:
-            day = not_before_today(day_typed(typed, "by-when"), session.now(), "by-when")
-            due = session.calendar.end_of(day)
+            day = self.read(
+                lambda: not_before_today(day_typed(typed, "by-when"), session.now(), "by-when"),
+                None,
+            )
+            due = session.calendar.end_of(day) if day is not None else None
         return [
             Event(
-                at=self.typed_when(session),
+                at=self.read(lambda: self.typed_when(session), session.now()),
                 kind=EventKind.ACTION,
-                by=self.typed_by(session),
+                by=self.read(lambda: self.typed_by(session), ""),
                 whom=owner,
                 due=due,
                 note=note,

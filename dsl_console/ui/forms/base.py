@@ -10,9 +10,10 @@ ever reaches the user as a traceback.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -36,6 +37,8 @@ from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, input_moment, session_of
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
+
+T = TypeVar("T")
 
 # The refusal to close a case while an immediate risk is outstanding (core.validation).
 RISK_FIRST = "escalate the immediate risk first"
@@ -147,6 +150,10 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
 
         reason: str
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._gathered: list[str] = []  # per save: the messages of the fields read wrong
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.TITLE_TEXT, id="form-title")
@@ -208,6 +215,15 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
                 return field
         return None
 
+    def read(self, reading: Callable[[], T], instead: T) -> T:
+        """One field read by `reading`; if it is wrong, its message is kept to show with every
+        other field's (rather than one at a time, save after save) and `instead` is used."""
+        try:
+            return reading()
+        except InputError as exc:
+            self._gathered.append(str(exc))
+            return instead
+
     def show_error(self, message: str) -> None:
         """Show a refusal next to the field it names, else at the foot of the form."""
         prefix, sep, reason = message.partition(": ")
@@ -224,7 +240,9 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         if RISK_FIRST in message:
             message += " On the case screen: e, then 'Immediate risk escalated'."
         foot = self.query_one("#form-error", Static)
-        foot.update(f"✗ {humanise(message)}")
+        shown = str(foot.content) if foot.has_class("-shown") else ""
+        line = f"✗ {humanise(message)}"
+        foot.update(f"{line}\n{shown}" if shown and shown != line else line)
         foot.add_class("-shown")
 
     @on(Input.Changed)
@@ -332,11 +350,16 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         if save.disabled:
             return
         self.clear_errors()
+        self._gathered = []
         try:
             session = session_of(self.app)
             collected = self.collect(session)
         except ConsoleError as exc:
-            self.show_error(str(exc))
+            self._gathered.append(str(exc))
+        if self._gathered:
+            # Every field's message at once, the cursor on the first.
+            for message in reversed(self._gathered):
+                self.show_error(message)
             return
         save.disabled = True
         if self.confirmation() is None:

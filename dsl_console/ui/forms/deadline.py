@@ -48,15 +48,20 @@ class DeadlineForm(CaseEventForm):
         yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
-        due = due_typed(
-            self.query_one("#due-date", Input).value,
-            self.query_one("#due-time", Input).value,
-            "due-date",
-            "due-time",
+        due = self.read(
+            lambda: due_typed(
+                self.query_one("#due-date", Input).value,
+                self.query_one("#due-time", Input).value,
+                "due-date",
+                "due-time",
+            ),
+            None,
         )
-        at = self.typed_when(session)
-        if due <= at:
+        at = self.read(lambda: self.typed_when(session), session.now())
+        note = self.read(
+            lambda: required_text(self.query_one("#note", TextArea).text, "note", long=True), ""
+        )
+        by = self.read(lambda: self.typed_by(session), "")
+        if due is not None and due <= at:
             raise InputError("due-date: must be later than when the deadline was set")
-        note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
-        by = self.typed_by(session)
         return [Event(at=at, kind=EventKind.DEADLINE_SET, due=due, by=by, note=note)]

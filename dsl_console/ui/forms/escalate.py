@@ -80,15 +80,21 @@ class EscalateForm(CaseEventForm):
         stage = event.value if isinstance(event.value, int) else None
         self.query_one("#field-iro", FormField).display = self.iro_offered(stage)
 
-    def events(self, session: Session) -> list[Event]:
+    def _stage(self) -> int:
         value = self.query_one("#stage", Select).value
         if not isinstance(value, int):
             raise InputError("stage: choose the stage to escalate to")
         if value <= self.state.stage:
             raise InputError(f"stage: escalation must go above stage {self.state.stage}")
-        at = self.typed_when(session)
-        by = self.typed_by(session)
-        note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
+        return value
+
+    def events(self, session: Session) -> list[Event]:
+        value = self.read(self._stage, self.state.stage + 1)
+        at = self.read(lambda: self.typed_when(session), session.now())
+        by = self.read(lambda: self.typed_by(session), "")
+        note = self.read(
+            lambda: required_text(self.query_one("#note", TextArea).text, "note", long=True), ""
+        )
         events = [Event(at=at, kind=EventKind.ESCALATED, stage=value, by=by, note=note)]
         if self.iro_offered(value) and self.query_one("#iro", Checkbox).value:
             events.append(

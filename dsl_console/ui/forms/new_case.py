@@ -218,19 +218,18 @@ class NewCaseForm(FormScreen):
 
     def collect(self, session: Session) -> Case:
         now = session.now()
-        ref = required_text(self._text("ref"), "ref")
-        procedure = self.query_one("#procedure", Select).value
-        if not isinstance(procedure, str) or procedure not in session.registry:
-            raise InputError("procedure: choose a procedure")
-        opened_at = moment_typed(self._text("opened-at"), "opened-at", not_after=now)
-        name = required_text(self._text("child-name"), "child-name")
-        dob = dob_typed(self._text("dob"), "dob", local_date(now))
-        reason = self.query_one("#reason", Select).value
-        if not isinstance(reason, str):
-            raise InputError("reason: choose the main reason for the disagreement")
+        read = self.read
+        ref = read(lambda: required_text(self._text("ref"), "ref"), "")
+        procedure = read(lambda: self._procedure(session), "")
+        opened_at = read(
+            lambda: moment_typed(self._text("opened-at"), "opened-at", not_after=now), now
+        )
+        name = read(lambda: required_text(self._text("child-name"), "child-name"), "")
+        dob = read(lambda: dob_typed(self._text("dob"), "dob", local_date(now)), local_date(now))
+        reason = read(self._reason, "")
         level = self.query_one("#level", Select).value
         person = [
-            optional_text(self._text(f"pro-{part}"), f"pro-{part}")
+            read(lambda part=part: optional_text(self._text(f"pro-{part}"), f"pro-{part}"), "")  # type: ignore[misc]
             for part in ("name", "role", "agency", "email")
         ]
         if any(person[1:]) and not person[0]:
@@ -256,6 +255,18 @@ class NewCaseForm(FormScreen):
             # the forms name them (exporting.completed_by): never by a login name.
             raised_by=completed_by(session),
         )
+
+    def _procedure(self, session: Session) -> str:
+        procedure = self.query_one("#procedure", Select).value
+        if not isinstance(procedure, str) or procedure not in session.registry:
+            raise InputError("procedure: choose a procedure")
+        return procedure
+
+    def _reason(self) -> str:
+        reason = self.query_one("#reason", Select).value
+        if not isinstance(reason, str):
+            raise InputError("reason: choose the main reason for the disagreement")
+        return reason
 
     def confirmation(self) -> tuple[str, str] | None:
         """Ask when the opening is over a year ago, or in another year than its ref says: the

@@ -67,12 +67,15 @@ class RecordEventForm(CaseEventForm):
         if not isinstance(choice, str) or choice not in CHOICES:
             raise InputError("kind: choose what to record")
         _label, kind, whom = CHOICES[choice]
-        at = self.typed_when(session)
-        by = self.typed_by(session)
+        at = self.read(lambda: self.typed_when(session), session.now())
+        by = self.read(lambda: self.typed_by(session), "")
         text = self.query_one("#note", TextArea).text
-        note = (
-            required_text(text, "note", long=True)
-            if choice in NOTE_REQUIRED
-            else optional_text(text, "note", long=True)
+        note = self.read(
+            lambda: (
+                required_text(text, "note", long=True)
+                if choice in NOTE_REQUIRED
+                else optional_text(text, "note", long=True)
+            ),
+            "",
         )
         return [Event(at=at, kind=kind, by=by, whom=whom, note=note)]

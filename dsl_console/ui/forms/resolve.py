@@ -64,8 +64,12 @@ class ResolveForm(CaseEventForm):
         yield from self.compose_by()
 
     def events(self, session: Session) -> list[Event]:
-        note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
-        method = optional_text(self.query_one("#method", Input).value, "method")
+        note = self.read(
+            lambda: required_text(self.query_one("#note", TextArea).text, "note", long=True), ""
+        )
+        method = self.read(
+            lambda: optional_text(self.query_one("#method", Input).value, "method"), ""
+        )
         lessons = optional_text(self.query_one("#lessons", TextArea).text, "lessons", long=True)
         extras: dict[str, object] = {}
         learning = optional_text(self.query_one("#learning", TextArea).text, "learning", long=True)
@@ -77,9 +81,9 @@ class ResolveForm(CaseEventForm):
                 extras[key] = answer
         return [
             Event(
-                at=self.typed_when(session),
+                at=self.read(lambda: self.typed_when(session), session.now()),
                 kind=EventKind.RESOLVED,
-                by=self.typed_by(session),
+                by=self.read(lambda: self.typed_by(session), ""),
                 note=note,
                 method=method,
                 lessons=lessons,
