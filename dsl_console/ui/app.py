@@ -18,6 +18,7 @@ from typing import ClassVar
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, TextArea
@@ -113,8 +114,32 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # waits in that field's queue behind nothing, while the keys typed after it (a paste,
         # a password manager, a lagging remote session) are already queued to the same field,
         # so a passphrase landed in clear in the user name box.
-        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+        Binding(
+            "tab",
+            "app.focus_next",
+            "Next field",
+            id="app.next-field",
+            show=False,
+            priority=True,
+            tooltip="Move to the next field",
+        ),
+        Binding(
+            "ctrl+d",
+            "dismiss_notices",
+            "Dismiss notices",
+            id="app.dismiss-notices",
+            show=False,
+            tooltip="Take the notices off the screen (the header still counts the flags)",
+        ),
+        Binding(
+            "shift+tab",
+            "app.focus_previous",
+            "Previous field",
+            id="app.previous-field",
+            show=False,
+            priority=True,
+            tooltip="Move to the previous field",
+        ),
     ]
 
     def __init__(
@@ -140,6 +165,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.locked = False
         self.opener = Opener(db_path, config, clock, kdf_cost)
         self.last_sweep: SweepFinished | None = None
+        self._notices_by_ref: dict[str, list[Notification]] = {}
         self.sweep_count = 0
         self.bell_count = 0
         self._last_active = clock()
@@ -279,8 +305,29 @@ class DslConsoleApp(AppErrorGuard, App[int]):
 
     @on(CasesChanged)
     def _cases_changed(self, message: CasesChanged) -> None:
+        # The DSL has acted on the case: what was announced about it may no longer be so, and
+        # the next sweep announces whatever still is.
+        if message.ref:
+            self.withdraw_notices(message.ref)
         self.refresh_list(keep=message.ref or None)
         self.request_sweep()
+
+    def announce(self, ref: str, text: str, *, title: str, severity: str, timeout: float) -> None:
+        """A notice about one case, remembered so it can be taken down when that case changes."""
+        notice = Notification(text, title, severity, timeout, markup=False)  # type: ignore[arg-type]
+        self._notices_by_ref.setdefault(ref, []).append(notice)
+        self.post_message(Notify(notice))
+
+    def withdraw_notices(self, ref: str) -> None:
+        """Take down the notices still shown about a case."""
+        for notice in self._notices_by_ref.pop(ref, []):
+            if notice in self._notifications:
+                self._unnotify(notice)  # Textual's own removal of one notification
+
+    def action_dismiss_notices(self) -> None:
+        """Take every notice off the screen (ctrl+d); the header still counts the flags."""
+        self._notices_by_ref.clear()
+        self.clear_notifications()
 
     def refresh_list(self, keep: str | None = None) -> None:
         """Re-query the case list's rows on screen and its counts, keeping the selection."""
@@ -352,12 +399,14 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         notices = message.news.notices
         shown, summary = condense(notices, first=self.sweep_count == 1)
         for notice in shown:
-            self.notify(
+            # Short-lived: the header keeps the count of risks and flags in view, and a notice
+            # stays no longer than it takes to read, over rows it may be hiding.
+            self.announce(
+                notice.ref,
                 notice.text,
                 title="Immediate risk" if notice.bell else "Case flagged",
-                severity=notice.severity,  # type: ignore[arg-type]
-                timeout=60 if notice.bell else 20,
-                markup=False,
+                severity=notice.severity,
+                timeout=30 if notice.bell else 12,
             )
         if summary:
             self.notify(

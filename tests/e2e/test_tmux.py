@@ -246,7 +246,7 @@ def test_keys_sent_in_one_burst_land_in_the_field_they_were_typed_for(tmp_path, 
     burst = Terminal(tmp_path / "burst", first_run)
     (tmp_path / "burst").mkdir()
     try:
-        burst.start("--db", str(db))
+        burst.start("--db", str(db), height=40)
         burst.wait_for("Create the first DSL account")
         burst.settle()
         burst._tmux(

@@ -296,3 +296,32 @@ async def test_where_no_process_can_start_the_sweep_runs_off_the_ui_thread(make_
         # Only the flagged cases are remembered between sweeps, not every open case.
         remembered = app.last_sweep.news.announced
         assert "SCH-2026-001" in remembered and "SCH-2026-004" not in remembered
+
+
+async def test_a_notice_goes_when_its_case_is_acted_on_and_ctrl_d_clears_the_rest(make_app):
+    from dsl_console.core.records import Event, EventKind
+    from dsl_console.services.casebook import record_event
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlocked(pilot)
+        risk = "SCH-2026-001: immediate risk: escalate today"
+        assert any(n.startswith(risk) for n in notices(app))
+        # The risk escalated (here from the console's own session): its notice goes at once,
+        # not a minute later over the rows.
+        assert app.session is not None
+        with app.session.db.connection_context():
+            record_event(
+                app.session,
+                "SCH-2026-001",
+                Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
+            )
+        app.case_changed("SCH-2026-001")
+        await settle(pilot)
+        assert not any(n.startswith(risk) for n in notices(app))
+        assert notices(app)  # the summary of the others is still up
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert notices(app) == []
+        # And the flags are still counted where they always are.
+        assert "overdue" in header(app.screen)  # type: ignore[arg-type]

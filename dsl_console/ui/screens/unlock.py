@@ -150,9 +150,16 @@ class UnlockScreen(ErrorGuard, Screen[None]):
                     "never by your user name.",
                     id="unlock-profile-note",
                 )
+                # Compact (one line each), so the whole first-run box fits an 80x24 terminal.
                 for field_id, label, hint in PROFILE_FIELDS:
-                    yield Label(f"{label} (optional)")
-                    yield Input(id=f"unlock-{field_id}", placeholder=hint, max_length=200)
+                    yield Label(f"{label} (optional)", classes="-profile")
+                    yield Input(
+                        id=f"unlock-{field_id}",
+                        placeholder=hint,
+                        max_length=200,
+                        compact=True,
+                        classes="-profile",
+                    )
             yield Static("", id="unlock-error")
             if self.demo:
                 yield Static(DEMO_HINT, id="unlock-hint")
@@ -168,6 +175,10 @@ class UnlockScreen(ErrorGuard, Screen[None]):
             self.query_one("#unlock-passphrase", Input).focus()
         else:
             self.query_one("#unlock-user", Input).focus()
+        # On a short terminal the box scrolls: it opens at its top, title and all, not at the
+        # first field's line.
+        box = self.query_one("#unlock-box")
+        self.call_after_refresh(box.scroll_home, animate=False)
 
     # -- submitting ------------------------------------------------------------------------------
     @on(Input.Submitted)
