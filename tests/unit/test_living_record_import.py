@@ -27,6 +27,7 @@ from dsl_console.cli import main
 from dsl_console.core.records import Event, EventKind
 from dsl_console.services.casebook import record_event
 from tests.conftest import NOW, case_json, document
+from tests.unit.test_check_duties import check, entry, refs
 
 SAM = {
     "name": "Sam Worker",
@@ -61,24 +62,6 @@ def export_json(tmp_path: Path, name: str) -> str:
 def exported_case(text: str, ref: str) -> dict:
     found = [c for c in json.loads(text)["cases"] if c["ref"] == ref]
     assert len(found) == 1, f"{ref} not exported once"
-    return found[0]
-
-
-def check(capsys: pytest.CaptureFixture[str], as_of: str) -> tuple[int, dict]:
-    capsys.readouterr()
-    status = main(["check", "--as-of", as_of, "--json"])
-    captured = capsys.readouterr()
-    assert captured.out.strip(), f"check printed nothing (exit {status}): {captured.err}"
-    return status, json.loads(captured.out)
-
-
-def refs(result: dict) -> list[str]:
-    return [c["ref"] for c in result["cases"]]
-
-
-def entry(result: dict, ref: str) -> dict:
-    found = [c for c in result["cases"] if c["ref"] == ref]
-    assert len(found) == 1, f"{ref} not listed once"
     return found[0]
 
 
