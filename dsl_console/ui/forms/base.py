@@ -383,11 +383,9 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     @on(Checked)
     def _checked(self, message: Checked) -> None:
         asked = self.confirmation()
-        save = self.query_one("#save", Button)
-        if asked is None:
-            self._write(message.session, message.collected)
-            return
+        assert asked is not None  # only a form that asks is prechecked
         question, yes = asked
+        save = self.query_one("#save", Button)
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:

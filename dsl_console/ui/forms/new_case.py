@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import partial
 from typing import ClassVar
 
 from textual import on, work
@@ -229,7 +230,7 @@ class NewCaseForm(FormScreen):
         reason = read(self._reason, "")
         level = self.query_one("#level", Select).value
         person = [
-            read(lambda part=part: optional_text(self._text(f"pro-{part}"), f"pro-{part}"), "")  # type: ignore[misc]
+            read(partial(optional_text, self._text(f"pro-{part}"), f"pro-{part}"), "")
             for part in ("name", "role", "agency", "email")
         ]
         if any(person[1:]) and not person[0]:
