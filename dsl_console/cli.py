@@ -48,10 +48,36 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _whole_number(text: str) -> int:
+    """An option that counts something: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _where_and_exits() -> str:
+    """The --help epilogue: the real default paths on this machine, and the exit statuses."""
+    return (
+        f"files on this machine:\n"
+        f"  database  {default_db_path()}\n"
+        f"  demo      {demo_db_path()}\n"
+        f"  config    {default_config_path()} (procedures/ beside it)\n\n"
+        "exit status: 0 success; 1 check found flags or audit verify found a break;\n"
+        "2 any error (one line on stderr); 130 interrupted (Ctrl+C)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     parser = OneLineParser(
-        prog=PROG, description="Escalation tracking for designated safeguarding leads."
+        prog=PROG,
+        description="Escalation tracking for designated safeguarding leads.",
+        epilog=_where_and_exits(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _global_options(parser, suppress=False)
@@ -130,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     av = awhat.add_parser("verify", help="check the hash chain (exit 1 naming the first break)")
     ash = awhat.add_parser("show", help="the newest entries")
-    ash.add_argument("--limit", type=int, default=50)
+    ash.add_argument(
+        "--limit", type=_whole_number, default=50, metavar="N", help="how many (default 50)"
+    )
     ash.add_argument("--ref", help="only entries about this case")
     for p in (av, ash):
         _global_options(p, suppress=True)
@@ -138,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup = command("backup", "an encrypted, consistent copy of the database")
     backup.add_argument("--out", required=True, metavar="FILE")
     restore = command("restore", "replace the database with a checked backup")
-    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("file", metavar="FILE", help="the backup file (its FILE.keys beside it)")
+    restore.add_argument(
+        "--yes", action="store_true", help="do not ask first (for a script; a terminal asks)"
+    )
     return parser
 
 

@@ -310,13 +310,37 @@ def backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _yes(question: str) -> bool:
+    del question
+    return True
+
+
+def _ask_at_the_terminal(question: str) -> bool:
+    """Ask a yes/no question on the terminal; without one, refuse (a restore replaces the
+    database, so a script must say --yes)."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise InputError(
+            "restore replaces the database: it asks first at a terminal; without one, add "
+            "--yes; nothing was changed"
+        )
+    sys.stderr.write(f"{safe(question)}\nRestore? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def restore(args: argparse.Namespace) -> int:
     """Replace the database with a backup after checking it."""
     from dsl_console.services.backups import restore_backup
 
     config = resolve_config(args)
     file = Path(args.file)
-    aside = restore_backup(file, resolve_db(args), config, credentials_from_environment())
+    aside = restore_backup(
+        file,
+        resolve_db(args),
+        config,
+        credentials_from_environment(),
+        confirm=_yes if args.yes else _ask_at_the_terminal,
+    )
     kept = f"; the database it replaced is kept as {aside}" if aside else ""
     print(f"database restored from {file}{kept}")
     return 0

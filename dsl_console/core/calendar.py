@@ -26,6 +26,12 @@ def bank_holidays(nation: str) -> frozenset[date]:
     return frozenset(table.keys())
 
 
+@lru_cache(maxsize=8)
+def _holiday_names(nation: str) -> dict[date, str]:
+    table = holidays.country_holidays("GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1))
+    return dict(table.items())
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Working days for one school: Monday to Friday, less bank holidays and closure days."""
@@ -55,6 +61,18 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         """Whether a date is a working day."""
         return day.weekday() < 5 and day not in self._off  # type: ignore[attr-defined]
+
+    def why_not_working(self, day: date) -> str:
+        """Why a date is not a working day, in words ('the weekend', 'Christmas Day, a bank
+        holiday', 'a school closure day'); '' for a working day."""
+        if day.weekday() >= 5:
+            return "the weekend"
+        name = _holiday_names(self.nation).get(day)
+        if name is not None:
+            return f"{name}, a bank holiday"
+        if day in self.closures:
+            return "a school closure day"
+        return ""
 
     def _in_range(self, day: date) -> bool:
         return _FIRST_YEAR < day.year < _LAST_YEAR

@@ -14,6 +14,11 @@ FLAG_SYMBOLS = {f.id: f.symbol for f in FLAGS}
 FLAG_WORDS = {f.id: f.words for f in FLAGS}
 
 
+def stamp(moment: datetime | None) -> str:
+    """A moment as London wall time, dd/mm/yyyy HH:MM (blank for none)."""
+    return "" if moment is None else f"{to_local(moment):%d/%m/%Y %H:%M}"
+
+
 def plural(n: int, word: str) -> str:
     """'1 working day', '3 working days'."""
     return f"{n} {word}{'' if n == 1 else 's'}"

@@ -10,6 +10,7 @@ so nothing is ever lost.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
@@ -17,11 +18,13 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
+from dsl_console.core.wording import plural, stamp
 from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.paths import private_dir
 from dsl_console.services.session import Credentials, Session, open_session
 from dsl_console.store import keyslots
 from dsl_console.store.migrations import LATEST, SCHEMA_VERSION_KEY
+from dsl_console.store.models import UtcField
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
 BUSY = (
@@ -114,7 +117,7 @@ def _check_copy(path: Path, key: bytes, label: str) -> sqlcipher.Connection:
 def make_backup(session: Session, out: Path) -> Path:
     """Write an encrypted, consistent copy of the open database to `out` (0600), with its key
     slots as `out.keys`; returns the path written."""
-    session.require_write()
+    session.require_write("make backups")
     out = Path(out).expanduser()
     for suffix in ("", ".keys", *SIDE_FILES):
         if _same_file(out, _side(session.path, suffix)) or out == _side(session.path, suffix):
@@ -173,9 +176,14 @@ def restore_backup(
     credentials: Credentials,
     *,
     clock: Clock = system_clock,
+    confirm: Callable[[str], bool] | None = None,
 ) -> Path | None:
     """Replace the database at `db_path` with a checked backup; returns where the replaced
     database was kept (None when there was none).
+
+    `confirm`, when given, is asked once the backup has passed every check and before
+    anything changes, with a sentence saying what the backup holds and what is kept aside;
+    a no changes nothing.
 
     Only a DSL may restore: a DSL of the current database when it can be read, and always a
     DSL of the backup (so the restored database can be unlocked by whoever restored it).
@@ -203,10 +211,12 @@ def restore_backup(
         _copy_private(file, staged)
         conn = _check_copy(staged, key, file.name)
         try:
-            _check_contents(conn, credentials.user, file.name)
+            holds = _check_contents(conn, credentials.user, file.name)
             conn.execute("PRAGMA journal_mode = DELETE")
         finally:
             conn.close()
+        if confirm is not None and not confirm(_restore_question(file, holds, db_path, clock)):
+            raise InputError("restore not made; nothing was changed")
         aside = _set_aside(db_path, live_key, clock)
         os.replace(staged, db_path)
         if keys_source == backup_keys:
@@ -227,6 +237,15 @@ def restore_backup(
     finally:
         session.close()
     return aside
+
+
+def _restore_question(file: Path, holds: str, db_path: Path, clock: Clock) -> str:
+    kept = (
+        f"the database it replaces is kept, not deleted, as {_aside_name(db_path, clock).name}"
+        if db_path.exists()
+        else "there is no database there now"
+    )
+    return f"Replace {db_path} with the backup {file.name} ({holds})? {kept}."
 
 
 def _authorise_on_live(
@@ -276,7 +295,9 @@ def _authorise_on_live(
     return live_key
 
 
-def _check_contents(conn: sqlcipher.Connection, user: str, label: str) -> None:
+def _check_contents(conn: sqlcipher.Connection, user: str, label: str) -> str:
+    """Refuse what is not a backup this user can unlock once restored; else say in a few
+    words what it holds (for the question before it replaces the database)."""
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"setting", "user", "audit", "escalation"} <= tables:
@@ -291,6 +312,8 @@ def _check_contents(conn: sqlcipher.Connection, user: str, label: str) -> None:
         row = conn.execute(
             "SELECT role FROM user WHERE name = ? AND removed_at IS NULL", (user,)
         ).fetchone()
+        cases = int(conn.execute("SELECT count(*) FROM escalation").fetchone()[0])
+        newest = conn.execute("SELECT max(at) FROM audit").fetchone()[0]
     except (sqlcipher.DatabaseError, ValueError):
         raise StoreError(f"the backup {label} is damaged; nothing was changed") from None
     if row is None or row[0] != "dsl":
@@ -298,6 +321,17 @@ def _check_contents(conn: sqlcipher.Connection, user: str, label: str) -> None:
             f"{user} is not a DSL account in the backup, so could not unlock it once restored; "
             "nothing was changed"
         )
+    return f"{plural(cases, 'case')}, last change {_when(newest)}"
+
+
+def _when(stored: object) -> str:
+    """An audit entry's stored moment as the console shows moments, for the question."""
+    try:
+        return (
+            stamp(UtcField().python_value(str(stored) if stored is not None else None)) or "unknown"
+        )
+    except (TypeError, ValueError):
+        return "unknown"
 
 
 def _aside_name(db_path: Path, clock: Clock) -> Path:

@@ -170,10 +170,13 @@ class Session:
         """Whether this account may change records."""
         return self.role in (Role.DSL, Role.DEPUTY)
 
-    def require_write(self) -> None:
-        """Refuse a change for a read-only account."""
+    def require_write(self, doing: str = "change records") -> None:
+        """Refuse a change for a read-only account, saying what it was refused."""
         if not self.can_write:
-            raise AccessError(f"{self.user} has a read-only account and cannot change records")
+            raise AccessError(
+                f"{self.user} has a read-only account and cannot {doing} "
+                "(a DSL or deputy account can)"
+            )
 
     def require_admin(self) -> None:
         """Refuse account management to all but a DSL."""

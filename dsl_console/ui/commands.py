@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -39,6 +40,18 @@ CONSOLE_COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# What people type before a ref or a name when they mean "open that case": "go to",
+# "go to case", "goto", "open". What follows is the search; with nothing after it, the most
+# urgent cases are offered.
+_GO_TO = re.compile(r"^\s*(?:go\s*to|open)(?:\s+case)?(?:\s+|$)", re.IGNORECASE)
+
+
+def go_to_query(query: str) -> tuple[str, bool]:
+    """The ref-or-name search in a palette query, and whether it asked to go to a case."""
+    asked = _GO_TO.match(query)
+    return (query[asked.end() :].strip(), True) if asked else (query.strip(), False)
+
+
 class ConsoleCommands(Provider):
     """The console's own commands and the go-to-case search."""
 
@@ -67,16 +80,17 @@ class ConsoleCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), self._runner(action), help=help_text)
-        text = query.strip()
-        if not text:
+        text, asked = go_to_query(query)
+        if not text and not asked:
             return
-        # The query runs in a thread: the palette stays responsive on a large database.
+        # The query runs in a thread: the palette stays responsive on a large database. An
+        # empty search ("go to" alone) matches every case: the most urgent come first.
         matches = await asyncio.to_thread(_refs_matching, session, text)
         for rank, (ref, child_name) in enumerate(matches):
             title = f"Go to case {ref} ({child_name})"
             yield Hit(
                 # Exact refs first, then in the list's own urgency order.
-                1.0 if ref.lower() == text.lower() else 0.9 - rank * 0.01,
+                1.0 if text and ref.lower() == text.lower() else 0.9 - rank * 0.01,
                 Content(title),  # plain text: a name is never read as markup
                 partial(self.console.open_case, ref),
                 text=title,

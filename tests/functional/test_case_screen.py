@@ -420,7 +420,10 @@ async def test_a_read_only_account_sees_the_keys_disabled_and_is_refused(
         form.query_one("#note").load_text("Should not be saved.")  # type: ignore[attr-defined]
         await save(pilot)
         assert app.screen is form
-        assert form.errors[""] == "✗ Ro.viewer has a read-only account and cannot change records"
+        assert form.errors[""] == (
+            "✗ Ro.viewer has a read-only account and cannot change records "
+            "(a DSL or deputy account can)"
+        )
         assert len(stored(app).events) == len(STAGED.events)
         # Nor does the command palette offer the changes.
         assert [hit async for hit in CaseCommands(screen).discover()] == []

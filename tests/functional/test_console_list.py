@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from console_kit import (
     OPEN_ORDER,
     make_case,
@@ -225,6 +226,25 @@ async def test_palette_goes_to_a_case_by_child_name(make_app):
         )
         await pilot.press("enter")
         await wait_until(pilot, lambda: opened == ["SCH-2026-004"], what="the case to open")
+
+
+@pytest.mark.parametrize("typed", ["Go to 004", "go to case SCH-2026-004", "Go to"])
+async def test_palette_go_to_finds_the_case_whatever_comes_before_the_ref(make_app, typed):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await pilot.press(*typed)
+        palette = app.screen
+        await wait_until(
+            pilot,
+            lambda: any(
+                "Go to case SCH-2026-004 (Dev Testcase)" in str(option.hit.text)
+                for option in palette.query_one(CommandList).options
+            ),
+            what=f"the go-to-case hit for {typed!r}",
+        )
 
 
 async def test_palette_switches_quick_view(make_app):

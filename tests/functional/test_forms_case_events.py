@@ -286,14 +286,45 @@ async def test_the_iro_box_is_not_offered_without_a_cp_plan(make_app):
 
 
 async def test_at_the_last_stage_there_is_nothing_to_escalate_to(make_app):
+    from dsl_console.ui.screens.case_screen import CaseCommands
+
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_screen(pilot, TOP_REF)
+        screen = await open_screen(pilot, TOP_REF)
+        titles = [hit.text async for hit in CaseCommands(screen).discover()]
+        assert "Escalate to a higher stage" not in titles and "Record an event" in titles
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.screen is screen  # no form opens, and it says why
+        assert f"{TOP_REF} is at the last stage of its procedure: there is no higher stage." in (
+            notices(app)
+        )
+        assert len(stored(app, TOP_REF).events) == 1
+
+
+async def test_escalating_while_an_immediate_risk_is_outstanding_offers_to_record_it_too(
+    make_app,
+):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)  # STAGED: an immediate risk raised this morning
         form = await open_form(pilot, "x")
-        assert "there is no higher stage" in screen_text(app)
-        assert form.query_one("#save", Button).disabled
+        assert form.query_one("#field-risk").display
+        form.query_one("#stage", Select).value = 4
+        form.query_one("#note", TextArea).load_text("Chair asked to intervene today.")
+        form.query_one("#risk", Checkbox).value = True
         await save(pilot)
-        assert app.screen is form and len(stored(app, TOP_REF).events) == 1
+        screen = await back_on_case(pilot)
+        assert "IMMEDIATE RISK" not in panel_text(screen)
+        added = stored(app).events[BEFORE:]
+        assert [e.kind for e in added] == [EventKind.ESCALATED, EventKind.RISK_ESCALATED]
+        assert added[0].at == added[1].at
+        # A case with no outstanding risk is not offered the box.
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_screen(pilot, "SCH-2026-003")
+        form = await open_form(pilot, "x")
+        assert not form.query_one("#field-risk").display
 
 
 # -- d: set the stage deadline ----------------------------------------------------------------------
@@ -341,6 +372,63 @@ async def test_a_deadline_set_moves_the_countdown_and_shows_its_reason(make_app)
         assert "Due     04/12/2026 17:00  (deadline set: Chair set a new date.)" in text
         last = stored(app).events[-1]
         assert last.kind == EventKind.DEADLINE_SET and last.note == "Chair set a new date."
+
+
+async def test_a_deadline_on_a_weekend_or_bank_holiday_is_questioned_naming_the_day(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "d")
+        form.query_one("#note", TextArea).load_text("Chair set a new date.")
+        form.query_one("#due-date", Input).value = "28/11/2026"
+        await save(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
+        question = str(app.screen.query_one("#confirm-question").render())  # type: ignore[union-attr]
+        assert "Saturday 28/11/2026 is not a working day (the weekend)" in question
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is form and len(stored(app).events) == BEFORE
+        form.query_one("#due-date", Input).value = "25/12/2026"
+        await save(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
+        question = str(app.screen.query_one("#confirm-question").render())  # type: ignore[union-attr]
+        assert "Friday 25/12/2026 is not a working day (Christmas Day, a bank holiday)" in question
+        await pilot.press("y")
+        await back_on_case(pilot)
+        last = stored(app).events[-1]
+        assert last.kind == EventKind.DEADLINE_SET and last.due is not None
+        assert last.due.date().isoformat() == "2026-12-25"
+        # A working day is set without a question.
+        form = await open_form(pilot, "d")
+        form.query_one("#note", TextArea).load_text("Brought forward.")
+        form.query_one("#due-date", Input).value = "04/12/2026"
+        await save(pilot)
+        await back_on_case(pilot)
+        assert stored(app).events[-1].note == "Brought forward."
+
+
+async def test_a_stage_whose_timescale_the_chair_sets_prompts_for_it(make_app):
+    from console_kit import event, make_case
+
+    chair = make_case(
+        "SCH-2026-030",
+        "Ash Placeholder",
+        "2026-11-16 09:00",
+        procedure="newham",
+        events=(event("2026-11-20 09:00", EventKind.ESCALATED, stage=6, by="Jo", note="Chair."),),
+    )
+    app = make_app(cases=(*ALL_CASES, chair))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, "SCH-2026-030")
+        text = panel_text(screen)
+        assert "The Chair sets this stage's timescale: press d to record it" in text
+        assert "set by the Chair, not yet recorded (d)" in text
+        form = await open_form(pilot, "d")
+        form.query_one("#due-date", Input).value = "04/12/2026"
+        form.query_one("#note", TextArea).load_text("Chair gave ten days.")
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        assert "The Chair sets this stage's timescale" not in panel_text(screen)
 
 
 # -- r: resolve -------------------------------------------------------------------------------------

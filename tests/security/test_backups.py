@@ -12,7 +12,7 @@ from dsl_console.config import Config
 from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.services import accounts
 from dsl_console.services.backups import make_backup, restore_backup
-from dsl_console.services.session import Credentials
+from dsl_console.services.session import Credentials, open_session
 from dsl_console.store import audit, keyslots
 from dsl_console.store.listing import View, count
 from dsl_console.store.users import Role
@@ -20,6 +20,7 @@ from tests.conftest import FAST_KDF, NOW, PASSPHRASE, USER
 from tests.security.conftest import add_fictional_cases, database_key, flip_middle, raw_connect
 
 DSL = Credentials(USER, PASSPHRASE)
+READER = Credentials("sam.reader", "fictional reader passphrase")
 
 
 def case_count(db: Path, key: bytes) -> int:
@@ -162,6 +163,29 @@ def test_a_removed_dsl_cannot_restore_an_old_backup_over_the_current_database(
     assert new_db.read_bytes() == live
 
 
+def test_restore_asks_naming_what_the_backup_holds_and_a_no_changes_nothing(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001", "SCH-2026-002")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    live = new_db.read_bytes()
+    asked: list[str] = []
+
+    def say_no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    with pytest.raises(InputError, match="restore not made; nothing was changed"):
+        restore_backup(backup, new_db, Config(), DSL, clock=lambda: NOW, confirm=say_no)
+    assert new_db.read_bytes() == live
+    assert not list(new_db.parent.glob("*.before-restore-*"))
+    (question,) = asked
+    assert f"Replace {new_db} with the backup b.db (2 cases, last change " in question
+    assert "is kept, not deleted, as cases.db.before-restore-" in question
+
+
 def test_only_a_dsl_restores(session_factory, new_db: Path, tmp_path: Path) -> None:
     session = session_factory()
     accounts.add_account(
@@ -173,6 +197,23 @@ def test_only_a_dsl_restores(session_factory, new_db: Path, tmp_path: Path) -> N
         restore(backup, new_db, Credentials("pat.deputy", "fictional deputy passphrase"))
     with pytest.raises(AccessError, match="wrong user name or passphrase"):
         restore(backup, new_db, Credentials(USER, "not the passphrase"))
+
+
+def test_a_read_only_account_is_told_backups_are_for_a_dsl_or_deputy(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    accounts.add_account(session, READER.user, Role.READ_ONLY, READER.passphrase, kdf_cost=FAST_KDF)
+    session.close()
+    reader = open_session(new_db, Config(), READER, clock=lambda: NOW)
+    try:
+        with pytest.raises(
+            AccessError, match=r"cannot make backups \(a DSL or deputy account can\)"
+        ):
+            make_backup(reader, tmp_path / "b.db")
+    finally:
+        reader.close()
+    assert not (tmp_path / "b.db").exists() and not (tmp_path / "b.db.keys").exists()
 
 
 def test_a_damaged_live_database_can_be_restored_and_is_kept(

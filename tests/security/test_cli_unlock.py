@@ -161,3 +161,21 @@ def test_the_passphrase_never_reaches_output_or_the_key_file(db: Path, tmp_path:
     assert READER_PASSPHRASE not in shown.stdout
     text = keyslots.keys_path(db).read_text(encoding="utf-8")
     assert REAL_PASSPHRASE not in text and READER_PASSPHRASE not in text
+
+
+def test_restore_says_what_it_replaces_and_without_a_terminal_needs_yes(
+    db: Path, tmp_path: Path
+) -> None:
+    backup = tmp_path / "b.db"
+    made = run_cli("--db", str(db), "backup", "--out", str(backup), home=tmp_path)
+    assert made.returncode == 0, made.stderr
+    live_before = db.read_bytes()
+    line = one_error_line(run_cli("--db", str(db), "restore", str(backup), home=tmp_path))
+    assert "add --yes" in line and "nothing was changed" in line
+    assert db.read_bytes() == live_before
+    assert not list(db.parent.glob("*.before-restore-*"))
+    done = run_cli("--db", str(db), "restore", "--yes", str(backup), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    kept = list(db.parent.glob("cases.db.before-restore-*"))
+    assert len(kept) == 2  # the database and its key file, kept aside
+    assert f"kept as {db.parent / kept[0].name.removesuffix('.keys')}" in done.stdout

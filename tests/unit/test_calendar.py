@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.calendar import WorkingCalendar, calendar_from
 from dsl_console.core.clock import LONDON, local_date, parse_moment
 from dsl_console.errors import InputError
 
@@ -217,3 +217,14 @@ def test_same_working_day_for_a_stage_on_a_saturday_and_after_hours():
     assert ENG.same_working_day_or_next(utc(2026, 11, 23, 9)) == utc(2026, 11, 23, 17)
     # Tue 22 Dec 18:00 with Wed 23 Dec closed: the end of Thu 24 Dec.
     assert CLOSED.same_working_day_or_next(utc(2026, 12, 22, 18)) == utc(2026, 12, 24, 17)
+
+
+def test_why_a_day_is_not_working_is_said_in_words() -> None:
+    calendar = calendar_from("ENG", time(17, 0), [date(2026, 12, 23)])
+    assert calendar.why_not_working(date(2026, 11, 28)) == "the weekend"
+    assert calendar.why_not_working(date(2026, 12, 25)) == "Christmas Day, a bank holiday"
+    assert calendar.why_not_working(date(2026, 12, 23)) == "a school closure day"
+    assert calendar.why_not_working(date(2026, 12, 22)) == ""
+    # Scotland's own holidays: 2 January is one there, not in England.
+    assert calendar_from("SCT", time(17, 0), []).why_not_working(date(2026, 1, 2)) != ""
+    assert calendar_from("ENG", time(17, 0), []).why_not_working(date(2026, 1, 2)) == ""

@@ -235,7 +235,15 @@ def test_cli_commands_do_not_import_textual(cli_env, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "argv", [["frobnicate"], ["check", "--as-of"], ["export", "log", "--format", "pdf"]]
+    "argv",
+    [
+        ["frobnicate"],
+        ["check", "--as-of"],
+        ["export", "log", "--format", "pdf"],
+        ["audit", "show", "--limit", "-5"],
+        ["audit", "show", "--limit", "0"],
+        ["audit", "show", "--limit", "ten"],
+    ],
 )
 def test_usage_errors_are_one_line(argv, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -243,6 +251,18 @@ def test_usage_errors_are_one_line(argv, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("dsl-console: error:")
+
+
+def test_help_shows_where_the_files_are_and_the_exit_statuses(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "conf"))
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert f"database  {tmp_path / 'data' / 'dsl-console' / 'cases.db'}" in out
+    assert f"config    {tmp_path / 'conf' / 'dsl-console' / 'config.toml'}" in out
+    assert "130 interrupted" in out and "2 any error" in out
 
 
 def test_missing_database_is_a_clear_error(monkeypatch, tmp_path, capsys):

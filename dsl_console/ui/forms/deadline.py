@@ -14,7 +14,7 @@ from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import stamp
-from dsl_console.ui.forms.parsing import due_typed, required_text
+from dsl_console.ui.forms.parsing import day_typed, due_typed, required_text
 
 
 class DeadlineForm(CaseEventForm):
@@ -46,6 +46,22 @@ class DeadlineForm(CaseEventForm):
         yield FormField("Reason *", TextArea(id="note", compact=True), name="note")
         yield from self.compose_when("Set on")
         yield from self.compose_by()
+
+    def confirmation(self) -> tuple[str, str] | None:
+        """Ask when the due falls on a day the school is not working: a weekend, a bank
+        holiday or a closure day is more often a slip than meant."""
+        session = self.app_session
+        try:
+            day = day_typed(self.query_one("#due-date", Input).value, "due-date")
+        except InputError:
+            return None
+        why = session.calendar.why_not_working(day) if session else ""
+        if not why:
+            return None
+        return (
+            f"{day:%A %d/%m/%Y} is not a working day ({why}). Set the deadline on it anyway?",
+            "Set it on that day",
+        )
 
     def events(self, session: Session) -> list[Event]:
         due = self.read(

@@ -1,4 +1,5 @@
-"""Escalate a case to a higher stage, with a note, and the IRO notice where it is due."""
+"""Escalate a case to a higher stage, with a note, and in the same step the IRO notice where it
+is due and the outstanding immediate risk, where there is one."""
 
 from __future__ import annotations
 
@@ -70,6 +71,16 @@ class EscalateForm(CaseEventForm):
         )
         iro.display = self.iro_offered(None)
         yield iro
+        # Escalating the stage is often how the risk is escalated: offer to record both at
+        # once, so the header does not go on saying "escalate now" after the DSL has.
+        risk = FormField(
+            "Immediate risk",
+            Checkbox("Record the immediate risk as escalated now", id="risk", compact=True),
+            name="risk",
+            hint="An immediate risk is outstanding: it must be escalated today.",
+        )
+        risk.display = self.state.risk_raised_at is not None
+        yield risk
 
     def on_mount(self) -> None:
         if not self.higher_stages:
@@ -104,6 +115,15 @@ class EscalateForm(CaseEventForm):
                     whom=IRO,
                     by=by,
                     note=f"IRO notified on escalation to stage {value}.",
+                )
+            )
+        if self.state.risk_raised_at is not None and self.query_one("#risk", Checkbox).value:
+            events.append(
+                Event(
+                    at=at,
+                    kind=EventKind.RISK_ESCALATED,
+                    by=by,
+                    note=f"Immediate risk escalated with the escalation to stage {value}.",
                 )
             )
         return events

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Protocol, cast
 
-from dsl_console.core.clock import to_local
+from dsl_console.core.wording import stamp
+
+__all__ = ["ConsoleHost", "day_text", "host", "input_moment", "session_of", "stamp"]
 from dsl_console.errors import AccessError
 from dsl_console.services.session import Session
 
@@ -40,11 +42,6 @@ def session_of(app: object) -> Session:
     return session
 
 
-def stamp(moment: datetime | None) -> str:
-    """A moment as London wall time, dd/mm/yyyy HH:MM (blank for none)."""
-    return "" if moment is None else f"{to_local(moment):%d/%m/%Y %H:%M}"
-
-
 def day_text(day: date | None) -> str:
     """A calendar date as dd/mm/yyyy."""
     return "" if day is None else f"{day:%d/%m/%Y}"
@@ -52,4 +49,4 @@ def day_text(day: date | None) -> str:
 
 def input_moment(moment: datetime) -> str:
     """A moment as London local time, as the inputs show it: DD/MM/YYYY HH:MM."""
-    return f"{to_local(moment):%d/%m/%Y %H:%M}"
+    return stamp(moment)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -411,7 +411,16 @@ class CaseScreen(ErrorGuard, Screen[None]):
             return None
         if action == "duty_done" and (self.state is None or not recordable_duties(self.state)):
             return None
+        if action == "escalate" and self.at_last_stage:
+            return None
         return True
+
+    @property
+    def at_last_stage(self) -> bool:
+        """Whether the case stands at its procedure's last stage: there is no higher one."""
+        if self.state is None or self.procedure is None:
+            return False
+        return self.state.stage >= max(s.number for s in self.procedure.stages)
 
     def refusal(self, action: str) -> str:
         """Why a write key does nothing here, in a sentence."""
@@ -426,6 +435,8 @@ class CaseScreen(ErrorGuard, Screen[None]):
             return "Only a DSL account can void a case."
         if action == "duty_done":
             return "No duty is owed on this case."
+        if action == "escalate" and self.at_last_stage:
+            return f"{self.ref} is at the last stage of its procedure: there is no higher stage."
         return READ_ONLY_NOTE
 
     def allowed(self, action: str) -> bool:
@@ -435,6 +446,16 @@ class CaseScreen(ErrorGuard, Screen[None]):
             return False
         session = self.app_session
         return action not in DSL_ONLY or (session is not None and session.role == Role.DSL)
+
+    def on_key(self, event: events.Key) -> None:
+        """A write key that is dimmed (a closed case, the last stage, a read-only account, no
+        duty owed) says why instead of doing nothing: Textual skips a disabled binding and
+        the key arrives here."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in FORMS and not self.allowed(binding.action):
+                event.stop()
+                self.notify(self.refusal(binding.action), severity="warning", timeout=8)
+                return
 
     def open_form(self, action: str) -> None:
         """Push the form for one of the write actions over this screen."""

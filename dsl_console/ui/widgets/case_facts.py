@@ -15,7 +15,7 @@ from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import CaseState, days_left, flags_at
 from dsl_console.core.flags import BY_ID
-from dsl_console.core.procedures import Procedure
+from dsl_console.core.procedures import Procedure, Stage
 from dsl_console.core.records import (
     AGENCY_LABELS,
     LEVEL_LABELS,
@@ -80,6 +80,13 @@ def case_status(
             flag_badges(flags_at(state.standing, as_of)),
         ),
     ]
+    if state.due is None and stage.timescale.rule == "chair" and state.resolved_at is None:
+        lines.append(
+            Content.assemble(
+                ("The Chair sets this stage's timescale: ", "bold"),
+                "press d to record it when it is given.",
+            )
+        )
     if state.standing.risk_due is not None and state.resolved_at is None:
         lines.append(
             Content.assemble(
@@ -88,6 +95,12 @@ def case_status(
             )
         )
     return Content("\n").join(lines)
+
+
+def _no_due(stage: Stage) -> str:
+    if stage.timescale.rule == "chair":
+        return "set by the Chair, not yet recorded (d)"
+    return "no deadline set"
 
 
 def _person(person: Professional) -> str:
@@ -165,7 +178,7 @@ def facts_content(
         row("Opened", stamp(case.opened_at)),
         row("Procedure", f"{procedure.name} (v{procedure.version})"),
         row("Current stage", f"{stage.number} {stage.name}, since {stamp(state.stage_entered_at)}"),
-        row("Due", stamp(state.due) if state.due else "no deadline set"),
+        row("Due", stamp(state.due) if state.due else _no_due(stage)),
     ]
     # The countdown, the flags and any outstanding risk are in the status lines above, which
     # stay in view however far the facts and the timeline are scrolled.
