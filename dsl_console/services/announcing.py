@@ -85,6 +85,9 @@ class SweepNews:
     announced: dict[str, frozenset[str]] = field(repr=False)
     digest: str = ""
     number: int = 0  # which sweep of its sweeper, for accepting news sent without `announced`
+    # The refs with an immediate risk outstanding: few, so sent with the news everywhere; a
+    # risk notice still shown about any other case is no longer true and is taken down.
+    at_risk: frozenset[str] = frozenset()
 
 
 class FlagMemory:
@@ -110,6 +113,7 @@ class FlagMemory:
         seen: dict[str, frozenset[str]] = {}
         shared: dict[frozenset[str], frozenset[str]] = {}  # one set object per combination
         listed = hashlib.blake2b(digest_size=16)
+        at_risk: set[str] = set()
         for item in results:
             # What the list shows of the case changes only with its flags or its countdown.
             # (The earliest due moves the list's order and its Due column, the stage's or a
@@ -119,6 +123,8 @@ class FlagMemory:
                 listed.update(f"{item.ref}|{item.working_days_left}|{shown}\n".encode())
                 continue
             tokens = _tokens(item, as_of)
+            if IMMEDIATE_RISK.id in item.flags:
+                at_risk.add(item.ref)
             listed.update(
                 f"{item.ref}|{sorted(tokens)}|{item.working_days_left}|{shown}\n".encode()
             )
@@ -137,7 +143,7 @@ class FlagMemory:
             risk = IMMEDIATE_RISK.id in new_flags
             severity = min((f.severity for f in ordered), key=_RANK.__getitem__)
             notices.append(Notice(item.ref, text, severity, risk, tuple(f.id for f in ordered)))
-        return SweepNews(notices, seen, listed.hexdigest())
+        return SweepNews(notices, seen, listed.hexdigest(), at_risk=frozenset(at_risk))
 
     def accept(self, news: SweepNews) -> None:
         """Remember the flags of a sweep whose notices have been shown."""

@@ -242,10 +242,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.sweeper = SweepProcess(message.session)
         self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
-        parts = [p for p in (self.config.school, message.session.user) if p]
-        if self.demo:
-            parts.append("DEMO: fictional cases")
-        self.sub_title = " · ".join(parts)
+        # (The demo says so in a line of its own on every screen: widgets.demo_mark.)
+        self.sub_title = " · ".join(p for p in (self.config.school, message.session.user) if p)
         if message.mode == UnlockMode.LOCKED:
             # Only the lock screen goes: whatever was underneath, unsaved forms included, stays.
             self.pop_screen()
@@ -312,9 +310,17 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.refresh_list(keep=message.ref or None)
         self.request_sweep()
 
-    def announce(self, ref: str, text: str, *, title: str, severity: str, timeout: float) -> None:
-        """A notice about one case, remembered so it can be taken down when that case changes."""
-        notice = Notification(text, title, severity, timeout, markup=False)  # type: ignore[arg-type]
+    def announce(self, ref: str, text: str, *, risk: bool, severity: str) -> None:
+        """A notice about one case. On the case list it goes in the notice bar, in lines of
+        its own under the rows, never over them; over another screen it is a toast, which is
+        remembered so it can be taken down when that case changes (or, for an immediate risk,
+        once a sweep finds it escalated)."""
+        listing = self.case_list
+        if listing is not None and self.screen is listing:
+            listing.notice_bar.add(ref, text, risk=risk)
+            return
+        title = "Immediate risk" if risk else "Case flagged"
+        notice = Notification(text, title, severity, 30 if risk else 12, markup=False)  # type: ignore[arg-type]
         self._notices_by_ref.setdefault(ref, []).append(notice)
         self.post_message(Notify(notice))
 
@@ -323,10 +329,29 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         for notice in self._notices_by_ref.pop(ref, []):
             if notice in self._notifications:
                 self._unnotify(notice)  # Textual's own removal of one notification
+        if (listing := self.case_list) is not None:
+            listing.notice_bar.withdraw(ref)
+
+    def _withdraw_risks_but(self, at_risk: frozenset[str]) -> None:
+        """A risk announced earlier and now escalated (here or in another console): its
+        notice is no longer true."""
+        for ref in [r for r in self._notices_by_ref if r not in at_risk]:
+            risky = [n for n in self._notices_by_ref[ref] if n.title == "Immediate risk"]
+            for notice in risky:
+                if notice in self._notifications:
+                    self._unnotify(notice)
+        if (listing := self.case_list) is not None:
+            listing.notice_bar.withdraw(risks_except=at_risk)
+
+    def clear_notifications(self) -> None:
+        """Take every notice down: the toasts and the case list's notice bar."""
+        super().clear_notifications()
+        self._notices_by_ref.clear()
+        if (listing := self.case_list) is not None:
+            listing.notice_bar.withdraw()
 
     def action_dismiss_notices(self) -> None:
         """Take every notice off the screen (ctrl+d); the header still counts the flags."""
-        self._notices_by_ref.clear()
         self.clear_notifications()
 
     def refresh_list(self, keep: str | None = None) -> None:
@@ -397,21 +422,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if self.sweeper is not None:
             self.sweeper.accept(message.news)
         notices = message.news.notices
+        self._withdraw_risks_but(message.news.at_risk)
         shown, summary = condense(notices, first=self.sweep_count == 1)
         for notice in shown:
-            # Short-lived: the header keeps the count of risks and flags in view, and a notice
-            # stays no longer than it takes to read, over rows it may be hiding.
-            self.announce(
-                notice.ref,
-                notice.text,
-                title="Immediate risk" if notice.bell else "Case flagged",
-                severity=notice.severity,
-                timeout=30 if notice.bell else 12,
-            )
+            self.announce(notice.ref, notice.text, risk=notice.bell, severity=notice.severity)
         if summary:
-            self.notify(
-                summary, title="Cases flagged", severity="warning", timeout=20, markup=False
-            )
+            self.announce("", summary, risk=False, severity="warning")
         if any(n.bell for n in notices):
             self.bell()
         # Redrawn only when a flag, a countdown, the date or the records changed: the sweep

@@ -236,8 +236,11 @@ def table_lines(table: CaseTable) -> list[str]:
 
 
 def notices(app: DslConsoleApp) -> list[str]:
-    """The text of every notification shown so far (and not yet cleared)."""
-    return [n.message for n in app._notifications]
+    """The text of every notice shown and not yet taken down: the toasts, and the lines of
+    the case list's notice bar."""
+    listing = app.case_list
+    bar = [n.text for n in listing.notice_bar.notices] if listing is not None else []
+    return [n.message for n in app._notifications] + bar
 
 
 # -- another process -----------------------------------------------------------------------------

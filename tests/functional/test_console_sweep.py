@@ -325,3 +325,40 @@ async def test_a_notice_goes_when_its_case_is_acted_on_and_ctrl_d_clears_the_res
         assert notices(app) == []
         # And the flags are still counted where they always are.
         assert "overdue" in header(app.screen)  # type: ignore[arg-type]
+
+
+async def test_notices_sit_under_the_rows_never_over_them_at_80_by_24(make_app):
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await unlocked(pilot)
+        bar = screen.notice_bar  # type: ignore[attr-defined]
+        assert any(n.startswith("SCH-2026-001: immediate risk") for n in notices(app))
+        assert not list(app.screen.query(Toast))  # nothing floats over the list
+        table = screen.table  # type: ignore[attr-defined]
+        assert table.region.bottom <= bar.region.y  # the rows end where the notices begin
+        assert 0 < bar.region.height <= 5
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert not bar.display and notices(app) == []
+
+
+async def test_a_risk_escalated_in_another_console_takes_its_notice_down(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlocked(pilot)
+        risk = "SCH-2026-001: immediate risk"
+        assert any(n.startswith(risk) for n in notices(app))
+        in_another_process(
+            app.db_path,
+            clock(),
+            events=[
+                (
+                    "SCH-2026-001",
+                    {"at": clock().isoformat(), "kind": "risk-escalated", "note": "MASH told."},
+                )
+            ],
+        )
+        await sweep(pilot)
+        assert not any(n.startswith(risk) for n in notices(app))

@@ -108,3 +108,51 @@ async def test_quit_from_the_list_exits_zero(make_app):
         await pilot.press("q")
     assert app.return_code == 0
     assert app.session is None
+
+
+async def test_the_first_run_says_what_the_console_is_for_where_its_files_are_and_how_to_start(
+    make_app,
+):
+    app = make_app(seed_db=False, unlocked=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="first run")
+        await settle(pilot)
+        intro = str(app.screen.query_one("#unlock-intro", Static).render())
+        assert "tracks the escalations your school makes to other agencies" in intro
+        assert f"Database (created now, encrypted): {app.db_path}" in intro
+        assert "Settings:" in intro
+        assert "n opens a new case" in intro and "? lists every key" in intro
+        # The box opens at its top on a short terminal: the explanation is what is seen first.
+        assert app.screen.query_one("#unlock-title").region.y >= 0
+        assert app.screen.query_one("#unlock-intro").region.height > 0
+
+
+async def test_the_demo_says_demo_on_every_screen_and_the_real_console_never_does(make_app):
+    from dsl_console.ui.widgets.demo_mark import DemoMark
+
+    def marked() -> bool:
+        return bool(pilot.app.screen.query(DemoMark))
+
+    for demo in (True, False):
+        app = make_app(demo=demo)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await unlocked(pilot)
+            seen = {"list": marked()}
+            await pilot.press("question_mark")
+            await settle(pilot)
+            seen["help"] = marked()
+            await pilot.press("escape", "E")
+            await settle(pilot)
+            seen["export"] = marked()
+            await pilot.press("escape", "n")
+            await settle(pilot)
+            seen["new case"] = marked()
+            await pilot.press("escape")
+            await settle(pilot)
+            app.open_case(OPEN_ORDER[0])  # type: ignore[attr-defined]
+            await settle(pilot)
+            seen["case"] = marked()
+            await pilot.press("e")
+            await settle(pilot)
+            seen["a form"] = marked()
+            assert seen == dict.fromkeys(seen, demo), (demo, seen)

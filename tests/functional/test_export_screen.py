@@ -85,6 +85,29 @@ async def test_a_partnership_form_exports_from_the_case_screen(make_app, home):
     assert out.read_bytes().startswith(b"%PDF")
 
 
+async def test_the_suggested_name_follows_kind_and_format_until_one_is_typed(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = screen.query_one("#out", Input)
+
+        async def choose(field: str, value: str) -> str:
+            screen.query_one(f"#{field}", Select).value = value
+            await settle(pilot)
+            return Path(out.value).name
+
+        assert Path(out.value).name == "escalation-log-2026-11-23.csv"
+        assert await choose("format", "xlsx") == "escalation-log-2026-11-23.xlsx"
+        assert (await choose("what", "report")).endswith("-liverpool-2026-11-23.pdf")
+        assert (await choose("what", "analysis")).startswith("escalation-analysis-2026.")
+        assert await choose("what", "json") == "dsl-console-export-2026-11-23.json"
+        # A name typed by the user is theirs: choosing again leaves it alone.
+        out.value = str(home / "mine.csv")
+        await settle(pilot)
+        assert await choose("what", "log") == "mine.csv"
+
+
 async def test_a_bad_date_range_is_shown_in_place_and_writes_nothing(make_app, home):
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:

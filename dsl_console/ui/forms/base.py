@@ -37,6 +37,7 @@ from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, input_moment, session_of
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
+from dsl_console.ui.widgets.demo_mark import demo_mark
 
 T = TypeVar("T")
 
@@ -155,6 +156,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         self._gathered: list[str] = []  # per save: the messages of the fields read wrong
 
     def compose(self) -> ComposeResult:
+        yield from demo_mark(self.app)
         with Vertical(id="dialog"):
             yield Static(self.TITLE_TEXT, id="form-title")
             context = self.context_text()

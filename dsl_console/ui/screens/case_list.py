@@ -20,7 +20,9 @@ from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.failures import report_failed_worker
 from dsl_console.ui.views import VIEW_HELP, VIEW_KEYS, VIEW_TITLES
 from dsl_console.ui.widgets.case_table import CaseTable
+from dsl_console.ui.widgets.demo_mark import demo_mark
 from dsl_console.ui.widgets.flag_summary import FlagSummary
+from dsl_console.ui.widgets.notice_bar import NoticeBar
 
 
 class ViewBar(Static):
@@ -159,10 +161,12 @@ class CaseListScreen(ErrorGuard, Screen[None]):
                 return ""
 
         yield Header()
+        yield from demo_mark(self.app)
         yield FlagSummary(id="flag-summary")
         yield ViewBar(id="view-bar")
         yield Input(placeholder="Filter by ref or child name", id="filter", classes="hidden")
         yield CaseTable(calendar=session.calendar, stage_name=stage_name, id="cases")
+        yield NoticeBar(id="notice-bar")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -174,6 +178,11 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         from dsl_console.ui.screens.export import ExportScreen
 
         self.app.push_screen(ExportScreen())
+
+    @property
+    def notice_bar(self) -> NoticeBar:
+        """The notices about cases, in lines of their own under the rows."""
+        return self.query_one(NoticeBar)
 
     @property
     def table(self) -> CaseTable:

@@ -43,6 +43,7 @@ from dsl_console.ui.forms.record_event import RecordEventForm
 from dsl_console.ui.forms.resolve import ResolveForm
 from dsl_console.ui.forms.void import VoidForm
 from dsl_console.ui.widgets.case_facts import CaseFacts, CaseStatus, case_status, facts_content
+from dsl_console.ui.widgets.demo_mark import demo_mark
 from dsl_console.ui.widgets.timeline import (
     StageTimeline,
     after_resolution,
@@ -283,6 +284,7 @@ class CaseScreen(ErrorGuard, Screen[None]):
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
+        yield from demo_mark(self.app)
         yield CaseStatus(f"{self.ref}: loading…", id="status")
         yield Static(READ_ONLY_NOTE, id="read-only")
         with VerticalScroll(id="case-body"):

@@ -36,6 +36,7 @@ from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.host import host, session_of
 from dsl_console.ui.forms.parsing import day_typed
+from dsl_console.ui.widgets.demo_mark import demo_mark
 
 WHAT_OPTIONS = [
     ("Summary log", "log"),
@@ -188,7 +189,9 @@ class ExportScreen(FormScreen):
         self.initial_ref = ref
         self.initial_form = form
         self._out_edited = False  # once the user types a path, it is no longer re-suggested
-        self._suggesting = False
+        # The last name suggested: Input.Changed arrives later as a message, so a change is
+        # told from the user's typing by its value, not by a flag set around the assignment.
+        self._suggested = ""
 
     def context_text(self) -> str:
         return "Every export is recorded in the audit trail."
@@ -198,6 +201,7 @@ class ExportScreen(FormScreen):
         return local_date(host(self.app).now())
 
     def compose(self) -> ComposeResult:
+        yield from demo_mark(self.app)
         with Vertical(id="dialog"):
             yield Static(self.TITLE_TEXT, id="form-title")
             yield Static(self.context_text(), id="form-context")
@@ -330,9 +334,8 @@ class ExportScreen(FormScreen):
             form=str(self.query_one("#form", Select).value),
             year=self.query_one("#year", Input).value.strip(),
         )
-        self._suggesting = True
-        self.query_one("#out", Input).value = str(default_folder() / name)
-        self._suggesting = False
+        self._suggested = str(default_folder() / name)
+        self.query_one("#out", Input).value = self._suggested
 
     @on(Select.Changed, "#what")
     def _what_chosen(self, event: Select.Changed) -> None:
@@ -353,8 +356,8 @@ class ExportScreen(FormScreen):
         self._check_blanks()
 
     @on(Input.Changed, "#out")
-    def _out_typed(self) -> None:
-        if not self._suggesting:
+    def _out_typed(self, event: Input.Changed) -> None:
+        if event.value != self._suggested:
             self._out_edited = True
 
     # -- reading the fields ---------------------------------------------------------------------

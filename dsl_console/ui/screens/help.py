@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label, Static
 
 from dsl_console.core.flags import FLAGS
 from dsl_console.ui.error_dialog import ErrorGuard
+from dsl_console.ui.widgets.demo_mark import demo_mark
 
 OUR_PACKAGE = "dsl_console"
 
@@ -94,6 +95,7 @@ class HelpScreen(ErrorGuard, ModalScreen[None]):
         table.add_column("More", ratio=1)
         for item in self.keys:
             table.add_row(item.key, item.description, item.tooltip)
+        yield from demo_mark(self.app)
         with VerticalScroll(id="help-box"):
             yield Label("Keys", id="help-title")
             yield Static(table, id="help-keys")

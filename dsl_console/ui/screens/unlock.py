@@ -42,6 +42,25 @@ class UnlockMode(StrEnum):
     LOCKED = "locked"  # the idle lock: the same user unlocks again
 
 
+def first_run_intro(opener: Opener) -> str:
+    """What the console is for, where its files live and the keys to start with: all a new
+    DSL needs before the first account, without the README."""
+    settings = opener.config.source
+    if settings is None:
+        where = "Settings: the defaults"
+    else:
+        where = f"Settings: {settings}" + ("" if settings.exists() else " (optional)")
+    return (
+        "DSL Console tracks the escalations your school makes to other agencies under the "
+        "safeguarding partnership's procedure: each stage's deadline in working days, an "
+        "immediate risk on the same working day, and the forms and notices owed.\n"
+        f"Database (created now, encrypted): {opener.db_path}\n"
+        f"{where}\n"
+        "Then: n opens a new case · Enter opens the highlighted one · ? lists every key.\n"
+        "You become the first designated safeguarding lead."
+    )
+
+
 @dataclass(frozen=True)
 class Opener:
     """Everything needed to open a session, bundled so the screen never touches the app's."""
@@ -125,11 +144,7 @@ class UnlockScreen(ErrorGuard, Screen[None]):
         with Center(), Vertical(id="unlock-box"):
             yield Label(titles[self.mode], id="unlock-title")
             if self.mode == UnlockMode.FIRST_RUN:
-                yield Static(
-                    f"No database at {self.opener.db_path}. This creates it, encrypted, with "
-                    "you as its first designated safeguarding lead.",
-                    id="unlock-intro",
-                )
+                yield Static(first_run_intro(self.opener), id="unlock-intro", markup=False)
             elif self.note:
                 yield Static(self.note, id="unlock-intro")
             yield Label("User name")
