@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,9 +19,11 @@ from typing import ClassVar
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, get_current_worker
 
@@ -166,6 +169,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.opener = Opener(db_path, config, clock, kdf_cost)
         self.last_sweep: SweepFinished | None = None
         self._notices_by_ref: dict[str, list[Notification]] = {}
+        # Which widget each key was forwarded to (see _bound_where_typed).
+        self._key_targets: weakref.WeakKeyDictionary[events.Key, Widget | None] = (
+            weakref.WeakKeyDictionary()
+        )
         self.sweep_count = 0
         self.bell_count = 0
         self._last_active = clock()
@@ -195,7 +202,30 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, ACTIVITY):
             self.note_activity()
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                # Fresh from the terminal: Textual forwards it to the widget focused now.
+                self._key_targets[event] = self.focused
+            elif await self._bound_where_typed(event):
+                return
         await super().on_event(event)
+
+    async def _bound_where_typed(self, event: events.Key) -> bool:
+        """Run a key's binding as the widget it was typed into would have, when focus has
+        moved on since (keys sent in one burst): Textual judges a key that comes back up from
+        a widget by the bindings of whatever is focused by then, so a space meant for a tick
+        box, sent just before a tab, ticked nothing or landed in the next field."""
+        target = self._key_targets.pop(event, None)
+        if target is None or target is self.focused or not target.is_attached:
+            return False
+        node: DOMNode | None = target
+        while node is not None and node is not self:
+            for binding in node._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority and await self.run_action(binding.action, node):
+                    event.stop()
+                    return True
+            node = node.parent
+        return False
 
     def on_key(self, event: events.Key) -> None:
         # A text box stops every printable key it gets, so one reaching the app while a text

@@ -275,3 +275,130 @@ def test_keys_sent_in_one_burst_land_in_the_field_they_were_typed_for(tmp_path, 
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("rjones") and "Rhian Jones" in listed.stdout
+
+
+def test_every_export_from_the_console_is_named_for_what_it_is(tmp_path, env):
+    # The morning's exports one after another, as a DSL makes them: each file is named for
+    # its kind and format, and holds what its name says (a PDF once went out as a .csv).
+    home = tmp_path / "home"
+    (home / "Documents").mkdir(parents=True)
+    env = {**env, "HOME": str(home)}
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(db, env, tmp_path, case("E2E-010", "Ada Example", now - timedelta(hours=1)))
+    terminal = Terminal(tmp_path, env)
+    documents = home / "Documents"
+
+    def written(pattern: str) -> Path:
+        deadline = time.monotonic() + 30
+        while not (found := sorted(documents.glob(pattern))):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern} written; the screen was:\n{terminal.screen()}")
+            time.sleep(0.1)
+        return found[0]
+
+    try:
+        # Wide enough for the full path on one line.
+        terminal.start("--db", str(db), width=230, height=40)
+        terminal.wait_for("E2E-010", "1 case")
+        terminal.keys("E")
+        terminal.wait_for("Save as")
+        terminal.settle()
+        terminal.keys("C-s")
+        written("escalation-log-*.csv")
+        terminal.wait_for("✓ wrote")
+        terminal.keys("C-s")  # straight after: the same name again, so it asks first
+        terminal.wait_for("already exists")
+        terminal.keys("y")
+        terminal.settle()
+        terminal.keys("Tab", "Enter")  # Format: open its list
+        terminal.settle()
+        terminal._tmux("send-keys", "Down", "Enter")
+        terminal.wait_for_line("Format", "xlsx")
+        terminal.keys("C-s")
+        written("escalation-log-*.xlsx")
+        terminal.keys("Escape")
+        terminal.wait_for("1 case")
+        terminal.keys("Enter")  # the case, then its partnership form
+        terminal.wait_for("Escalate")
+        terminal.keys("E")
+        terminal.wait_for_line("Export", "Partnership form")
+        terminal.settle()
+        terminal.keys("C-s")
+        written("E2E-010-liverpool-*.pdf")
+        terminal.keys("Escape")
+        terminal.settle()
+        terminal.keys("Escape")
+        terminal.wait_for("1 case")
+        terminal.keys("E")
+        terminal.wait_for("Save as")
+        terminal.settle()
+        terminal.keys("Enter")  # Export: open its list, two down to the yearly analysis
+        terminal.settle()
+        terminal._tmux("send-keys", "Down", "Down", "Enter")
+        terminal.wait_for_line("Export", "Yearly analysis")
+        terminal.settle()
+        terminal.keys("C-s")
+        written("escalation-analysis-*")
+        terminal.keys("Escape")
+        terminal.settle()
+        terminal.keys("q")
+        assert terminal.exit_status() == 0
+    finally:
+        terminal.close()
+    written = {p.suffix: p.read_bytes()[:4] for p in (home / "Documents").iterdir()}
+    assert set(written) == {".csv", ".xlsx", ".pdf"}, written
+    assert written[".xlsx"] == b"PK\x03\x04"  # a zip: the workbook
+    assert written[".pdf"] == b"%PDF"  # the form and the analysis, each under its own name
+    assert written[".csv"][:1] not in (b"%", b"P", b"{")
+    names = sorted(p.name for p in (home / "Documents").iterdir())
+    assert len(names) == 4 and any(n.startswith("escalation-analysis-") for n in names), names
+
+
+def test_a_tick_sent_in_a_burst_ticks_the_box_it_was_typed_for(tmp_path, env, terminal):
+    # The new-case form filled in one burst (a paste, a lagging session): the spaces that tick
+    # CP plan and Immediate risk came just before a tab, and were once lost, leaving a child
+    # at immediate risk recorded without it.
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(db, env, tmp_path, case("E2E-020", "Ada Example", now - timedelta(hours=1)))
+    terminal.start("--db", str(db), width=110, height=40)
+    terminal.wait_for("E2E-020", "1 case")
+    terminal.keys("n")
+    terminal.wait_for("Child name")
+    terminal.settle()
+    terminal._tmux(
+        "send-keys",
+        "Tab", "Tab", "Tab", *"Zoe Test", "Tab", *"30/06/2014", "Tab", *"Police",
+        "Tab", "Tab", "Tab", "Space", "Tab", "Tab", "Space", "Tab",
+    )  # fmt: skip
+    terminal.wait_for_line("Reason")
+    terminal.settle()
+    terminal.keys("Enter")  # the reason, at a person's pace
+    terminal.settle()
+    terminal.keys("Down", "Enter")
+    terminal.settle()
+    terminal.keys("C-s")
+    # Saved, the new case opens: on a plan, the risk raised at the opening.
+    terminal.wait_for("Child: Zoe Test", "on a child protection plan", "Immediate risk raised")
+    terminal.keys("Escape")
+    terminal.wait_for("2 cases")
+    terminal.keys("q")
+    assert terminal.exit_status() == 0
+    out = tmp_path / "all.json"
+    done = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "export", "json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (new,) = [c for c in json.loads(out.read_text())["cases"] if c["ref"] != "E2E-020"]
+    assert new["child"]["name"] == "Zoe Test" and new["child"]["dob"] == "2014-06-30"
+    assert new["other_agency"] == "Police"
+    assert (new["cp_plan"], new.get("looked_after", False), new["immediate_risk"]) == (
+        True,
+        False,
+        True,
+    )

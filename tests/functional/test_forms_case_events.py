@@ -16,7 +16,7 @@ from test_case_screen import (
     stored,
 )
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, Input, Select, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 from dsl_console.core.records import Event, EventKind
 from dsl_console.services.casebook import record_event
@@ -627,3 +627,32 @@ def flags_now(screen: CaseScreen) -> list[str]:
 
     assert screen.state is not None
     return flags_at(screen.state.standing, screen.app.now())  # type: ignore[attr-defined]
+
+
+async def test_a_long_note_wraps_under_its_indent_in_the_timeline_at_80_columns(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(80, 50)) as pilot:
+        await open_screen(pilot)
+        await open_form(pilot, "e")
+        note = (
+            "Spoke to the duty social worker about the missed strategy meeting and asked "
+            "for the written timeline by Friday"
+        )
+        await type_into(pilot, "#note", note)
+        await save(pilot)
+        screen = await back_on_case(pilot)
+        await settle(pilot)
+        (block,) = [
+            b
+            for b in screen.query_one("#timeline").query_children(".stage").results(Static)
+            if "Spoke to the duty" in str(b.content)
+        ]
+        assert block.size.width < 80
+        lines = str(block.content).splitlines()
+        at = next(i for i, line in enumerate(lines) if "Spoke to the duty" in line)
+        note_lines = lines[at : at + 2]
+        # The note's second line starts under its first, not back at the block's edge, and no
+        # line is longer than the block has room for (the terminal would wrap it to column 0).
+        assert [line[:5] for line in note_lines] == ["    S", "    " + note_lines[1][4]]
+        assert note_lines[1].rstrip().endswith("by Friday")
+        assert all(len(line) <= block.size.width - 2 for line in note_lines)

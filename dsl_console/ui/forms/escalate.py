@@ -15,7 +15,7 @@ from dsl_console.core.records import IRO, Event, EventKind
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
-from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.fields import FormField, Tick
 from dsl_console.ui.forms.parsing import required_text
 
 
@@ -65,7 +65,7 @@ class EscalateForm(CaseEventForm):
         yield from self.compose_when_by_note(note_required=True)
         iro = FormField(
             "IRO",
-            Checkbox("Record that the IRO has been notified now", id="iro", compact=True),
+            Tick("Record that the IRO has been notified now", id="iro", compact=True),
             name="iro",
             hint="Child on a CP plan / looked after: the IRO must be told.",
         )
@@ -75,7 +75,7 @@ class EscalateForm(CaseEventForm):
         # once, so the header does not go on saying "escalate now" after the DSL has.
         risk = FormField(
             "Immediate risk",
-            Checkbox("Record the immediate risk as escalated now", id="risk", compact=True),
+            Tick("Record the immediate risk as escalated now", id="risk", compact=True),
             name="risk",
             hint="An immediate risk is outstanding: it must be escalated today.",
         )

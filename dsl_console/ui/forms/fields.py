@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Label, Static, TextArea
+from textual.widgets import Checkbox, Label, Static, TextArea
 
 
 def humanise(reason: str) -> str:
@@ -14,6 +14,15 @@ def humanise(reason: str) -> str:
     if reason == "is required":
         return "Required: please fill this in."
     return reason[:1].upper() + reason[1:]
+
+
+class Tick(Checkbox):
+    """A tick box whose mark says ticked or not without colour: ✓ when ticked, blank when
+    not (Textual's shows X in both states, told apart by colour only)."""
+
+    @property  # type: ignore[override]
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # Textual's name for the mark
+        return "✓" if self.value else " "
 
 
 class FormField(Vertical):

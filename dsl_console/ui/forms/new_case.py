@@ -29,7 +29,7 @@ from dsl_console.services.casebook import open_case, refs_in_use
 from dsl_console.services.exporting import completed_by
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import FormScreen
-from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.fields import FormField, Tick
 from dsl_console.ui.forms.host import host, input_moment
 from dsl_console.ui.forms.parsing import (
     dob_typed,
@@ -137,9 +137,9 @@ class NewCaseForm(FormScreen):
             name="level",
         )
         marks = Horizontal(
-            Checkbox("CP plan", id="cp-plan", compact=True),
-            Checkbox("Looked after", id="looked-after", compact=True),
-            Checkbox("Immediate risk", id="immediate-risk", compact=True),
+            Tick("CP plan", id="cp-plan", compact=True),
+            Tick("Looked after", id="looked-after", compact=True),
+            Tick("Immediate risk", id="immediate-risk", compact=True),
             id="marks",
         )
         marks.styles.height = "auto"

@@ -17,7 +17,7 @@ from dsl_console.core.records import Event, EventKind, Professional, as_amended
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
-from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.fields import FormField, Tick
 from dsl_console.ui.forms.parsing import optional_text, required_text
 
 NEW = 0  # the "Who" choice for a professional not yet on the case
@@ -63,13 +63,13 @@ class ProfessionalForm(CaseEventForm):
             )
         yield FormField(
             "Involved",
-            Checkbox("Still involved in the case", value=True, id="involved", compact=True),
+            Tick("Still involved in the case", value=True, id="involved", compact=True),
             name="involved",
             hint="Untick when they leave the case: they stay on its record.",
         )
         yield FormField(
             "Lead",
-            Checkbox("The lead practitioner of the case", id="lead", compact=True),
+            Tick("The lead practitioner of the case", id="lead", compact=True),
             name="lead",
         )
         yield FormField("Note", TextArea(id="note", compact=True), name="note")

@@ -33,7 +33,7 @@ from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case
 from dsl_console.ui.forms.base import FormScreen
 from dsl_console.ui.forms.confirm import ConfirmScreen
-from dsl_console.ui.forms.fields import FormField
+from dsl_console.ui.forms.fields import FormField, Tick
 from dsl_console.ui.forms.host import host, session_of
 from dsl_console.ui.forms.parsing import day_typed
 from dsl_console.ui.widgets.demo_mark import demo_mark
@@ -256,7 +256,7 @@ class ExportScreen(FormScreen):
         yield FormField("Year", Input(str(self.today.year), id="year", compact=True), name="year")
         yield FormField(
             "Names",
-            Checkbox("Initials and age only (a log leaving school)", id="initials", compact=True),
+            Tick("Initials and age only (a log leaving school)", id="initials", compact=True),
             name="initials",
         )
         yield FormField("Save as", Input(id="out", compact=True), name="out")

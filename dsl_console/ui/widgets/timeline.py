@@ -7,6 +7,7 @@ symbols (kept / missed / skipped ...); colour only repeats it.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -376,7 +377,20 @@ def visit_lines(visit: VisitRow) -> list[Content]:
     return lines
 
 
-def event_lines(event: EventRow) -> list[Content]:
+def indented(text: str, width: int | None, indent: int = 4) -> list[str]:
+    """Text indented beneath a heading, wrapped at word boundaries to `width` so that a long
+    note keeps its indent on every line (a line the terminal wraps starts at column 0)."""
+    pad = " " * indent
+    if width is None or width - indent < 20:
+        return [pad + line for line in text.splitlines()]
+    return [
+        pad + piece
+        for line in text.splitlines()
+        for piece in (textwrap.wrap(line, width - indent, break_on_hyphens=False) or [""])
+    ]
+
+
+def event_lines(event: EventRow, width: int | None = None) -> list[Content]:
     """An event's heading (when, what, who) and its text, indented beneath."""
     heading = Content.assemble(
         (stamp(event.at), "dim"),
@@ -385,13 +399,10 @@ def event_lines(event: EventRow) -> list[Content]:
         (f"  by {event.by}" if event.by else "", "italic"),
         (f"  ({event.recorded_later})" if event.recorded_later else "", "$text-warning"),
     )
-    lines = [heading]
-    for text in event.detail.splitlines():
-        lines.append(Content.assemble("    ", text))
-    return lines
+    return [heading, *(Content(line) for line in indented(event.detail, width))]
 
 
-def duty_line_content(line: DutyLine) -> list[Content]:
+def duty_line_content(line: DutyLine, width: int | None = None) -> list[Content]:
     """A duty's heading (symbol, what, state and due) and its detail beneath."""
     style = {
         OVERDUE: "$text-error bold",
@@ -405,7 +416,7 @@ def duty_line_content(line: DutyLine) -> list[Content]:
         Content.assemble(
             (f"{DUTY_SYMBOLS[line.state]} Duty {line.state}{due}{target}: ", style), line.what
         ),
-        Content.assemble("    ", (line.detail, "dim")),
+        *(Content.styled(text, "dim") for text in indented(line.detail, width)),
     ]
 
 
@@ -417,8 +428,9 @@ def resolution_content(lines: list[DutyLine]) -> Content:
     return Content("\n").join(parts)
 
 
-def stage_content(row: StageRow) -> Content:
-    """One stage's block: heading, its passes, its events."""
+def stage_content(row: StageRow, width: int | None = None) -> Content:
+    """One stage's block: heading, its passes, its events (notes wrapped to `width`, when
+    given, under their indent)."""
     symbol = STATUS_SYMBOLS[row.status]
     lines: list[Content] = [
         Content.assemble(
@@ -432,11 +444,11 @@ def stage_content(row: StageRow) -> Content:
     for visit in row.visits:
         lines.extend(visit_lines(visit))
     for duty in row.duties:
-        lines.extend(duty_line_content(duty))
+        lines.extend(duty_line_content(duty, width))
     if row.status == SKIPPED:
         lines.append(Content("Skipped: the case was escalated past this stage."))
     for event in row.events:
-        lines.extend(event_lines(event))
+        lines.extend(event_lines(event, width))
     return Content("\n").join(lines)
 
 
@@ -467,6 +479,7 @@ class StageTimeline(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[StageRow] = []
+        self._wrapped_at: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the case…", classes="stage")
@@ -475,16 +488,30 @@ class StageTimeline(Vertical):
         """Show these stages: redrawn in place when the same stages are on screen already
         (the periodic redraw keeps the scroll position), else the blocks are replaced."""
         self.rows = rows
+        width = self._wrapped_at = self.text_width
         blocks = list(self.query_children(".stage").results(Static))
         if [b.id for b in blocks] == [f"stage-{row.number}" for row in rows]:
             for block, row in zip(blocks, rows, strict=True):
-                block.update(stage_content(row))
+                block.update(stage_content(row, width))
                 block.set_classes(stage_classes(row))
             return
         self.remove_children()
         # Without ids: the old blocks are still being removed while these are mounted.
-        self.mount_all(Static(stage_content(row), classes=stage_classes(row)) for row in rows)
+        self.mount_all(
+            Static(stage_content(row, width), classes=stage_classes(row)) for row in rows
+        )
         self.call_after_refresh(self._name_blocks)
+
+    @property
+    def text_width(self) -> int | None:
+        """The width a block's text has (its border and padding take three columns)."""
+        return self.size.width - 3 if self.size.width > 3 else None
+
+    def on_resize(self) -> None:
+        # The notes are wrapped to the width: wrap them again when it changes (a change of
+        # height alone, as the blocks grow, needs nothing).
+        if self.rows and self.text_width != self._wrapped_at:
+            self.show(self.rows)
 
     def _name_blocks(self) -> None:
         for block, row in zip(
