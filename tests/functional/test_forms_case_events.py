@@ -656,3 +656,13 @@ async def test_a_long_note_wraps_under_its_indent_in_the_timeline_at_80_columns(
         assert [line[:5] for line in note_lines] == ["    S", "    " + note_lines[1][4]]
         assert note_lines[1].rstrip().endswith("by Friday")
         assert all(len(line) <= block.size.width - 2 for line in note_lines)
+
+
+def test_a_long_action_is_cut_at_a_word_in_the_mark_done_picker() -> None:
+    from dsl_console.ui.forms.actions import shortened
+
+    text = "Chase the social care team manager for the written outcome of the strategy meeting"
+    cut = shortened(text, 60)
+    assert cut == "Chase the social care team manager for the written outcome …"
+    assert len(cut) <= 60 and text.startswith(cut.removesuffix(" …"))
+    assert shortened("Short one", 60) == "Short one"

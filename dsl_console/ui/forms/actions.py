@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -13,6 +14,11 @@ from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.parsing import day_typed, not_before_today, optional_text, required_text
+
+
+def shortened(text: str, width: int) -> str:
+    """Text cut at a word boundary to fit `width`, with … where it was cut."""
+    return textwrap.shorten(" ".join(text.split()), width, placeholder=" …")
 
 
 class AddActionForm(CaseEventForm):
@@ -69,7 +75,7 @@ class ActionDoneForm(CaseEventForm):
     def open_actions(self) -> list[tuple[str, int]]:
         """(label, number) of every action not yet done."""
         return [
-            (f"{n}. {action.note[:60]} ({action.whom or 'no owner'})", n)
+            (f"{n}. {shortened(action.note, 60)} ({action.whom or 'no owner'})", n)
             for n, action, done in actions_of(self.case)
             if done is None
         ]

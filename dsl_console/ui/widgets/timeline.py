@@ -480,6 +480,7 @@ class StageTimeline(Vertical):
         super().__init__(id=id)
         self.rows: list[StageRow] = []
         self._wrapped_at: int | None = None
+        self._naming = False
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the case…", classes="stage")
@@ -500,6 +501,7 @@ class StageTimeline(Vertical):
         self.mount_all(
             Static(stage_content(row, width), classes=stage_classes(row)) for row in rows
         )
+        self._naming = True  # until the new blocks have their ids, nothing is redrawn
         self.call_after_refresh(self._name_blocks)
 
     @property
@@ -510,14 +512,18 @@ class StageTimeline(Vertical):
     def on_resize(self) -> None:
         # The notes are wrapped to the width: wrap them again when it changes (a change of
         # height alone, as the blocks grow, needs nothing).
-        if self.rows and self.text_width != self._wrapped_at:
+        if self.rows and self.text_width != self._wrapped_at and not self._naming:
             self.show(self.rows)
 
     def _name_blocks(self) -> None:
         for block, row in zip(
             self.query_children(".stage").results(Static), self.rows, strict=False
         ):
-            block.id = f"stage-{row.number}"
+            if block.id is None:
+                block.id = f"stage-{row.number}"
+        self._naming = False
+        if self.rows and self.text_width != self._wrapped_at:
+            self.show(self.rows)  # the width changed while they were mounted
 
     def show_message(self, text: str) -> None:
         """Show one line instead of the stages (while loading, or when the case is gone)."""
