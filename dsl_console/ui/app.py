@@ -204,11 +204,31 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self.note_activity()
         if isinstance(event, events.Key):
             if not event.is_forwarded:
+                if self._queued_behind_typing(event):
+                    return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
                 self._key_targets[event] = self.focused
             elif await self._bound_where_typed(event):
                 return
         await super().on_event(event)
+
+    def _queued_behind_typing(self, event: events.Key) -> bool:
+        """Run a text box's own key binding (ctrl+u, backspace, Enter...) in the box's queue,
+        after the characters typed before it. Textual runs bindings once a key has come back
+        up to the app, by which time the box has taken the characters typed after it: in a
+        burst, ctrl+u then a date cleared the date, Enter moved on before the last letters."""
+        focused = self.focused
+        if not isinstance(focused, Input | TextArea) or event.is_printable:
+            return False
+        own = [b for b in focused._bindings.key_to_bindings.get(event.key, ()) if not b.priority]
+        if not own or any(
+            binding.priority
+            for _node, bindings in self.screen._binding_chain
+            for binding in bindings.key_to_bindings.get(event.key, ())
+        ):
+            return False  # a priority binding (tab, ctrl+q) goes first, as ever
+        focused.call_later(self.run_action, own[0].action, focused)
+        return True
 
     async def _bound_where_typed(self, event: events.Key) -> bool:
         """Run a key's binding as the widget it was typed into would have, when focus has

@@ -402,3 +402,44 @@ def test_a_tick_sent_in_a_burst_ticks_the_box_it_was_typed_for(tmp_path, env, te
         False,
         True,
     )
+
+
+def test_clearing_a_box_and_typing_in_one_burst_keeps_what_was_typed(tmp_path, env, terminal):
+    # Tab to When, ctrl+u to clear it, the time typed: sent at once, the clearing once came
+    # after the typing and left When empty. Enter after a name moved on before its last letters.
+    from zoneinfo import ZoneInfo
+
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(db, env, tmp_path, case("E2E-030", "Ada Example", now - timedelta(hours=3)))
+    when = (now - timedelta(hours=1)).astimezone(ZoneInfo("Europe/London"))
+    terminal.start("--db", str(db), width=110, height=40)
+    terminal.wait_for("E2E-030", "1 case")
+    terminal.keys("Enter")
+    terminal.wait_for("Escalate")
+    terminal.keys("e")
+    terminal.wait_for("Record an event")
+    terminal.settle()
+    terminal._tmux(
+        "send-keys", "Tab", *"Rang the duty team", "Tab", "C-u", *f"{when:%d/%m/%Y %H:%M}"
+    )
+    terminal.wait_for_line("When", f"{when:%d/%m/%Y %H:%M}")
+    terminal.settle()
+    terminal.keys("C-s")
+    terminal.wait_for("Rang the duty team", "Escalate")
+    terminal.keys("Escape")
+    terminal.wait_for("1 case")
+    terminal.keys("q")
+    assert terminal.exit_status() == 0
+    out = tmp_path / "all.json"
+    done = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "export", "json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (note,) = json.loads(out.read_text())["cases"][0]["events"]
+    assert note["note"] == "Rang the duty team"
+    assert datetime.fromisoformat(note["at"]) == when.replace(second=0, microsecond=0)
