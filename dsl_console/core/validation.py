@@ -29,6 +29,7 @@ from dsl_console.core.records import (
     professional_from,
 )
 from dsl_console.core.terminal_text import CONTROL
+from dsl_console.core.wording import stamp
 from dsl_console.errors import InputError
 
 MAX_NAME = 200  # names, refs and other short text
@@ -231,7 +232,9 @@ def check_event(
     for name in ("at", "due", "recorded_at"):
         check_moment(getattr(event, name), f"{where}.{name}")
     if event.at < context.opened_at:
-        raise InputError(f"{where}.at: is before the case was opened")
+        raise InputError(
+            f"{where}.at: is before the case was opened ({stamp(context.opened_at)} London time)"
+        )
     # Events are what has happened (contract section 6): none, nor its recording, after now.
     if event.at > now:
         raise InputError(f"{where}.at: is in the future; record what has happened")

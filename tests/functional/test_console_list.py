@@ -387,3 +387,23 @@ async def test_start_up_objects_are_frozen_for_the_collector_and_thawed_on_quit(
         await settle(pilot)
         assert screen.table.visible_refs() == ["SCH-2026-003"]
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("width", [60, 70, 80, 100, 120, 160])
+def test_the_flags_column_is_never_pushed_off_a_narrow_screen(width):
+    from dsl_console.ui.widgets.case_table import layout_columns
+
+    columns = layout_columns(width)
+    assert columns[-1].key in ("flags", "agency") and "flags" in [c.key for c in columns]
+    assert sum(c.width for c in columns) + len(columns) - 1 <= width
+
+
+def test_a_cut_cell_keeps_the_age_and_the_number_of_days():
+    from dsl_console.ui.widgets.case_table import fit_cell
+
+    assert fit_cell("child", "Hana Placeholder-Smythe (10)", 20) == "Hana Placehold… (10)"
+    assert fit_cell("countdown", "overdue 636 working days", 23).rstrip() == "overdue 636 wd"
+    assert fit_cell("countdown", "duty overdue 339 working days", 17).rstrip() == (
+        "duty late 339 wd"
+    )
+    assert fit_cell("countdown", "2 working days", 23).rstrip() == "2 working days"

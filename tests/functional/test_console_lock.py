@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console_kit import PASSPHRASE, USER, notices, settle, table_lines, unlocked, wait_until
+from test_case_screen import screen_text
 from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
@@ -45,6 +46,9 @@ async def test_idle_lock_hides_cases_forgets_the_key_and_unlocks(make_app, clock
         assert app.session is None
         assert session.db._raw_key == ""  # the key has left memory
         assert app.screen.query_one("#unlock-user", Input).value == USER
+        # The account is shown as text, not in a box that looks as if it could be typed in.
+        assert not app.screen.query_one("#unlock-user", Input).display
+        assert f"User name: {USER}" in screen_text(app)
         # Nothing about any case remains on the list underneath or in a notification.
         assert screen.table.total == 0 and not screen.table._pages
         assert str(screen.query_one(FlagSummary).render()) == ""

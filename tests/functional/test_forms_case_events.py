@@ -106,7 +106,9 @@ async def test_a_bad_or_future_time_is_refused_under_when(make_app):
         assert form.errors == {"when": "Is in the future; record what has happened"}
         when.value = "2026-11-01 09:00"  # before the case was opened
         await save(pilot)
-        assert form.errors == {"when": "Is before the case was opened"}
+        assert form.errors == {
+            "when": "Is before the case was opened (02/11/2026 09:00 London time)"
+        }
         assert len(stored(app).events) == BEFORE
         when.value = "2026-11-23 10:30"
         await save(pilot)

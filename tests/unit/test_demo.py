@@ -49,3 +49,19 @@ def test_demo_covers_everything_and_is_valid(now):
     assert expected <= flags
     assert {k.value for k in EventKind} <= kinds
     assert len({c.ref for c in cases}) == len(cases)
+
+
+def test_the_demo_database_names_its_fictional_dsl_as_the_forms_will(tmp_path):
+    from dsl_console.config import Config
+    from dsl_console.services.demo_db import DEMO_PROFILE, ensure_demo
+    from dsl_console.services.session import Credentials, open_session
+
+    demo = Credentials("demo", "demo passphrase")
+    assert ensure_demo(tmp_path / "demo.db", Config(), demo)
+    session = open_session(tmp_path / "demo.db", Config(), demo)
+    try:
+        assert session.display_name == DEMO_PROFILE.full_name != "demo"
+        assert session.profile.job_title == "Designated Safeguarding Lead"
+    finally:
+        session.close()
+    assert not ensure_demo(tmp_path / "demo.db", Config(), demo)  # made once

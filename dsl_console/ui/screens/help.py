@@ -100,6 +100,10 @@ class HelpScreen(ErrorGuard, ModalScreen[None]):
             yield Label("Keys", id="help-title")
             yield Static(table, id="help-keys")
             yield Static(flags_help(), id="help-flags")
+            yield Static(
+                "In a narrow Due column, wd means working days and late means overdue.",
+                id="help-abbreviations",
+            )
         yield Footer()
 
 

@@ -147,13 +147,13 @@ class UnlockScreen(ErrorGuard, Screen[None]):
                 yield Static(first_run_intro(self.opener), id="unlock-intro", markup=False)
             elif self.note:
                 yield Static(self.note, id="unlock-intro")
-            yield Label("User name")
-            yield Input(
-                value=self.user,
-                id="unlock-user",
-                disabled=self.mode == UnlockMode.LOCKED,
-                max_length=64,
-            )
+            locked = self.mode == UnlockMode.LOCKED
+            # Locked, the account is fixed: shown as text, not as a box that looks editable
+            # (a name typed into it went into the passphrase box instead).
+            yield Label(f"User name: {self.user}" if locked else "User name", markup=False)
+            user = Input(value=self.user, id="unlock-user", disabled=locked, max_length=64)
+            user.display = not locked
+            yield user
             yield Label("Passphrase")
             yield Input(password=True, id="unlock-passphrase", max_length=1024)
             if self.mode == UnlockMode.FIRST_RUN:

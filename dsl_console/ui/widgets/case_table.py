@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -150,14 +150,46 @@ def layout_columns(width: int) -> list[Column]:
             c.width >= CHILD for c in columns if c.key == "child"
         ):
             return columns
-    # At 80 columns: the stage by number only, so the child's name keeps its room.
-    return _columns(width, ["ref", "child", "stage_number", "countdown", "flags"])
+    # At 80 columns: the stage by number only, so the child's name keeps its room. Narrower
+    # still, the Due column gives way (its words abbreviate), then the name: the Flags column
+    # is never pushed off the screen.
+    columns = _columns(width, ["ref", "child", "stage_number", "countdown", "flags"])
+    over = sum(c.width for c in columns) + len(columns) - 1 - width
+    for key, floor in (("countdown", DUE_NARROW), ("child", CHILD_NARROW)):
+        at = next(i for i, c in enumerate(columns) if c.key == key)
+        given = max(0, min(over, columns[at].width - floor))
+        columns[at] = replace(columns[at], width=columns[at].width - given)
+        over -= given
+    return columns
+
+
+DUE_NARROW, CHILD_NARROW = 17, 10
+# How a countdown shortens, step by step, when its column is too narrow for the words (help
+# says what "wd" stands for).
+_ABBREVIATIONS = ((" working days", " wd"), (" working day", " wd"), ("overdue ", "late "))
 
 
 def _fit(text: str, width: int) -> str:
     if len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text.ljust(width)
+
+
+def fit_cell(key: str, text: str, width: int) -> str:
+    """A cell's text in its column: a countdown abbreviated rather than cut ("overdue 636
+    wd"), a child's name cut before the age, so the age stays ("Hana Placeh… (10)")."""
+    if len(text) <= width:
+        return text.ljust(width)
+    if key == "countdown":
+        for long, short in _ABBREVIATIONS:
+            if len(text) > width:
+                text = text.replace(long, short)
+    elif key == "child" and text.endswith(")") and " (" in text:
+        name, age = text.rsplit(" (", 1)
+        room = width - len(age) - 2
+        if room >= 4:
+            return f"{_fit(name, room).rstrip()} ({age}".ljust(width)
+    return _fit(text, width)
 
 
 @dataclass
@@ -452,7 +484,7 @@ class CaseTable(ScrollView, can_focus=True):
         cells = []
         for column in columns:
             cell_style = flag_style if column.key in ("flags", "countdown") else Style()
-            cells.append((_fit(text.cells[column.key], column.width), cell_style))
+            cells.append((fit_cell(column.key, text.cells[column.key], column.width), cell_style))
         return self._line(cells, width, style)
 
     # -- moving ----------------------------------------------------------------------------------
