@@ -195,9 +195,17 @@ def restore_backup(
         raise InputError(f"{file} is the live database itself, not a backup")
     backup_keys = keyslots.keys_path(file)
     keys_source = backup_keys if backup_keys.exists() else keyslots.keys_path(db_path)
-    key = keyslots.unwrap(
-        keyslots.read_slots(keys_source), credentials.user, credentials.passphrase
-    )
+    try:
+        key = keyslots.unwrap(
+            keyslots.read_slots(keys_source), credentials.user, credentials.passphrase
+        )
+    except AccessError:
+        # A wrong passphrase given to restore is a failed unlock like any other: noted where
+        # the live database's next unlock takes it into the audit trail.
+        live_keys = keyslots.keys_path(db_path)
+        if live_keys.exists():
+            keyslots.note_failure(live_keys, credentials.user, clock())
+        raise
     live_key = _authorise_on_live(db_path, credentials, key, keys_source)
 
     try:

@@ -279,15 +279,29 @@ def open_session(
     return session
 
 
+# The detail of a failed unlock taken from the key file, where no passphrase guards it.
+UNVERIFIED_FAILURE = "noted in the key file at the time (unverified)"
+
+
 def _record_login(db: CipherDatabase, path: Path, user: str, at: datetime) -> None:
     keys = keyslots.keys_path(path)
-    # Cleared from the key file only once they are committed to the audit trail.
-    failures = keyslots.pending_failures(keys)
+    # Cleared from the key file only once they are committed to the audit trail. Anyone who
+    # can write the key file can add notes without a passphrase: the trail says so.
+    found = keyslots.pending_failures(keys, now=at)
     with db.atomic():
-        for failed in failures:
-            audit.record(failed["at_dt"], failed["user"], "login-failed")
+        for failed in found.notes:
+            audit.record(
+                failed["at_dt"], failed["user"], "login-failed", detail=UNVERIFIED_FAILURE
+            )
+        if found.rejected:
+            audit.record(
+                at,
+                user,
+                "login-failed-notes-rejected",
+                detail=f"{found.rejected} notes in the key file were not ones the console writes",
+            )
         audit.record(at, user, "login")
-    keyslots.clear_failures(keys, len(failures))
+    keyslots.clear_failures(keys, found.count)
 
 
 def _create_database(

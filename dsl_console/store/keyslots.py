@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from argon2.exceptions import HashingError
@@ -295,19 +295,64 @@ def note_failure(path: Path, user: str, at: datetime) -> None:
         pass  # never let bookkeeping hide the real answer: wrong passphrase
 
 
-def pending_failures(path: Path) -> list[dict]:
-    """The failed unlocks noted since the last unlock (left in place: see `clear_failures`)."""
+# Failure notes taken into the audit trail at one unlock, at most: anyone who can write the key
+# file can plant notes (no passphrase is needed), so they are bounded, checked and labelled.
+MAX_FAILURE_NOTES = 1000
+# A note dated further back than this, or later than now, is not one this console wrote.
+FAILURE_NOTE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class FailureNotes:
+    """What the key file says about failed unlocks since the last one: the notes that read as
+    ones the console writes, and how many others were found (planted or damaged)."""
+
+    notes: list[dict]
+    rejected: int
+    count: int  # every note in the file, to clear once recorded
+
+
+def pending_failures(path: Path, now: datetime | None = None) -> FailureNotes:
+    """The failed unlocks noted since the last unlock (left in place: see `clear_failures`).
+
+    Only what the console itself writes is taken as a note: the name of a slot holder or
+    "(unknown name)", a moment within the last year and not after `now`; at most the newest
+    MAX_FAILURE_NOTES. Everything else is counted as rejected, never copied.
+    """
     try:
         doc = _read_doc(path)
-    except (OSError, ValueError):
-        return []
-    taken = []
-    for item in doc.get("failures") or []:
-        try:
-            taken.append({"user": str(item["user"]), "at_dt": datetime.fromisoformat(item["at"])})
-        except (KeyError, TypeError, ValueError):
-            continue
-    return taken
+        items = doc.get("failures") or []
+        users = set(slot_users(doc.get("slots") or [])) | {UNKNOWN_USER}
+    except (OSError, ValueError, AttributeError):
+        return FailureNotes([], 0, 0)
+    if not isinstance(items, list):
+        return FailureNotes([], 1, 0)
+    notes: list[dict] = []
+    rejected = max(0, len(items) - MAX_FAILURE_NOTES)
+    for item in items[-MAX_FAILURE_NOTES:]:
+        note = _failure_note(item, users, now)
+        if note is None:
+            rejected += 1
+        else:
+            notes.append(note)
+    return FailureNotes(notes, rejected, len(items))
+
+
+def _failure_note(item: object, users: set[str], now: datetime | None) -> dict | None:
+    if not isinstance(item, dict):
+        return None
+    user, at = item.get("user"), item.get("at")
+    if not isinstance(user, str) or user not in users or not isinstance(at, str) or len(at) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    if now is not None and not now - timedelta(days=FAILURE_NOTE_DAYS) <= moment <= now:
+        return None
+    return {"user": user, "at_dt": moment}
 
 
 def clear_failures(path: Path, count: int) -> None:
@@ -323,10 +368,3 @@ def clear_failures(path: Path, count: int) -> None:
             _write_doc(path, doc)
     except (OSError, ValueError, AttributeError):
         pass
-
-
-def take_failures(path: Path) -> list[dict]:
-    """The failed unlocks noted since the last unlock, removed from the key file."""
-    taken = pending_failures(path)
-    clear_failures(path, len(taken))
-    return taken

@@ -55,5 +55,5 @@ def test_failure_notes_are_bounded(new_db: Path) -> None:
     keys.write_text(json.dumps(doc), encoding="utf-8")
     for _ in range(5):
         keyslots.note_failure(keys, USER, NOW)
-    assert len(keyslots.pending_failures(keys)) == 1000
+    assert len(keyslots.pending_failures(keys, NOW).notes) == 1000
     assert keyslots.unwrap(keyslots.read_slots(keys), USER, PASSPHRASE)  # slots intact
