@@ -10,6 +10,7 @@ so nothing is ever lost.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
@@ -52,6 +53,14 @@ def _side(path: Path, suffix: str) -> Path:
 def _create_private(path: Path) -> None:
     path.unlink(missing_ok=True)  # a leftover from an interrupted run, ours to replace
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _new_private(folder: Path, label: str) -> Path:
+    """A new empty file (0600) under a name nobody can guess, created exclusively: in a shared
+    folder a predictable name could be planted as a link, or swapped, by another user."""
+    fd, name = tempfile.mkstemp(prefix=f".{label}.", suffix=".partial", dir=folder)
+    os.close(fd)
+    return Path(name)
 
 
 def _fsync(path: Path) -> None:
@@ -128,9 +137,13 @@ def make_backup(session: Session, out: Path) -> Path:
         private_dir(out.parent)
     except OSError as exc:
         raise StoreError(f"cannot create the folder {out.parent}: {exc.strerror}") from None
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
-        _create_private(partial)
+        partial = _new_private(out.parent, out.name)
+    except OSError as exc:
+        raise StoreError(
+            f"the backup could not be written to {out}: {exc.strerror or 'file error'}"
+        ) from None
+    try:
         target = _connect(partial, session.database_key)
         try:
             # One step (pages=-1) copies every page inside one read transaction: a snapshot,
@@ -212,7 +225,10 @@ def restore_backup(
         folder = private_dir(db_path.parent)
     except OSError as exc:
         raise StoreError(f"cannot create the folder {db_path.parent}: {exc.strerror}") from None
-    staged = folder / f".{db_path.name}.restore-{os.getpid()}"
+    try:
+        staged = _new_private(folder, f"{db_path.name}.restore")
+    except OSError as exc:
+        raise StoreError(f"the restore could not be written: {exc.strerror}") from None
     aside: Path | None = None
     try:
         # Checked as copied, so what is checked is exactly what is installed.

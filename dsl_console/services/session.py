@@ -290,9 +290,7 @@ def _record_login(db: CipherDatabase, path: Path, user: str, at: datetime) -> No
     found = keyslots.pending_failures(keys, now=at)
     with db.atomic():
         for failed in found.notes:
-            audit.record(
-                failed["at_dt"], failed["user"], "login-failed", detail=UNVERIFIED_FAILURE
-            )
+            audit.record(failed["at_dt"], failed["user"], "login-failed", detail=UNVERIFIED_FAILURE)
         if found.rejected:
             audit.record(
                 at,

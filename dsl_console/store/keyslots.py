@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -233,8 +234,11 @@ def _read_doc(path: Path) -> dict:
 
 
 def _write_doc(path: Path, doc: dict) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A name nobody can guess, created exclusively (mkstemp: O_EXCL, 0600): in a shared folder
+    # another user could otherwise plant a link under the temporary name and have it written
+    # through, or truncate a file of ours.
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(json.dumps(doc, indent=1).encode("utf-8"))
