@@ -233,6 +233,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """The `dsl-console` entry point."""
     os.umask(0o077)  # every file the console creates is private to its user
+    no_core_dumps()
     try:
         return run(argv)
     except ConsoleError as exc:
@@ -249,6 +250,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last guard: no traceback, no data, just what broke
         _fail(f"unexpected {type(exc).__name__}; nothing was written (please report this)")
     return 2
+
+
+def no_core_dumps() -> None:
+    """A crash must not leave a file holding the key, the passphrase and children's names:
+    no core file whatever the shell allows, and (Linux) not dumpable, which also keeps other
+    processes of the same user from reading this one's memory or its /proc environ."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this system (Windows): there is no core file to prevent
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+_PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 
 
 INTERRUPTED = 130  # Ctrl+C, as shells report a command ended by SIGINT (contract section 4)

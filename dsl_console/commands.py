@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from datetime import date, datetime
@@ -21,10 +20,9 @@ from dsl_console.core.clock import LONDON, iso, local_date, parse_date, parse_mo
 from dsl_console.core.terminal_text import safe
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.session import (
-    ENV_PASSPHRASE,
-    ENV_USER,
     Credentials,
     Session,
+    account_from_environment,
     credentials_from_environment,
     open_session,
 )
@@ -64,7 +62,7 @@ def demo(args: argparse.Namespace) -> int:
 
     config = resolve_config(args)
     path = resolve_db(args, demo=True)
-    env_user, env_pass = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
+    env_user, env_pass = account_from_environment(forget=True)
     credentials = (
         Credentials(env_user, env_pass)
         if env_user and env_pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -70,16 +71,60 @@ def check_user_name(name: str) -> str:
     return name
 
 
+# A file holding the passphrase (cron, systemd's credentials): unlike a variable, it is not
+# readable in /proc/PID/environ for the process's lifetime.
+ENV_PASSPHRASE_FILE = "DSL_CONSOLE_PASSPHRASE_FILE"
+_MAX_PASSPHRASE_FILE = 4096
+
+
+def account_from_environment(*, forget: bool = False) -> tuple[str | None, str | None]:
+    """The user name and passphrase the environment gives: DSL_CONSOLE_PASSPHRASE, else the
+    first line of the private file DSL_CONSOLE_PASSPHRASE_FILE names. With `forget`, the
+    variable is taken out of this process's environment once read, so that no process
+    started later (the console's helpers) inherits it."""
+    user = os.environ.get(ENV_USER) or None
+    passphrase = os.environ.get(ENV_PASSPHRASE) or None
+    if forget:
+        os.environ.pop(ENV_PASSPHRASE, None)
+    if passphrase is None and (named := os.environ.get(ENV_PASSPHRASE_FILE)):
+        passphrase = _passphrase_file(Path(named).expanduser())
+    return user, passphrase
+
+
+def _passphrase_file(path: Path) -> str:
+    """The first line of a passphrase file that only its owner, this user, can read."""
+    try:
+        info = path.stat()
+    except OSError:
+        raise AccessError(f"{ENV_PASSPHRASE_FILE}: {path} cannot be read") from None
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_PASSPHRASE_FILE:
+        raise AccessError(f"{ENV_PASSPHRASE_FILE}: {path} is not a passphrase file")
+    if info.st_mode & 0o077 or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+        raise AccessError(
+            f"{ENV_PASSPHRASE_FILE}: {path} must be yours and private (chmod 600); not used"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise AccessError(f"{ENV_PASSPHRASE_FILE}: {path} cannot be read") from None
+    passphrase = text.splitlines()[0] if text else ""
+    if not passphrase:
+        raise AccessError(f"{ENV_PASSPHRASE_FILE}: {path} is empty")
+    return passphrase
+
+
 def credentials_from_environment(*, interactive: bool | None = None) -> Credentials:
-    """Credentials from DSL_CONSOLE_USER/DSL_CONSOLE_PASSPHRASE, else asked at the terminal."""
-    user, passphrase = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
+    """Credentials from DSL_CONSOLE_USER and DSL_CONSOLE_PASSPHRASE (or its file), else asked
+    at the terminal."""
+    user, passphrase = account_from_environment()
     if user and passphrase:
         return Credentials(user, passphrase)
     if interactive is None:
         interactive = sys.stdin.isatty()
     if not interactive:
         raise AccessError(
-            f"no terminal to ask for a passphrase: set {ENV_USER} and {ENV_PASSPHRASE}"
+            f"no terminal to ask for a passphrase: set {ENV_USER} and {ENV_PASSPHRASE} "
+            f"(or {ENV_PASSPHRASE_FILE})"
         )
     try:
         user = user or input("User: ").strip()

@@ -7,7 +7,6 @@ idle lock. Screens ask it for `session`, `now()`, `case_changed(ref)` and `open_
 from __future__ import annotations
 
 import gc
-import os
 import time
 import weakref
 from collections.abc import Iterable
@@ -32,7 +31,7 @@ from dsl_console.core.clock import Clock, system_clock
 from dsl_console.core.wording import plural
 from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.helpers import HelperUnavailable
-from dsl_console.services.session import ENV_PASSPHRASE, ENV_USER, Credentials, Session
+from dsl_console.services.session import Credentials, Session, account_from_environment
 from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
@@ -659,7 +658,8 @@ def run_console(
     DSL_CONSOLE_PASSPHRASE, else the unlock screen asks.
     """
     if credentials is None:
-        user, passphrase = os.environ.get(ENV_USER), os.environ.get(ENV_PASSPHRASE)
+        # Forgotten by the environment once read: the sweep's helper processes start later.
+        user, passphrase = account_from_environment(forget=True)
         if user and passphrase:
             credentials = Credentials(user, passphrase)
     app = create_app(db_path, config, credentials=credentials, demo=demo)

@@ -36,6 +36,7 @@ def run_cli(
     passphrase: str | None = REAL_PASSPHRASE,
     new_passphrase: str | None = None,
     home: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed command with only the variables given, no terminal, no stdin."""
     env = {
@@ -51,6 +52,7 @@ def run_cli(
         env["DSL_CONSOLE_PASSPHRASE"] = passphrase
     if new_passphrase is not None:
         env["DSL_CONSOLE_NEW_PASSPHRASE"] = new_passphrase
+    env.update(extra_env or {})
     return subprocess.run(
         [*cli_command(), *args],
         env=env,
