@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import local_date, to_local
@@ -92,6 +92,8 @@ def check_dob(dob: date, today: date, field: str = "child.dob") -> date:
 # keeps moments as fixed-width text that a year before 1000 would not fit: such a case could
 # be written but never read back.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+# How far ahead a due (a deadline set by hand, an action's date) may be.
+MAX_DUE_AHEAD = timedelta(days=3653)
 
 
 def check_moment(moment: datetime | None, field: str) -> None:
@@ -240,6 +242,10 @@ def check_event(
         raise InputError(f"{where}.at: is in the future; record what has happened")
     if event.recorded_at is not None and event.recorded_at > now:
         raise InputError(f"{where}.recorded_at: is in the future")
+    if event.due is not None and event.due > now + MAX_DUE_AHEAD:
+        # A deadline or an action's date years ahead is a slip; hundreds of them in the year
+        # 2999 once made every sweep count working days one by one for minutes.
+        raise InputError(f"{where}.due: is more than ten years ahead")
     if event.at < context.previous_at:
         raise InputError(
             f"{where}.at: is earlier than the event before it (events go in time order)"
