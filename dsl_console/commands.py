@@ -122,7 +122,7 @@ def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyp
     )
     for item in flagged:
         if item.status == "open":
-            words = f"stage {item.stage}  {countdown(item.due, item.working_days_left, as_of, calendar)}"
+            words = f"stage {item.stage}  {countdown(item.due, item.working_days_left, as_of)}"
         else:
             words = f"resolved at stage {item.stage}"
         extra = ""

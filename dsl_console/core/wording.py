@@ -24,11 +24,8 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def countdown(
-    due: datetime | None, days_left: int | None, as_of: datetime, calendar: WorkingCalendar
-) -> str:
+def countdown(due: datetime | None, days_left: int | None, as_of: datetime) -> str:
     """The stage's deadline in words: 'due today 17:00', '2 working days', 'overdue 3 ...'."""
-    del calendar
     if due is None:
         return "no deadline set"
     local_due = to_local(due)

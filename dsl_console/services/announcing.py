@@ -50,7 +50,7 @@ def instruction(item: CaseFlags, flag: str, as_of: datetime, calendar: WorkingCa
     if flag in (OVERDUE.id, DUE_TODAY.id) and not stage_drives:
         late = "is overdue" if flag == OVERDUE.id else "falls due today"
         return f"a duty {late}: open the case to see it and record what was done"
-    when = countdown(item.due, item.working_days_left, as_of, calendar)
+    when = countdown(item.due, item.working_days_left, as_of)
     if flag == OVERDUE.id:
         return (
             f"stage {item.stage} {when}: escalate to the next stage or record why the "

@@ -153,18 +153,6 @@ def _read_checked(path: Path) -> dict:
     return doc
 
 
-def write_slots(path: Path, slots: list[dict]) -> None:
-    """Replace the key file whole (temporary file, fsync, rename), private to the user."""
-    with _locked(path):
-        doc: dict = {"format": FORMAT, "slots": slots}
-        if path.exists():
-            try:
-                doc = {**_read_doc(path), **doc}
-            except (OSError, ValueError):
-                pass
-        _write_doc(path, doc)
-
-
 def update_slots(path: Path, change: Callable[[list[dict]], list[dict]]) -> None:
     """Read, change and rewrite the slots under the key file's lock, so that two processes
     changing it at once (an account added while a failed unlock is noted) lose nothing."""

@@ -565,11 +565,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         """Show one case's stage timeline."""
         if self.session is None:
             return
-        try:
-            from dsl_console.ui.screens.case_screen import CaseScreen
-        except ImportError:
-            self.notify("The case screen is not available yet.", severity="warning")
-            return
+        from dsl_console.ui.screens.case_screen import CaseScreen
+
         self.push_screen(CaseScreen(ref))
 
     def action_new_case(self) -> None:
@@ -579,11 +576,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if not self.session.can_write:
             self.notify(f"{self.session.user} has a read-only account.", severity="warning")
             return
-        try:
-            from dsl_console.ui.forms.new_case import NewCaseForm
-        except ImportError:
-            self.notify("The new-case form is not available yet.", severity="warning")
-            return
+        from dsl_console.ui.forms.new_case import NewCaseForm
+
         self.push_screen(NewCaseForm())
 
     def action_profile(self) -> None:

@@ -55,8 +55,8 @@ def stage_countdown(state: CaseState, calendar: WorkingCalendar, as_of: datetime
     if standing.school_due is not None and (state.due is None or standing.school_due < state.due):
         # A duty falls due before the stage does: that is what is late, or next.
         duty_left = calendar.working_days_left(as_of, standing.school_due)
-        return "duty " + countdown(standing.school_due, duty_left, as_of, calendar)
-    return countdown(state.due, days_left(standing, calendar, as_of), as_of, calendar)
+        return "duty " + countdown(standing.school_due, duty_left, as_of)
+    return countdown(state.due, days_left(standing, calendar, as_of), as_of)
 
 
 def case_status(

@@ -81,11 +81,11 @@ def describe_row(
             else "risk: escalate now"
         )
     else:
-        when = countdown(row.due, days_left(standing, calendar, as_of), as_of, calendar)
+        when = countdown(row.due, days_left(standing, calendar, as_of), as_of)
         if row.school_due is not None and (row.due is None or row.school_due < row.due):
             # A duty falls due before the stage does: that is the deadline to meet first.
             left = calendar.working_days_left(as_of, row.school_due)
-            when = "duty " + countdown(row.school_due, left, as_of, calendar)
+            when = "duty " + countdown(row.school_due, left, as_of)
     age = age_on(row.dob, local_date(as_of))
     symbols = " ".join(FLAG_BY_ID[f].symbol for f in flags)
     return RowText(
