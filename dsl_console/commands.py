@@ -48,8 +48,19 @@ def _session(
 
 
 # -- the console ---------------------------------------------------------------------------------
+def _need_a_terminal() -> None:
+    """The console draws on a terminal and reads keys from it: without one (cron, a pipe, an
+    SSH command with no -t) it would draw escape sequences into a file or wait for ever."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError(
+            "the console needs a terminal (for scripts: check, export, import; over SSH: "
+            "ssh -t); nothing was opened"
+        )
+
+
 def console(args: argparse.Namespace) -> int:
     """Open the console (it asks for the passphrase on its unlock screen)."""
+    _need_a_terminal()
     from dsl_console.ui.app import run_console
 
     config = resolve_config(args)
@@ -58,6 +69,7 @@ def console(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """Open the console on the demo database, creating it with fictional cases when absent."""
+    _need_a_terminal()
     from dsl_console.services.demo_db import ensure_demo
 
     config = resolve_config(args)

@@ -179,3 +179,10 @@ def test_restore_says_what_it_replaces_and_without_a_terminal_needs_yes(
     kept = list(db.parent.glob("cases.db.before-restore-*"))
     assert len(kept) == 2  # the database and its key file, kept aside
     assert f"kept as {db.parent / kept[0].name.removesuffix('.keys')}" in done.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["demo"]])
+def test_without_a_terminal_the_console_refuses_to_start(db: Path, tmp_path: Path, args) -> None:
+    line = one_error_line(run_cli("--db", str(db), *args, home=tmp_path))
+    assert "the console needs a terminal" in line
+    assert not (tmp_path / "data").exists()  # nothing made, not even the demo database
