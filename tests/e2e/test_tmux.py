@@ -443,3 +443,43 @@ def test_clearing_a_box_and_typing_in_one_burst_keeps_what_was_typed(tmp_path, e
     (note,) = json.loads(out.read_text())["cases"][0]["events"]
     assert note["note"] == "Rang the duty team"
     assert datetime.fromisoformat(note["at"]) == when.replace(second=0, microsecond=0)
+
+
+def test_a_dropped_connection_ends_the_console_and_its_helpers_at_once(tmp_path, env, terminal):
+    # Closing the terminal (an SSH connection dropping) sends SIGHUP: nothing of the console,
+    # which holds the key, may stay running, and the database is left whole.
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(db, env, tmp_path, case("E2E-040", "Ada Example", now - timedelta(hours=1)))
+    terminal.start("--db", str(db))
+    terminal.wait_for("E2E-040", "1 case")
+    time.sleep(1.0)  # the sweep's helper process is up by now
+
+    def family(pids: list[str]) -> list[str]:
+        """These processes and all their descendants."""
+        found = list(pids)
+        for pid in pids:
+            children = subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True)
+            found += family(children.stdout.split())
+        return found
+
+    console = subprocess.run(["pgrep", "-f", "--", f"--db {db}"], capture_output=True, text=True)
+    everyone = family(console.stdout.split())
+    assert len(everyone) >= 2, everyone  # the console and its sweep's helper
+
+    def alive() -> list[str]:
+        return [pid for pid in everyone if Path(f"/proc/{pid}").exists()]
+
+    terminal.close()  # the terminal goes away, as when the connection drops
+    deadline = time.monotonic() + 5
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive() == []
+    verified = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "audit", "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
