@@ -23,7 +23,7 @@ from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 from textual.worker import Worker, get_current_worker
 
 from dsl_console.config import Config
@@ -203,7 +203,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self.note_activity()
         if isinstance(event, events.Key):
             if not event.is_forwarded:
-                if self._queued_behind_typing(event):
+                self._focus_an_open_list()
+                if await self._bound_in_order(event):
                     return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
                 self._key_targets[event] = self.focused
@@ -211,13 +212,26 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 return
         await super().on_event(event)
 
-    def _queued_behind_typing(self, event: events.Key) -> bool:
-        """Run a text box's own key binding (ctrl+u, backspace, Enter...) in the box's queue,
-        after the characters typed before it. Textual runs bindings once a key has come back
-        up to the app, by which time the box has taken the characters typed after it: in a
-        burst, ctrl+u then a date cleared the date, Enter moved on before the last letters."""
+    def _focus_an_open_list(self) -> None:
+        """A dropdown opened by the key before this one takes focus at once. Textual gives its
+        list focus later, behind the keys already typed: in a burst, Enter, Down, Enter went
+        to the closed dropdown and chose nothing."""
         focused = self.focused
-        if not isinstance(focused, Input | TextArea) or event.is_printable:
+        if isinstance(focused, Select) and focused.expanded:
+            for overlay in focused.query("SelectOverlay").results(Widget):
+                self.screen.set_focus(overlay, scroll_visible=False)
+
+    async def _bound_in_order(self, event: events.Key) -> bool:
+        """Run the focused widget's own binding for a key now, in the order the keys came.
+
+        Textual runs a binding once the key has come back up from the widget to the app, by
+        which time the keys typed after it have been handled: in a burst, ctrl+u then a date
+        cleared the date, Enter on a dropdown opened it after the Down and Enter meant for
+        its list. A text box's binding (ctrl+u, backspace, Enter) goes in the box's own queue,
+        behind the characters typed before it; any other widget's runs at once.
+        """
+        focused = self.focused
+        if focused is None or event.is_printable:
             return False
         own = [b for b in focused._bindings.key_to_bindings.get(event.key, ()) if not b.priority]
         if not own or any(
@@ -226,8 +240,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             for binding in bindings.key_to_bindings.get(event.key, ())
         ):
             return False  # a priority binding (tab, ctrl+q) goes first, as ever
-        focused.call_later(self.run_action, own[0].action, focused)
-        return True
+        if isinstance(focused, Input | TextArea):
+            focused.call_later(self.run_action, own[0].action, focused)
+            return True
+        return await self.run_action(own[0].action, focused)
 
     async def _bound_where_typed(self, event: events.Key) -> bool:
         """Run a key's binding as the widget it was typed into would have, when focus has

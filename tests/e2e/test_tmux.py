@@ -404,6 +404,50 @@ def test_a_tick_sent_in_a_burst_ticks_the_box_it_was_typed_for(tmp_path, env, te
     )
 
 
+def test_a_dropdown_chosen_in_a_burst_takes_the_choice(tmp_path, env, terminal):
+    # The reason chosen in the same burst: Enter opens the list, Down, Enter chooses. The list
+    # once took focus only after the keys typed after it, so nothing was chosen.
+    db = tmp_path / "cases.db"
+    now = datetime.now(UTC)
+    import_cases(db, env, tmp_path, case("E2E-021", "Ada Example", now - timedelta(hours=1)))
+    terminal.start("--db", str(db), width=110, height=40)
+    terminal.wait_for("E2E-021", "1 case")
+    terminal.keys("n")
+    terminal.wait_for("Child name")
+    terminal.settle()
+    terminal._tmux(
+        "send-keys",
+        "Tab", "Tab", "Tab", *"Zoe Test", "Tab", *"30/06/2014", "Tab", *"Police",
+        "Tab", "Tab", "Tab", "Space", "Tab", "Tab", "Space", "Tab", "Enter", "Down", "Enter",
+    )  # fmt: skip
+    terminal.wait_for_line("Reason", "Thresholds / level of need")
+    terminal.settle()
+    terminal.keys("C-s")
+    # Saved, the new case opens: on a plan, the risk raised at the opening.
+    terminal.wait_for("Child: Zoe Test", "on a child protection plan", "Immediate risk raised")
+    terminal.keys("Escape")
+    terminal.wait_for("2 cases")
+    terminal.keys("q")
+    assert terminal.exit_status() == 0
+    out = tmp_path / "all.json"
+    done = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "export", "json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (new,) = [c for c in json.loads(out.read_text())["cases"] if c["ref"] != "E2E-021"]
+    assert new["child"]["name"] == "Zoe Test" and new["child"]["dob"] == "2014-06-30"
+    assert new["other_agency"] == "Police" and new["reason"] == "threshold"
+    assert (new["cp_plan"], new.get("looked_after", False), new["immediate_risk"]) == (
+        True,
+        False,
+        True,
+    )
+
+
 def test_clearing_a_box_and_typing_in_one_burst_keeps_what_was_typed(tmp_path, env, terminal):
     # Tab to When, ctrl+u to clear it, the time typed: sent at once, the clearing once came
     # after the typing and left When empty. Enter after a name moved on before its last letters.

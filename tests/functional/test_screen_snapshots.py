@@ -88,6 +88,12 @@ async def still(pilot: Pilot, *, keep_notices: bool = False) -> None:
         for widget in screen.query("Input, TextArea"):
             assert isinstance(widget, Input | TextArea)
             widget.cursor_blink = False
+            if isinstance(widget, TextArea):
+                # A TextArea caches its lines under a key that cannot tell "blink off" from
+                # "blinking, cursor hidden just now": drop the cache, or a focused one shows
+                # its cursor or not by the blink timer's phase (Textual 8.2).
+                widget.notify_style_update()
+                widget.refresh()
     if not keep_notices:
         pilot.app.clear_notifications()
     await settle(pilot)
