@@ -254,7 +254,8 @@ def test_keys_sent_in_one_burst_land_in_the_field_they_were_typed_for(tmp_path, 
             "r", "j", "o", "n", "e", "s", "Tab",
             *"correct horse battery", "Tab",
             *"correct horse battery", "Tab",
-            *"Rhian Jones", "Tab", "Tab", "Tab", "Enter",
+            *"Rhian Jones", "Enter", *"Designated Safeguarding Lead", "Enter",
+            *"rj@school.example", "Enter",
         )  # fmt: skip
         burst.wait_for("0 cases", timeout=30)
         assert "correct horse" not in burst.screen()
@@ -275,6 +276,9 @@ def test_keys_sent_in_one_burst_land_in_the_field_they_were_typed_for(tmp_path, 
     )
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith("rjones") and "Rhian Jones" in listed.stdout
+    # Enter moved on field by field, however fast: each value in its own field.
+    assert "Rhian JonesDesignated" not in listed.stdout
+    assert "Designated Safeguarding Lead" in listed.stdout
 
 
 def test_every_export_from_the_console_is_named_for_what_it_is(tmp_path, env):

@@ -102,6 +102,15 @@ class UnlockScreen(ErrorGuard, Screen[None]):
             tooltip="Quit the console",
             priority=True,
         ),
+        Binding(
+            "enter",
+            "enter",
+            "Next",
+            id="unlock.enter",
+            show=False,
+            priority=True,
+            tooltip="Next field; from the last, unlock",
+        ),
     ]
 
     @dataclass
@@ -196,24 +205,37 @@ class UnlockScreen(ErrorGuard, Screen[None]):
         self.call_after_refresh(box.scroll_home, animate=False)
 
     # -- submitting ------------------------------------------------------------------------------
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        fields = [f for f in self.query(Input).results(Input) if not f.disabled]
-        # Enter moves on to the next field and submits from the last one; on the first run
-        # the passphrase is judged as soon as it is entered.
-        if event.input.id == "unlock-passphrase" and self.mode == UnlockMode.FIRST_RUN:
-            try:
-                check_passphrase(event.input.value)
-            except ConsoleError as exc:
-                self.show_error(str(exc))
-                return
-            self.clear_error()
-        position = fields.index(event.input)
-        if position + 1 < len(fields):
-            fields[position + 1].focus()
+    def action_enter(self) -> None:
+        """Enter moves on to the next field and submits from the last one (or the button).
+
+        A priority binding, so the move is made before the next key is handed out: moved in
+        reply to the box's Submitted message, as before, the keys typed after Enter in a burst
+        (a password manager's auto-type) landed in the field just left. What needs the field's
+        whole text (the passphrase's length, the submit) waits in that field's queue, behind
+        the characters typed before Enter."""
+        focused = self.focused
+        fields = [f for f in self.query(Input).results(Input) if not f.disabled and f.display]
+        if not isinstance(focused, Input) or focused not in fields:
+            if isinstance(focused, Button):
+                focused.press()
             return
-        self.submit()
+        position = fields.index(focused)
+        if position + 1 < len(fields):
+            self.set_focus(fields[position + 1], scroll_visible=True)
+            if focused.id == "unlock-passphrase" and self.mode == UnlockMode.FIRST_RUN:
+                focused.call_later(self._judge_passphrase, focused)
+            return
+        focused.call_later(self.submit)
+
+    def _judge_passphrase(self, box: Input) -> None:
+        """On the first run the passphrase is judged as soon as it is entered."""
+        try:
+            check_passphrase(box.value)
+        except ConsoleError as exc:
+            self.show_error(str(exc))
+            box.focus()
+            return
+        self.clear_error()
 
     @on(Button.Pressed, "#unlock-button")
     def _pressed(self, event: Button.Pressed) -> None:
@@ -272,10 +294,12 @@ class UnlockScreen(ErrorGuard, Screen[None]):
         except ConsoleError as exc:
             self.post_message(self.Refused(str(exc)))
             return
-        except Exception:
+        except Exception as exc:
             # Anything else is a bug or a damaged file; its text might quote data, so it is
-            # not shown.
-            self.post_message(self.Refused("the database could not be opened"))
+            # not shown, only its kind (which a report can name).
+            self.post_message(
+                self.Refused(f"the database could not be opened (unexpected {type(exc).__name__})")
+            )
             return
         self.post_message(self.Unlocked(session, self.mode))
 
