@@ -62,6 +62,9 @@ CLOSE_WAIT_SECONDS = 10.0
 FREEZE_AFTER_SECONDS = 0.5
 
 
+RISK_TITLE = "Immediate risk"  # the title of a toast about an immediate risk
+
+
 class DslConsoleApp(AppErrorGuard, App[int]):
     """The DSL Console: unlock, the case list, the background sweep and the idle lock.
 
@@ -384,10 +387,23 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if listing is not None and self.screen is listing:
             listing.notice_bar.add(ref, text, risk=risk)
             return
-        title = "Immediate risk" if risk else "Case flagged"
+        title = RISK_TITLE if risk else "Case flagged"
         notice = Notification(text, title, severity, 30 if risk else 12, markup=False)  # type: ignore[arg-type]
         self._notices_by_ref.setdefault(ref, []).append(notice)
         self.post_message(Notify(notice))
+
+    def notices_to_bar(self) -> None:
+        """Back on the case list: the notices still shown as toasts (announced over another
+        screen) move into the bar under the rows, rather than stay over them."""
+        listing = self.case_list
+        if listing is None:
+            return
+        for ref, shown in self._notices_by_ref.items():
+            for notice in shown:
+                if notice in self._notifications:
+                    self._unnotify(notice)
+                    listing.notice_bar.add(ref, notice.message, risk=notice.title == RISK_TITLE)
+        self._notices_by_ref.clear()
 
     def withdraw_notices(self, ref: str) -> None:
         """Take down the notices still shown about a case."""
@@ -401,7 +417,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         """A risk announced earlier and now escalated (here or in another console): its
         notice is no longer true."""
         for ref in [r for r in self._notices_by_ref if r not in at_risk]:
-            risky = [n for n in self._notices_by_ref[ref] if n.title == "Immediate risk"]
+            risky = [n for n in self._notices_by_ref[ref] if n.title == RISK_TITLE]
             for notice in risky:
                 if notice in self._notifications:
                     self._unnotify(notice)

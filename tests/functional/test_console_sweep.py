@@ -362,3 +362,24 @@ async def test_a_risk_escalated_in_another_console_takes_its_notice_down(make_ap
         )
         await sweep(pilot)
         assert not any(n.startswith(risk) for n in notices(app))
+
+
+async def test_a_notice_raised_over_a_case_moves_under_the_rows_back_on_the_list(make_app):
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await unlocked(pilot)
+        app.clear_notifications()
+        app.open_case("SCH-2026-004")
+        await settle(pilot)
+        app.announce(
+            "SCH-2026-004", "SCH-2026-004: stage 1 due today", risk=False, severity="warning"
+        )
+        await settle(pilot)
+        assert app._notifications  # over the case screen: a toast
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert not list(app.screen.query(Toast)) and not app._notifications
+        assert [n.text for n in screen.notice_bar.notices] == ["SCH-2026-004: stage 1 due today"]

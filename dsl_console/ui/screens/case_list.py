@@ -173,6 +173,12 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         self.query_one(ViewBar).show(self.view, None, "")
         self.refresh_cases()
 
+    def on_screen_resume(self) -> None:
+        # Back from a case or a form: what was announced meanwhile joins the notice bar.
+        notices_to_bar = getattr(self.app, "notices_to_bar", None)
+        if notices_to_bar is not None:
+            notices_to_bar()
+
     def action_export(self) -> None:
         """Open the export screen (the summary log chosen)."""
         from dsl_console.ui.screens.export import ExportScreen
