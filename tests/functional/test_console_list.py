@@ -407,3 +407,16 @@ def test_a_cut_cell_keeps_the_age_and_the_number_of_days():
         "duty late 339 wd"
     )
     assert fit_cell("countdown", "2 working days", 23).rstrip() == "2 working days"
+
+
+async def test_every_view_key_is_on_the_view_bar_at_80_columns(make_app):
+    from test_case_screen import screen_text
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlocked(pilot)
+        app.clear_notifications()
+        await settle(pilot)
+        bar = next(line for line in screen_text(app).splitlines() if "1 Open" in line)
+        for shown in ("2 Flagged", "5 Retention", "6 Owed", "7 Voided"):
+            assert shown in bar, bar

@@ -32,8 +32,15 @@ class ViewBar(Static):
     ViewBar { height: 1; padding: 0 1; color: $text-muted; }
     """
 
+    _shown: tuple[View, int | None, str] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
+
     def show(self, current: View, total: int | None, text: str) -> None:
         """Redraw for the current view and the number of cases it shows."""
+        self._shown = (current, total, text)
         line = Text(no_wrap=True, overflow="ellipsis")
         # The count and the filter first: on a narrow terminal the last views are cut, never
         # how many cases are shown.
@@ -43,11 +50,15 @@ class ViewBar(Static):
             line.append(f' matching "{text}"')
         if total is not None or text:
             line.append("  ")
+        # Spaced out where there is room; packed where there is not, so that at 80 columns
+        # the last view (7 Voided) is not cut off.
+        roomy = len(line.plain) + sum(len(VIEW_TITLES[v]) + 6 for v in VIEW_KEYS.values())
+        pad = " " if roomy <= self.size.width - 2 or not self.size.width else ""
         for key, view in VIEW_KEYS.items():
             if view == current:
                 line.append(f"[{key} {VIEW_TITLES[view]}]", style="bold reverse")
             else:
-                line.append(f" {key} {VIEW_TITLES[view]} ")
+                line.append(f"{pad}{key} {VIEW_TITLES[view]}{pad}")
             line.append(" ")
         self.update(line)
 
