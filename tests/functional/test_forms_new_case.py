@@ -193,6 +193,21 @@ async def test_the_new_case_form_scrolls_at_80_by_24(make_app):
         assert "Email" in text and "Open case" in text and "Cancel" in text
 
 
+async def test_after_a_refused_save_at_80_by_24_the_first_field_in_error_is_in_view(make_app):
+    app = make_app(cases=CASES)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await open_new_case(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        name = form.query_one("#child-name", Input)
+        assert name.has_focus
+        text = screen_text(app)
+        # Its label, box and message are on the screen, not only the next field's message.
+        assert "Child name *" in text
+        visible = form.query_one("#form-fields").region
+        assert visible.contains_region(form.query_one("#field-child-name").region)
+
+
 async def test_an_opening_before_the_childs_birth_is_refused_under_opened_at(make_app):
     # The morning's slip: opened 2014 for a child born 2015 was saved, overdue 3263 days.
     app = make_app(cases=CASES)

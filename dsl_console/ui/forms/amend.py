@@ -129,9 +129,9 @@ class AmendForm(CaseEventForm):
             text = fact_value(field, value) if field == "child.dob" else str(value or "")
             self.query_one("#value-text", Input).value = text
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, *, focus: bool = True) -> FormField | None:
         # The form shows which fact is meant; the service's "(for child.dob)" is for imports.
-        super().show_error(message.removesuffix(f" (for {self.chosen_fact})"))
+        return super().show_error(message.removesuffix(f" (for {self.chosen_fact})"), focus=focus)
 
     def field_for(self, prefix: str) -> FormField | None:
         # The services name the new value `value`: it is whichever control is on show.

@@ -226,15 +226,16 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             self._gathered.append(str(exc))
             return instead
 
-    def show_error(self, message: str) -> None:
-        """Show a refusal next to the field it names, else at the foot of the form."""
+    def show_error(self, message: str, *, focus: bool = True) -> FormField | None:
+        """Show a refusal next to the field it names (with the cursor there, unless `focus` is
+        False), else at the foot of the form; the field, if it has one."""
         prefix, sep, reason = message.partition(": ")
         field = self.field_for(prefix) if sep else None
         if field is not None:
             field.show_error(reason)
-            field.control.focus()
-            field.scroll_visible()
-            return
+            if focus:
+                self.bring_into_view(field)
+            return field
         # A field this form does not have (event.kind: …) is named in the service's terms:
         # the reason alone reads as a sentence.
         if sep and re.fullmatch(r"(event|later)\.[a-z_.]+", prefix):
@@ -246,6 +247,13 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         line = f"✗ {humanise(message)}"
         foot.update(f"{line}\n{shown}" if shown and shown != line else line)
         foot.add_class("-shown")
+        return None
+
+    def bring_into_view(self, field: FormField) -> None:
+        """The cursor in a field, and the field, label and message, scrolled into view once
+        the messages have been laid out (scrolled to before, it was pushed out of view)."""
+        field.control.focus(scroll_visible=False)
+        self.call_after_refresh(field.scroll_visible, animate=False)
 
     @on(Input.Changed)
     @on(TextArea.Changed)
@@ -360,8 +368,10 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             self._gathered.append(str(exc))
         if self._gathered:
             # Every field's message at once, the cursor on the first.
-            for message in reversed(self._gathered):
-                self.show_error(message)
+            shown = [self.show_error(message, focus=False) for message in self._gathered]
+            first = next((field for field in shown if field is not None), None)
+            if first is not None:
+                self.bring_into_view(first)
             return
         save.disabled = True
         if self.confirmation() is None:

@@ -300,13 +300,13 @@ class NewCaseForm(FormScreen):
             # The registry names no such procedure (it was removed while the form was open).
             raise InputError("procedure: is no longer known; choose another") from None
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, *, focus: bool = True) -> FormField | None:
         # The store names a clash by case ("case SCH-2026-001: ref is already ..."): put it
         # under the ref.
         prefix, _, reason = message.partition(": ")
         if prefix.startswith("case ") and reason.startswith("ref "):
             message = f"ref: this {reason}; choose another ref"
-        super().show_error(message)
+        return super().show_error(message, focus=focus)
 
     def after_saved(self, result: object) -> None:
         ref = str(result)
