@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date, datetime
 
 from dsl_console.core.calendar import WorkingCalendar
@@ -12,6 +13,12 @@ from dsl_console.core.records import AGENCY_LABELS, LEVEL_LABELS, REASONS
 # Read from the flags' one definition (core.flags), keyed by flag id.
 FLAG_SYMBOLS = {f.id: f.symbol for f in FLAGS}
 FLAG_WORDS = {f.id: f.words for f in FLAGS}
+
+
+def shortened(text: str, width: int) -> str:
+    """Text cut at a word boundary to fit `width`, with … where it was cut: words cut
+    mid-word read as other words."""
+    return textwrap.shorten(" ".join(text.split()), width, placeholder=" …")
 
 
 def stamp(moment: datetime | None) -> str:

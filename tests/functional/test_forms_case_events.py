@@ -661,7 +661,7 @@ async def test_a_long_note_wraps_under_its_indent_in_the_timeline_at_80_columns(
 
 
 def test_a_long_action_is_cut_at_a_word_in_the_mark_done_picker() -> None:
-    from dsl_console.ui.forms.actions import shortened
+    from dsl_console.core.wording import shortened
 
     text = "Chase the social care team manager for the written outcome of the strategy meeting"
     cut = shortened(text, 60)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Select, TextArea
 
 from dsl_console.core.records import Event, EventKind, actions_of
+from dsl_console.core.wording import shortened
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.parsing import day_typed, not_before_today, optional_text, required_text
-
-
-def shortened(text: str, width: int) -> str:
-    """Text cut at a word boundary to fit `width`, with … where it was cut."""
-    return textwrap.shorten(" ".join(text.split()), width, placeholder=" …")
 
 
 class AddActionForm(CaseEventForm):

@@ -3,7 +3,6 @@ filled in from the duty (whom, the form sent), with when, by whom and a note."""
 
 from __future__ import annotations
 
-import textwrap
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -13,6 +12,7 @@ from dsl_console.core.deadlines import CaseState
 from dsl_console.core.duties import DutyStatus
 from dsl_console.core.procedures import Discharge
 from dsl_console.core.records import Event, EventKind
+from dsl_console.core.wording import shortened
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
@@ -108,5 +108,4 @@ class DutyDoneForm(CaseEventForm):
 
 def _label(status: DutyStatus, discharge: Discharge) -> str:
     # Cut at a word, visibly: a duty's words cut mid-word read as another duty.
-    what = textwrap.shorten(status.duty.what, width=56, placeholder="…")
-    return f"{what} ({discharge.describe()})"
+    return f"{shortened(status.duty.what, 56)} ({discharge.describe()})"
