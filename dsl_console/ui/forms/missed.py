@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.widgets import Button, Select, TextArea
 
+from dsl_console.core.deadlines import CaseState
 from dsl_console.core.records import Event, EventKind
 from dsl_console.errors import InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
 from dsl_console.ui.forms.parsing import required_text
+
+
+def missed_stages(state: CaseState, as_of: datetime) -> dict[int, bool]:
+    """Each stage that missed its timescale by `as_of`, and whether it still has no reason."""
+    missed: dict[int, bool] = {}
+    for visit in state.visits:
+        if visit.kept(as_of) is False:
+            missed[visit.stage] = missed.get(visit.stage, False) or not visit.missed_reason
+    return missed
 
 
 class TimescaleMissedForm(CaseEventForm):
@@ -24,11 +35,7 @@ class TimescaleMissedForm(CaseEventForm):
     def stage_options(self) -> list[tuple[str, int]]:
         """The stages that missed their timescale (as of now), those with no reason yet marked:
         a stage that kept it, or is still within it, has nothing to explain."""
-        as_of = self.current_moment()
-        missed: dict[int, bool] = {}
-        for visit in self.state.visits:
-            if visit.kept(as_of) is False:
-                missed[visit.stage] = missed.get(visit.stage, False) or not visit.missed_reason
+        missed = missed_stages(self.state, self.current_moment())
         return [
             (
                 f"{n}  {self.procedure.stage(n).name}"

@@ -37,7 +37,7 @@ from dsl_console.ui.forms.deadline import DeadlineForm
 from dsl_console.ui.forms.duty_done import DutyDoneForm, recordable_duties
 from dsl_console.ui.forms.escalate import EscalateForm
 from dsl_console.ui.forms.host import host
-from dsl_console.ui.forms.missed import TimescaleMissedForm
+from dsl_console.ui.forms.missed import TimescaleMissedForm, missed_stages
 from dsl_console.ui.forms.professional import ProfessionalForm
 from dsl_console.ui.forms.record_event import RecordEventForm
 from dsl_console.ui.forms.resolve import ResolveForm
@@ -415,7 +415,14 @@ class CaseScreen(ErrorGuard, Screen[None]):
             return None
         if action == "escalate" and self.at_last_stage:
             return None
+        if action == "timescale_missed" and not self.missed_any:
+            return None
         return True
+
+    @property
+    def missed_any(self) -> bool:
+        """Whether any stage has missed its timescale (so there is something to explain)."""
+        return self.state is not None and bool(missed_stages(self.state, host(self.app).now()))
 
     @property
     def at_last_stage(self) -> bool:
@@ -439,6 +446,8 @@ class CaseScreen(ErrorGuard, Screen[None]):
             return "No duty is owed on this case."
         if action == "escalate" and self.at_last_stage:
             return f"{self.ref} is at the last stage of its procedure: there is no higher stage."
+        if action == "timescale_missed":
+            return f"No stage of {self.ref} has missed its timescale: there is nothing to explain."
         return READ_ONLY_NOTE
 
     def allowed(self, action: str) -> bool:
