@@ -188,13 +188,14 @@ class Context:
     actions: int = 0
     risk_outstanding: bool = False
     professionals: int = 0
+    entered_by: str = ""  # who escalated to the current stage (blank at stage 1)
 
     def after(self, event: Event) -> Context:
         """The context once an event has happened."""
         kind = event.kind
         changes: dict[str, object] = {"previous_at": event.at}
         if kind == EventKind.ESCALATED and event.stage is not None:
-            changes.update(stage=event.stage, entered_at=event.at)
+            changes.update(stage=event.stage, entered_at=event.at, entered_by=event.by)
         elif kind in (EventKind.RESOLVED, EventKind.VOIDED) and not self.closed:
             changes["closed"] = str(kind)
         elif kind == EventKind.ACTION:
@@ -270,13 +271,20 @@ def check_event(
                 f"{where}.stage: {procedure.id} has stages 1 to {procedure.last_stage}, "
                 f"not {event.stage}"
             )
+        # Two DSLs on one case: say who got there first, so the second knows what happened.
+        reached = (
+            f" (escalated to stage {context.stage}{' by ' + context.entered_by if context.entered_by else ''}"
+            f", at {stamp(context.entered_at)})"
+            if context.stage > 1
+            else ""
+        )
         if event.stage < context.stage:
             raise InputError(
                 f"{where}.stage: escalation cannot go down, from stage {context.stage} "
-                f"to {event.stage}"
+                f"to {event.stage}{reached}"
             )
         if event.stage == context.stage:
-            raise InputError(f"{where}.stage: the case is already at stage {event.stage}")
+            raise InputError(f"{where}.stage: the case is already at stage {event.stage}{reached}")
     elif kind == EventKind.TIMESCALE_MISSED:
         if event.stage is not None and not procedure.has_stage(event.stage):
             raise InputError(f"{where}.stage: {procedure.id} has no stage {event.stage}")

@@ -24,6 +24,7 @@ from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.paths import private_dir
 from dsl_console.services.session import Credentials, Session, open_session
 from dsl_console.store import keyslots
+from dsl_console.store.database import raw_connection
 from dsl_console.store.migrations import LATEST, SCHEMA_VERSION_KEY
 from dsl_console.store.models import UtcField
 
@@ -32,18 +33,6 @@ BUSY = (
     "the database is open in a console or another command; close it (or let it lock) and "
     "try again; nothing was changed"
 )
-
-
-def _connect(path: Path, key: bytes, *, timeout: float = 5.0) -> sqlcipher.Connection:
-    """A raw SQLCipher connection keyed like the console's own, and as quiet on stderr."""
-    conn = sqlcipher.connect(str(path), timeout=timeout, isolation_level=None)
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    except Exception:
-        conn.close()
-        raise
-    return conn
 
 
 def _side(path: Path, suffix: str) -> Path:
@@ -99,7 +88,7 @@ def _check_copy(path: Path, key: bytes, label: str) -> sqlcipher.Connection:
         f"the backup {label} is damaged (it failed its integrity check); nothing was changed"
     )
     try:
-        conn = _connect(path, key)
+        conn = raw_connection(path, key)
     except sqlcipher.DatabaseError:
         raise damaged from None
     try:
@@ -144,7 +133,7 @@ def make_backup(session: Session, out: Path) -> Path:
             f"the backup could not be written to {out}: {exc.strerror or 'file error'}"
         ) from None
     try:
-        target = _connect(partial, session.database_key)
+        target = raw_connection(partial, session.database_key)
         try:
             # One step (pages=-1) copies every page inside one read transaction: a snapshot,
             # while the console's writers carry on in the WAL.
@@ -297,7 +286,7 @@ def _authorise_on_live(
                 "accounts can replace it"
             ) from None
     try:
-        conn = _connect(db_path, live_key)
+        conn = raw_connection(db_path, live_key)
     except sqlcipher.DatabaseError:
         return None
     try:
@@ -401,7 +390,7 @@ def _move_database(db_path: Path, aside: Path, live_key: bytes | None) -> None:
             os.replace(_side(db_path, "-wal"), _side(aside, "-wal"))
         _side(db_path, "-shm").unlink(missing_ok=True)
         return
-    conn = _connect(db_path, live_key, timeout=0)
+    conn = raw_connection(db_path, live_key, timeout=0)
     try:
         try:
             # Exclusive locking plus a switch out of WAL: fails if any other connection is

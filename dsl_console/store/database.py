@@ -34,6 +34,25 @@ PRAGMAS = {
 }
 
 
+def raw_connection(
+    path: Path, key: bytes, *, timeout: float = 5.0, read_only: bool = False
+) -> sqlcipher.Connection:
+    """A SQLCipher connection outside Peewee, keyed like the console's own and as quiet on
+    stderr (backups, restores, the write watcher); usable from any thread."""
+    conn = sqlcipher.connect(
+        str(path), timeout=timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        if read_only:
+            conn.execute("PRAGMA query_only = 1")
+    except Exception:
+        conn.close()
+        raise
+    return conn
+
+
 class CipherDatabase(SqlCipherDatabase):
     """SQLCipher keyed with a raw key, quiet on stderr, with a busy timeout."""
 

@@ -19,6 +19,7 @@ from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.timer import Timer
@@ -33,6 +34,7 @@ from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.helpers import HelperUnavailable
 from dsl_console.services.session import Credentials, Session, account_from_environment
 from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
+from dsl_console.services.write_watch import WriteWatcher
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
@@ -60,6 +62,18 @@ CLOSE_WAIT_SECONDS = 10.0
 # After the list is first drawn, the collection before gc.freeze() (tens of ms) waits this
 # long, so that it falls after first paint rather than in it.
 FREEZE_AFTER_SECONDS = 0.5
+
+
+# How often the console looks for another process's writes (PRAGMA data_version: microseconds).
+WATCH_SECONDS = 1.0
+
+
+class OtherProcessWrote(Message):
+    """The database was written by another connection since the watcher last looked."""
+
+    def __init__(self, watcher: WriteWatcher) -> None:
+        super().__init__()
+        self.watcher = watcher
 
 
 RISK_TITLE = "Immediate risk"  # the title of a toast about an immediate risk
@@ -179,6 +193,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.bell_count = 0
         self._last_active = clock()
         self._sweep_timer: Timer | None = None
+        self._watcher: WriteWatcher | None = None
         # The unlocked session's sweeper: in a process of its own, or where none can be
         # started, here in a worker thread. None while locked.
         self.sweeper: SweepProcess | LocalSweeper | None = None
@@ -308,6 +323,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._last_active = self.now()
         self._unswept = message.session
         self.sweeper = SweepProcess(message.session)
+        self._watcher = WriteWatcher(message.session)
         self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
         # (The demo says so in a line of its own on every screen: widgets.demo_mark.)
@@ -319,6 +335,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         else:
             self.switch_screen(CaseListScreen())
             self._sweep_timer = self.set_interval(self.config.scan_seconds, self.request_sweep)
+            self.set_interval(WATCH_SECONDS, self._look_for_writes, name="write watch")
 
     # -- after first paint: the first sweep, then the integrity check -----------------------------
     @on(CaseTable.Counted)
@@ -449,6 +466,24 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 return screen
         return None
 
+    def _look_for_writes(self) -> None:
+        if self.session is not None and self._watcher is not None:
+            self._check_for_writes(self._watcher)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="watch", description="watch")
+    def _check_for_writes(self, watcher: WriteWatcher) -> None:
+        if watcher.changed():
+            self.post_message(OtherProcessWrote(watcher))
+
+    @on(OtherProcessWrote)
+    def _other_process_wrote(self, message: OtherProcessWrote) -> None:
+        # Another console (or an import, or this console's own workers) committed: what the
+        # list shows and what is flagged are brought up to date now, not at the next sweep.
+        if message.watcher is not self._watcher or self.session is None:
+            return
+        self.refresh_list()
+        self.request_sweep()
+
     def request_sweep(self) -> None:
         """Run the background sweep now (it also runs every `scan_seconds`).
 
@@ -565,6 +600,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             )
         )
         sweeper, self.sweeper = self.sweeper, None
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.close()
         self._close_session(session, sweeper, audit=audit)
 
     @work(thread=True, exit_on_error=False, group="lock", description="lock")
@@ -651,6 +689,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if self.sweeper is not None:
             self.sweeper.close()
             self.sweeper = None
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         if self.session is not None:
             self.session.close()
             self.session = None

@@ -383,3 +383,27 @@ async def test_a_notice_raised_over_a_case_moves_under_the_rows_back_on_the_list
         assert app.screen is screen
         assert not list(app.screen.query(Toast)) and not app._notifications
         assert [n.text for n in screen.notice_bar.notices] == ["SCH-2026-004: stage 1 due today"]
+
+
+async def test_a_risk_written_by_another_process_shows_within_seconds_without_a_sweep_timer(
+    make_app, clock
+):
+    # The minute's sweep is not what brings another DSL's change in: the console notices the
+    # write (SQLite's data_version) and sweeps at once.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await unlocked(pilot)
+        assert app.config.scan_seconds >= 60  # the sweep timer would take a minute
+        app.clear_notifications()
+        in_another_process(
+            app.db_path,
+            clock(),
+            cases=[case_doc("SCH-2026-070", "Rue Sample", clock(), immediate_risk=True)],
+        )
+        await wait_until(
+            pilot,
+            lambda: any(n.startswith("SCH-2026-070: immediate risk") for n in notices(app)),
+            what="the other process's risk announced",
+            timeout=10,
+        )
+        assert "SCH-2026-070" in app.case_list.table.visible_refs()  # type: ignore[union-attr]

@@ -671,3 +671,30 @@ def test_a_long_action_is_cut_at_a_word_in_the_mark_done_picker() -> None:
     assert cut == "Chase the social care team manager for the written outcome …"
     assert len(cut) <= 60 and text.startswith(cut.removesuffix(" …"))
     assert shortened("Short one", 60) == "Short one"
+
+
+async def test_an_escalation_made_meanwhile_in_another_console_is_named_and_the_form_kept(
+    make_app,
+):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "x")
+        form.query_one("#stage", Select).value = 4
+        form.query_one("#note", TextArea).load_text("No agreement at stage 3.")
+        # Another DSL escalates the same case to stage 4 while this form is open.
+        with app.session.db.connection_context():
+            record_event(
+                app.session,
+                STAGED_REF,
+                Event(app.now(), EventKind.ESCALATED, stage=4, by="Kim Other", note="Chair."),
+            )
+        await save(pilot)
+        await wait_until(pilot, lambda: bool(form.errors), what="the refusal")
+        assert app.screen is form
+        assert form.errors["stage"] == (
+            "The case is already at stage 4 (escalated to stage 4 by Kim Other, at "
+            "23/11/2026 11:00)"
+        )
+        assert form.query_one("#note", TextArea).text == "No agreement at stage 3."
+        assert [e.kind for e in stored(app).events[BEFORE:]] == [EventKind.ESCALATED]
