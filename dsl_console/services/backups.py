@@ -265,15 +265,20 @@ def _authorise_on_live(
     db_path: Path, credentials: Credentials, backup_key: bytes, keys_source: Path
 ) -> bytes | None:
     """The live database's key once its DSL is confirmed; None when it cannot be read at all
-    (missing, damaged, or its key file lost), which is when a restore is most needed."""
+    (missing or damaged), which is when a restore is most needed.
+
+    With its key file lost or damaged, the backup's key is tried on it: a backup shares the
+    database key, so the live database is still checked for this DSL, and locked while it
+    is set aside. (A removed DSL once appended a byte to the live key file and restored an
+    old backup, undoing their own removal, even while a console had the database open.)"""
     if not db_path.exists():
         return None
     live_keys = keyslots.keys_path(db_path)
     try:
         slots = keyslots.read_slots(live_keys)
     except StoreError:
-        return None
-    if keys_source == live_keys:
+        slots = None
+    if slots is None or keys_source == live_keys:
         live_key = backup_key
     else:
         try:

@@ -234,23 +234,61 @@ def test_a_damaged_live_database_can_be_restored_and_is_kept(
     assert case_count(new_db, database_key(new_db)) == 1
 
 
-def test_with_the_live_key_file_lost_the_database_and_its_wal_are_moved_aside(
+def test_with_the_live_key_file_lost_the_backup_key_still_checks_and_keeps_the_database(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
     session = session_factory()
     add_fictional_cases(session, "SCH-2026-001")
     backup = make_backup(session, tmp_path / "b.db")
+    add_fictional_cases(session, "SCH-2026-002")  # written after the backup
     session.close()
+    key = database_key(new_db)
     keyslots.keys_path(new_db).unlink()
-    wal = new_db.with_name(new_db.name + "-wal")
-    wal.write_bytes(b"unreadable without the key")  # may hold the last commits: keep it
-    before = new_db.read_bytes()
 
     aside = restore(backup, new_db)
 
-    assert aside is not None and aside.read_bytes() == before
-    assert aside.with_name(aside.name + "-wal").read_bytes() == b"unreadable without the key"
-    assert case_count(new_db, database_key(new_db)) == 1
+    # The replaced database is kept whole (its last commits folded in), and opens with the key.
+    assert aside is not None and case_count(aside, key) == 2
+    assert case_count(new_db, key) == 1
+
+
+def test_a_removed_dsl_cannot_restore_by_damaging_the_live_key_file(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    # The attack: a DSL keeps an old backup, is removed, then appends a byte to the live key
+    # file so that its slots cannot be read, and restores the backup to undo the removal.
+    session = session_factory()
+    accounts.add_account(session, "kim.second", Role.DSL, "fictional second dsl", kdf_cost=FAST_KDF)
+    backup = make_backup(session, tmp_path / "b.db")
+    accounts.remove_account(session, "kim.second")
+    session.close()
+    keys = keyslots.keys_path(new_db)
+    keys.write_bytes(keys.read_bytes() + b"x")
+    live = new_db.read_bytes()
+    with pytest.raises(AccessError, match="only a DSL account can restore"):
+        restore(backup, new_db, Credentials("kim.second", "fictional second dsl"))
+    assert new_db.read_bytes() == live
+    assert not list(new_db.parent.glob("*.before-restore-*"))
+
+
+def test_with_the_live_key_file_damaged_a_restore_waits_for_an_open_console(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    keys = keyslots.keys_path(new_db)
+    keys.write_bytes(keys.read_bytes() + b"x")
+    try:
+        with (
+            session.db.connection_context(),
+            session.db.atomic(),  # a console mid-write
+            pytest.raises(StoreError, match="open in a console"),
+        ):
+            restore(backup, new_db)
+    finally:
+        session.close()
+    assert not list(new_db.parent.glob("*.before-restore-*"))
 
 
 def test_without_its_key_file_the_backup_opens_with_the_live_one(
