@@ -279,12 +279,9 @@ def audit(args: argparse.Namespace) -> int:
                 where = f" at entry {broken}" if broken is not None else ""
                 print(f"case records BROKEN{where}: {why} ({changes} changes intact before it)")
                 return 1
-            dropped = trail.missing_triggers()
-            if dropped:
-                print(
-                    f"audit trail BROKEN: the append-only guard {dropped[0]} was removed "
-                    "outside the console"
-                )
+            foreign = trail.foreign_schema()
+            if foreign:
+                print(safe(f"audit trail BROKEN: {foreign[0]}"))
                 return 1
             last_id, head = trail.head()
             print(

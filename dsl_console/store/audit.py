@@ -98,16 +98,42 @@ def verify() -> tuple[int, int | None, str]:
     return count, None, ""
 
 
-APPEND_ONLY_TRIGGERS = ("event_no_update", "event_no_delete", "audit_no_update", "audit_no_delete")
+def append_only_trigger(table: str, operation: str) -> tuple[str, str]:
+    """(name, CREATE statement) of the trigger that refuses an UPDATE or DELETE on a table of
+    records: the one definition, used to create them and to check them."""
+    name = f"{table}_no_{operation.lower()}"
+    return name, (
+        f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} entries are append-only'); END"
+    )
 
 
-def missing_triggers() -> list[str]:
-    """The append-only triggers that have been dropped (someone editing the file directly)."""
+APPEND_ONLY_TRIGGERS = dict(
+    append_only_trigger(table, operation)
+    for table in ("event", "audit")
+    for operation in ("UPDATE", "DELETE")
+)
+
+
+def foreign_schema() -> list[str]:
+    """What in the schema the console did not make, in words: an append-only guard removed
+    or replaced (a no-op under the same name), or any other trigger or view (a planted
+    trigger can rewrite what the console writes, for good). Definitions are compared, not
+    only names."""
     rows = AuditEntry._meta.database.execute_sql(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')"
     ).fetchall()
-    present = {name for (name,) in rows}
-    return [name for name in APPEND_ONLY_TRIGGERS if name not in present]
+    found = {name: (kind, " ".join(str(sql or "").split())) for kind, name, sql in rows}
+    problems = []
+    for name, definition in APPEND_ONLY_TRIGGERS.items():
+        if name not in found:
+            problems.append(f"the append-only guard {name} was removed outside the console")
+        elif found[name][1] != definition:
+            problems.append(f"the append-only guard {name} was replaced outside the console")
+    for name, (kind, _sql) in sorted(found.items()):
+        if name not in APPEND_ONLY_TRIGGERS:
+            problems.append(f"a {kind} {name} was added outside the console")
+    return problems
 
 
 def lines(limit: int = 50, ref: str | None = None) -> Iterator[AuditLine]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from peewee import Database
 
+from dsl_console.store.audit import APPEND_ONLY_TRIGGERS
 from dsl_console.store.models import ALL_MODELS, Setting
 
 SCHEMA_VERSION_KEY = "schema_version"
@@ -13,16 +14,9 @@ SCHEMA_VERSION_KEY = "schema_version"
 
 def _v1(db: Database) -> None:
     db.create_tables(ALL_MODELS)
-    for table in ("event", "audit"):
-        # Records are kept, not rewritten: a correction is a new event.
-        db.execute_sql(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} entries are append-only'); END"
-        )
-        db.execute_sql(
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} entries are append-only'); END"
-        )
+    # Records are kept, not rewritten: a correction is a new event.
+    for definition in APPEND_ONLY_TRIGGERS.values():
+        db.execute_sql(definition.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
     # The list's order (urgency) and its quick views, served straight from these indexes.
     db.execute_sql(
         "CREATE INDEX IF NOT EXISTS escalation_triage "

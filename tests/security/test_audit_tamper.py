@@ -167,3 +167,37 @@ def test_audit_entries_hold_no_names_concerns_or_passphrases(trail: Path) -> Non
     conn.close()
     for secret in (PASSPHRASE, CHILD_NAME, SUMMARY):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("statements", "said"),
+    [
+        (
+            # A guard replaced by a no-op of the same name: the name alone looks intact.
+            [
+                "DROP TRIGGER audit_no_update",
+                "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT 1; END",
+            ],
+            "the append-only guard audit_no_update was replaced outside the console",
+        ),
+        (
+            # A planted trigger that quietly undoes every risk recorded from now on.
+            [
+                "CREATE TRIGGER hide_risks AFTER INSERT ON event "
+                "BEGIN UPDATE escalation SET risk_due_at = NULL; END"
+            ],
+            "a trigger hide_risks was added outside the console",
+        ),
+        (["CREATE VIEW quiet AS SELECT ref FROM escalation"], "a view quiet was added"),
+    ],
+    ids=["no-op guard", "planted trigger", "planted view"],
+)
+def test_a_schema_object_the_console_did_not_make_breaks_verify(
+    trail: Path, capsys: pytest.CaptureFixture[str], statements: list[str], said: str
+) -> None:
+    conn = raw_connect(trail, database_key(trail))
+    for statement in statements:
+        conn.execute(statement)
+    conn.close()
+    code, out = verify(capsys)
+    assert code == 1 and out.startswith("audit trail BROKEN: ") and said in out
