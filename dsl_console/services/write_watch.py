@@ -18,7 +18,7 @@ from dsl_console.store.database import raw_connection
 
 
 class WriteWatcher:
-    """Says whether the database has been written by another connection since last asked."""
+    """Says whether another connection has added a case or an event since last asked."""
 
     def __init__(self, session: Session) -> None:
         self._path = session.path
