@@ -212,20 +212,23 @@ async def test_palette_goes_to_a_case_by_child_name(make_app):
     app.open_case = opened.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
         await unlocked(pilot)
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
-        await pilot.press(*"Dev Test")
-        palette = app.screen
-        await wait_until(
-            pilot,
-            lambda: any(
-                "Go to case SCH-2026-004 (Dev Testcase)" in str(option.hit.text)
-                for option in palette.query_one(CommandList).options
-            ),
-            what="the go-to-case hit",
-        )
+        await palette_offers(pilot, "Dev Test", "Go to case SCH-2026-004 (Dev Testcase)")
         await pilot.press("enter")
         await wait_until(pilot, lambda: opened == ["SCH-2026-004"], what="the case to open")
+
+
+async def palette_offers(pilot, typed: str, hit: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the command palette, type, and wait until it offers the hit."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+    await pilot.press(*typed)
+    palette = app.screen
+    await wait_until(
+        pilot,
+        lambda: any(hit in str(o.hit.text) for o in palette.query_one(CommandList).options),
+        what=f"{hit!r} for {typed!r}",
+    )
 
 
 @pytest.mark.parametrize("typed", ["Go to 004", "go to case SCH-2026-004", "Go to"])
@@ -233,18 +236,7 @@ async def test_palette_go_to_finds_the_case_whatever_comes_before_the_ref(make_a
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await unlocked(pilot)
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
-        await pilot.press(*typed)
-        palette = app.screen
-        await wait_until(
-            pilot,
-            lambda: any(
-                "Go to case SCH-2026-004 (Dev Testcase)" in str(option.hit.text)
-                for option in palette.query_one(CommandList).options
-            ),
-            what=f"the go-to-case hit for {typed!r}",
-        )
+        await palette_offers(pilot, typed, "Go to case SCH-2026-004 (Dev Testcase)")
 
 
 async def test_palette_switches_quick_view(make_app):

@@ -376,6 +376,13 @@ async def test_a_deadline_set_moves_the_countdown_and_shows_its_reason(make_app)
         assert last.kind == EventKind.DEADLINE_SET and last.note == "Chair set a new date."
 
 
+async def question_on_saving(pilot: Pilot) -> str:
+    """Save, and the words of the question asked before writing."""
+    await save(pilot)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), what="a question")
+    return str(pilot.app.screen.query_one("#confirm-question").render())
+
+
 async def test_a_deadline_on_a_weekend_or_bank_holiday_is_questioned_naming_the_day(make_app):
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -383,17 +390,13 @@ async def test_a_deadline_on_a_weekend_or_bank_holiday_is_questioned_naming_the_
         form = await open_form(pilot, "d")
         form.query_one("#note", TextArea).load_text("Chair set a new date.")
         form.query_one("#due-date", Input).value = "28/11/2026"
-        await save(pilot)
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
-        question = str(app.screen.query_one("#confirm-question").render())  # type: ignore[union-attr]
+        question = await question_on_saving(pilot)
         assert "Saturday 28/11/2026 is not a working day (the weekend)" in question
         await pilot.press("n")
         await settle(pilot)
         assert app.screen is form and len(stored(app).events) == BEFORE
         form.query_one("#due-date", Input).value = "25/12/2026"
-        await save(pilot)
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
-        question = str(app.screen.query_one("#confirm-question").render())  # type: ignore[union-attr]
+        question = await question_on_saving(pilot)
         assert "Friday 25/12/2026 is not a working day (Christmas Day, a bank holiday)" in question
         await pilot.press("y")
         await back_on_case(pilot)
