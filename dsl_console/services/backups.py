@@ -254,9 +254,9 @@ def restore_backup(
 
 def _restore_question(file: Path, holds: str, db_path: Path, clock: Clock) -> str:
     kept = (
-        f"the database it replaces is kept, not deleted, as {_aside_name(db_path, clock).name}"
+        f"The database it replaces is kept, not deleted, as {_aside_name(db_path, clock).name}"
         if db_path.exists()
-        else "there is no database there now"
+        else "There is no database there now"
     )
     return f"Replace {db_path} with the backup {file.name} ({holds})? {kept}."
 

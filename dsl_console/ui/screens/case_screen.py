@@ -429,7 +429,7 @@ class CaseScreen(ErrorGuard, Screen[None]):
         """Whether the case stands at its procedure's last stage: there is no higher one."""
         if self.state is None or self.procedure is None:
             return False
-        return self.state.stage >= max(s.number for s in self.procedure.stages)
+        return self.state.stage >= self.procedure.last_stage
 
     def refusal(self, action: str) -> str:
         """Why a write key does nothing here, in a sentence."""
