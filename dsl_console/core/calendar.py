@@ -18,18 +18,18 @@ _FIRST_YEAR, _LAST_YEAR = 2000, 2060
 
 
 @lru_cache(maxsize=8)
-def bank_holidays(nation: str) -> frozenset[date]:
-    """The bank holidays of a UK nation, subdivision included (Easter Monday, August)."""
+def _holiday_names(nation: str) -> dict[date, str]:
+    """The bank holidays of a UK nation by date, with their names, subdivision included
+    (Easter Monday, August)."""
     if nation not in NATIONS:
         raise ValueError(f"unknown nation {nation!r}")
     table = holidays.country_holidays("GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1))
-    return frozenset(table.keys())
-
-
-@lru_cache(maxsize=8)
-def _holiday_names(nation: str) -> dict[date, str]:
-    table = holidays.country_holidays("GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1))
     return dict(table.items())
+
+
+def bank_holidays(nation: str) -> frozenset[date]:
+    """The bank holidays of a UK nation, subdivision included (Easter Monday, August)."""
+    return frozenset(_holiday_names(nation))
 
 
 @dataclass(frozen=True)
