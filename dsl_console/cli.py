@@ -66,7 +66,7 @@ def _where_and_exits() -> str:
         f"  database  {default_db_path()}\n"
         f"  demo      {demo_db_path()}\n"
         f"  config    {default_config_path()} (procedures/ beside it)\n\n"
-        "exit status: 0 success; 1 check found flags or audit verify found a break;\n"
+        "exit status: 0 success; 1 check found flags, audit verify a break, doctor a problem;\n"
         "2 any error (one line on stderr); 130 interrupted (Ctrl+C)"
     )
 
@@ -170,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--yes", action="store_true", help="do not ask first (for a script; a terminal asks)"
     )
+    doctor = command(
+        "doctor",
+        "check this deployment: local disk, owners and modes, key file, backups, schedule, "
+        "outboxes (exit 1 naming each problem)",
+    )
+    doctor.add_argument(
+        "--backups",
+        metavar="FOLDER",
+        help="where the scheduled backups are written (default: backups/ beside the database)",
+    )
     return parser
 
 
@@ -227,6 +237,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "audit": commands.audit,
         "backup": commands.backup,
         "restore": commands.restore,
+        "doctor": commands.doctor,
     }
 
 

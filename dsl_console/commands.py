@@ -19,6 +19,7 @@ from dsl_console.config import Config
 from dsl_console.core.clock import LONDON, iso, local_date, parse_date, parse_moment
 from dsl_console.core.terminal_text import safe
 from dsl_console.errors import ConsoleError, InputError
+from dsl_console.services.outbox import empty_outboxes, outbox_for, server_login
 from dsl_console.services.session import (
     Credentials,
     Session,
@@ -101,6 +102,8 @@ def check(args: argparse.Namespace) -> int:
         found = sweep(session, as_of, with_duties=True)
     finally:
         session.close()
+    # cron runs this every few minutes on a server: the day-old exports go with it.
+    empty_outboxes(session.config.outbox, session.now())
     flagged = [c for c in found if c.flags]
     if args.json:
         from dsl_console.services.sweep import remembering_iso
@@ -193,6 +196,10 @@ def export(args: argparse.Namespace) -> int:
     from dsl_console.services.exports.target import check_target
 
     # Refused before the database is opened, so a slip touches nothing, not even the trail.
+    # In server mode the file goes to the DSL's outbox (README: the DSL team).
+    outbox = outbox_for(resolve_config(args).outbox, server_login())
+    if outbox is not None:
+        args.out = str(outbox.place(Path(args.out)))
     check_target(Path(args.out), resolve_db(args), force=bool(getattr(args, "force", False)))
     # The integrity check runs beside the export rather than before it (a second less at
     # 100,000 cases); nothing is written, file or audit entry, unless it passes.
@@ -350,4 +357,24 @@ def restore(args: argparse.Namespace) -> int:
     )
     kept = f"; the database it replaced is kept as {aside}" if aside else ""
     print(f"database restored from {file}{kept}")
+    return 0
+
+
+# -- doctor --------------------------------------------------------------------------------------
+def doctor(args: argparse.Namespace) -> int:
+    """One line per problem with this deployment; exit 1 when there is any."""
+    from dsl_console.core.clock import system_clock
+    from dsl_console.services.doctor import deployment_problems
+
+    config = resolve_config(args)
+    path = resolve_db(args)
+    backups = Path(args.backups).expanduser() if args.backups else path.parent / "backups"
+    problems = deployment_problems(path, config, backups=backups, now=system_clock())
+    for problem in problems:
+        print(safe(" ".join(problem.split())))
+    if problems:
+        count = len(problems)
+        print(f"{count} problem{'' if count == 1 else 's'} found", file=sys.stderr)
+        return 1
+    print(f"no problem found with {path}")
     return 0

@@ -25,6 +25,9 @@ class Config:
     closure_days: tuple[date, ...] = ()
     scan_seconds: int = 60
     lock_minutes: int = 5
+    # Server mode (README: the DSL team): the folder of each DSL's export outbox, one folder
+    # per OS login beneath it. None: exports go where the user says.
+    outbox: Path | None = None
     source: Path | None = field(default=None, compare=False)
 
     def calendar(self) -> WorkingCalendar:
@@ -51,6 +54,7 @@ def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
         "closure_days",
         "scan_seconds",
         "lock_minutes",
+        "outbox",
     }
     for key in doc:
         if key not in known:
@@ -103,6 +107,13 @@ def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
             if not isinstance(raw_n, int) or isinstance(raw_n, bool) or not low <= raw_n <= high:
                 raise _bad(key, f"must be a whole number from {low} to {high}")
             values[key] = raw_n
+    if "outbox" in doc:
+        raw_outbox = doc["outbox"]
+        if not isinstance(raw_outbox, str) or not Path(raw_outbox).is_absolute():
+            raise _bad(
+                "outbox", 'must be the full path of a folder, such as "/srv/dsl-console/outbox"'
+            )
+        values["outbox"] = Path(raw_outbox)
     return Config(source=source, **values)  # type: ignore[arg-type]
 
 

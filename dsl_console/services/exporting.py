@@ -19,6 +19,7 @@ from dsl_console.core.records import Case, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output, kept_only_if
 from dsl_console.services.exports.target import check_target
+from dsl_console.services.outbox import empty_outboxes
 from dsl_console.services.session import Session
 from dsl_console.services.transfer import write_document
 from dsl_console.store import audit
@@ -140,6 +141,10 @@ def export_to(
     """
     if what not in WHATS:
         raise InputError(f"what: unknown export {what!r}")
+    outbox = session.outbox
+    if outbox is not None:
+        out = outbox.place(out)
+        empty_outboxes(outbox.root, session.now())
     check_target(out, session.path, force=force)
     if date_from and date_to and date_to < date_from:
         raise InputError("to: is before from")
@@ -210,13 +215,16 @@ def export_to(
         )
         write_analysis(figures, out, chosen)
         count, detail = 1, f"analysis {year} {chosen}"
+    if outbox is not None:
+        outbox.publish(out)
     audited_ref = (ref or "") if what == "report" else ""
     session.write(lambda: audit.record(session.now(), session.user, "export", audited_ref, detail))
     last_id, digest = audit.head()
     cases_note = (
         "" if what in ("report", "analysis") else f" ({count} case{'' if count == 1 else 's'})"
     )
-    return f"wrote {out}{cases_note}; audit head {last_id}:{digest}"
+    line = f"wrote {out}{cases_note}; audit head {last_id}:{digest}"
+    return line if outbox is None else f"{line}. {outbox.fetch_hint(out).capitalize()}"
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from dsl_console.core.clock import Clock, system_clock
 from dsl_console.core.wording import plural
 from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.helpers import HelperUnavailable
+from dsl_console.services.outbox import server_login
 from dsl_console.services.session import Credentials, Session, account_from_environment
 from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.services.write_watch import WriteWatcher
@@ -310,7 +311,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 self.opener,
                 UnlockMode.FIRST_RUN if first_run else UnlockMode.UNLOCK,
                 credentials=credentials,
-                user=self.credentials.user if self.credentials else "",
+                # On a server, the name the DSL logged in with is offered (README: the DSL
+                # team); the console account's passphrase is still needed.
+                user=self.credentials.user if self.credentials else server_login() or "",
                 demo=self.demo,
             )
         )

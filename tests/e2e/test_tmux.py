@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,109 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal
+
 pytestmark = pytest.mark.e2e
-
-PASSPHRASE = "fictional e2e passphrase"
-
-
-def _console_command() -> str | None:
-    # The command installed beside this interpreter (the venv CI runs pytest from), else one
-    # on the PATH.
-    beside = Path(sys.executable).parent / "dsl-console"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("dsl-console")
-
-
-CONSOLE = _console_command()
-if shutil.which("tmux") is None or CONSOLE is None:
+if not HAVE_TMUX or CONSOLE is None:
     pytest.skip("tmux or the installed dsl-console is missing", allow_module_level=True)
 
-
-class Terminal:
-    """One tmux session on a private server, holding the console."""
-
-    def __init__(self, folder: Path, env: dict[str, str]) -> None:
-        self.socket = f"dslc-e2e-{os.getpid()}-{folder.name}"
-        self.env = env
-        self.status = folder / "exit-status"
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=30,
-        )
-        return done.stdout
-
-    def start(self, *console_args: str, width: int = 110, height: int = 30) -> None:
-        """Run the console; its exit status lands in a file when it ends."""
-        command = " ".join([CONSOLE or "dsl-console", *console_args])
-        self._tmux(
-            "new-session",
-            "-d",
-            "-x",
-            str(width),
-            "-y",
-            str(height),
-            f"{command}; echo $? > {self.status}",
-        )
-
-    def screen(self) -> str:
-        """What the terminal shows now."""
-        return self._tmux("capture-pane", "-p")
-
-    def keys(self, *keys: str) -> None:
-        """Press keys by tmux name (Enter, Escape, Tab, Down, C-s, or a character)."""
-        for key in keys:
-            self._tmux("send-keys", key)
-            time.sleep(0.15)  # a person's pace: lets an escape stand alone, not start alt+key
-
-    def type(self, text: str) -> None:
-        """Type text literally."""
-        self._tmux("send-keys", "-l", text)
-
-    def wait_for(self, *texts: str, timeout: float = 15.0) -> str:
-        """The screen once it shows every text, else fail with what it does show."""
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = self.screen()
-            if all(text in shown for text in texts):
-                return shown
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never showed {texts!r}; the screen was:\n{shown}")
-            time.sleep(0.1)
-
-    def wait_for_line(self, *texts: str, timeout: float = 15.0) -> str:
-        """The first screen line showing every text, once there is one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            shown = self.screen()
-            for line in shown.splitlines():
-                if all(text in line for text in texts):
-                    return line
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no line showed {texts!r}; the screen was:\n{shown}")
-            time.sleep(0.1)
-
-    def settle(self) -> None:
-        """A beat after the screen changed, before the next key: a form takes its focus after it
-        shows, and a key pressed in between would go to the widget that had focus before."""
-        time.sleep(0.4)
-
-    def exit_status(self, timeout: float = 15.0) -> int:
-        """The console's exit status once it has ended."""
-        deadline = time.monotonic() + timeout
-        while not self.status.exists() or not self.status.read_text().strip():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the console did not exit; the screen was:\n{self.screen()}")
-            time.sleep(0.1)
-        return int(self.status.read_text())
-
-    def close(self) -> None:
-        self._tmux("kill-server")
+PASSPHRASE = "fictional e2e passphrase"
 
 
 @pytest.fixture

@@ -194,6 +194,12 @@ class ExportScreen(FormScreen):
         self._suggested = ""
 
     def context_text(self) -> str:
+        session = self.app_session
+        if session is not None and session.outbox is not None:
+            return (
+                "Every export is recorded in the audit trail. On this server it goes to your "
+                "outbox, for you to fetch with sftp; it is removed after a day."
+            )
         return "Every export is recorded in the audit trail."
 
     @property
@@ -334,7 +340,10 @@ class ExportScreen(FormScreen):
             form=str(self.query_one("#form", Select).value),
             year=self.query_one("#year", Input).value.strip(),
         )
-        self._suggested = str(default_folder() / name)
+        session = self.app_session
+        outbox = session.outbox if session is not None else None
+        # In server mode the file can only go to the DSL's outbox, so that is what is offered.
+        self._suggested = str((outbox.folder if outbox else default_folder()) / name)
         self.query_one("#out", Input).value = self._suggested
 
     @on(Select.Changed, "#what")
@@ -368,6 +377,8 @@ class ExportScreen(FormScreen):
         if not raw_out:
             raise InputError("out: is required")
         out = Path(raw_out).expanduser()
+        if session.outbox is not None:
+            out = session.outbox.place(out)
         if not out.parent.is_dir():
             raise InputError("out: that folder does not exist")
         if out.is_dir():
