@@ -42,6 +42,8 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         "DSL_CONSOLE_USER",
         "DSL_CONSOLE_PASSPHRASE",
         "DSL_CONSOLE_NEW_PASSPHRASE",
+        "SUDO_USER",  # under sudo the console is in server mode: only where a test says so
+        "SUDO_UID",
     ):
         monkeypatch.delenv(name, raising=False)
     return home

@@ -156,3 +156,21 @@ async def test_the_demo_says_demo_on_every_screen_and_the_real_console_never_doe
             await settle(pilot)
             seen["a form"] = marked()
             assert seen == dict.fromkeys(seen, demo), (demo, seen)
+
+
+async def test_on_a_server_the_login_name_is_offered_and_the_passphrase_still_asked(
+    make_app, monkeypatch
+):
+    # Started through `sudo -u` from a DSL's own OS login (README: the DSL team).
+    import pwd
+
+    login = pwd.getpwnam("nobody")
+    monkeypatch.setenv("SUDO_USER", login.pw_name)
+    monkeypatch.setenv("SUDO_UID", str(login.pw_uid))
+    app = make_app(unlocked=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
+        await settle(pilot)
+        assert app.screen.query_one("#unlock-user", Input).value == "nobody"
+        assert app.screen.query_one("#unlock-passphrase", Input).has_focus
+        assert app.session is None

@@ -226,3 +226,39 @@ async def test_the_fields_a_form_will_print_blank_are_named_before_writing(make_
             lambda: bool(screen.blank_note) and screen.blank_note != liverpool,
             what="newham's note",
         )
+
+
+async def test_on_a_server_the_export_goes_to_the_dsl_s_outbox(make_app, tmp_path, monkeypatch):
+    import os
+    import pwd
+    import stat
+
+    from dsl_console.config import Config
+
+    login = pwd.getpwnam("nobody")
+    outbox = tmp_path / "outbox" / login.pw_name
+    outbox.mkdir(parents=True)
+    try:
+        os.chown(outbox, -1, login.pw_gid)
+    except PermissionError:
+        pytest.skip("giving a folder to another user's group needs root")
+    outbox.chmod(0o2750)
+    monkeypatch.setenv("SUDO_USER", login.pw_name)
+    monkeypatch.setenv("SUDO_UID", str(login.pw_uid))
+    app = make_app(config=Config(school="Example Primary School", outbox=tmp_path / "outbox"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        assert "outbox" in str(screen.query_one("#form-context").render())
+        out = Path(screen.query_one("#out", Input).value)
+        assert out == outbox / "escalation-log-2026-11-23.csv"
+        await export(pilot, screen)
+        assert screen.errors == {}
+        assert "sftp nobody@" in screen.result_text
+        # A path outside the outbox is refused in place, and nothing is written.
+        field = screen.query_one("#out", Input)
+        field.value = str(tmp_path / "elsewhere.csv")
+        await export(pilot, screen)
+        assert "outbox" in screen.errors.get("out", "")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert not (tmp_path / "elsewhere.csv").exists()
