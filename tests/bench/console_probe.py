@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -82,66 +83,57 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
         await app.workers.wait_for_complete()
         await pilot.pause()
 
-        latencies: list[float] = []
-        loaded: list[float] = []  # key press to the rows arriving from the worker
-        for _ in range(rounds):
-            for text in FILTERS:
-                await pilot.press("slash")
-                typed = ""
-                for key in text:
-                    typed += key
-                    # The console filters on the text stripped of spaces at its ends.
-                    wanted = typed.strip()
+        async def type_filters(
+            before_each_key: Callable[[], None] | None = None,
+        ) -> tuple[list[float], list[float]]:
+            """Every filter typed key by key: each key press to its repaint, and to the rows
+            arriving from the worker."""
+            latencies: list[float] = []
+            loaded: list[float] = []
+            for _ in range(rounds):
+                for text in FILTERS:
+                    await pilot.press("slash")
+                    typed = ""
+                    for key in text:
+                        typed += key
+                        # The console filters on the text stripped of spaces at its ends.
+                        wanted = typed.strip()
+                        if before_each_key is not None:
+                            before_each_key()
+                        before = time.perf_counter()
+                        await pilot.press("space" if key == " " else key)
+                        shown = await watch.answered(
+                            before,
+                            lambda m, t=wanted: isinstance(m, CaseTable.Counted) and m.text == t,
+                        )
+                        latencies.append(shown - before)
+                        arrived = [
+                            t
+                            for t, m in watch.seen
+                            if before <= t <= shown and isinstance(m, CaseTable.Loaded)
+                        ]
+                        if arrived:
+                            loaded.append(arrived[-1] - before)
                     before = time.perf_counter()
-                    await pilot.press("space" if key == " " else key)
-                    shown = await watch.answered(
-                        before,
-                        lambda m, t=wanted: isinstance(m, CaseTable.Counted) and m.text == t,
+                    await pilot.press("escape")
+                    await watch.answered(
+                        before, lambda m: isinstance(m, CaseTable.Counted) and m.text == ""
                     )
-                    latencies.append(shown - before)
-                    arrived = [
-                        t
-                        for t, m in watch.seen
-                        if before <= t <= shown and isinstance(m, CaseTable.Loaded)
-                    ]
-                    if arrived:
-                        loaded.append(arrived[-1] - before)
-                before = time.perf_counter()
-                await pilot.press("escape")
-                await watch.answered(
-                    before, lambda m: isinstance(m, CaseTable.Counted) and m.text == ""
-                )
-                await app.workers.wait_for_complete()
+                    await app.workers.wait_for_complete()
+            return latencies, loaded
+
+        latencies, loaded = await type_filters()
         found["filter_keystroke"] = summary(latencies)
         found["filter_keystrokes"] = latencies
         found["filter_keystroke_rows_loaded"] = summary(loaded)
 
         # The same keystrokes while a sweep over every open case runs in its worker: the
         # background sweep must not delay typing.
-        during: list[float] = []
-        for _ in range(rounds):
-            for text in FILTERS:
-                await pilot.press("slash")
-                typed = ""
-                for key in text:
-                    typed += key
-                    wanted = typed.strip()
-                    app.request_sweep()
-                    before = time.perf_counter()
-                    await pilot.press("space" if key == " " else key)
-                    shown = await watch.answered(
-                        before,
-                        lambda m, t=wanted: isinstance(m, CaseTable.Counted) and m.text == t,
-                    )
-                    during.append(shown - before)
-                before = time.perf_counter()
-                await pilot.press("escape")
-                await watch.answered(
-                    before, lambda m: isinstance(m, CaseTable.Counted) and m.text == ""
-                )
-                await app.workers.wait_for_complete()
+        during, _ = await type_filters(app.request_sweep)
         found["filter_keystroke_during_sweep"] = summary(during)
         found["filter_keystrokes_during_sweep"] = during
+
+        found.update(await other_process_writes(app, pilot, watch, db, rounds, type_filters))
 
         opens: list[float] = []
         for n in range(10 * rounds):
@@ -159,6 +151,79 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
             del n
         found["open_case"] = summary(opens)
     return found
+
+
+async def other_process_writes(
+    app: DslConsoleApp,
+    pilot: Any,
+    watch: Watch,
+    db: Path,
+    rounds: int,
+    type_filters: Callable[..., Any],
+) -> dict[str, Any]:
+    """A second process writing, as another DSL's console would: from its commit to this
+    console's list showing the new case and to the announcement of its immediate risk; then
+    the filter keystrokes while it writes a case every second."""
+    writer = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bench.writer",
+        str(db),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert writer.stdin is not None and writer.stdout is not None
+    if (await writer.stdout.readline()).strip() != b"ready":
+        raise SystemExit("bench: the writer did not start")
+    announced: dict[str, float] = {}
+    real_announce = app.announce
+
+    def announce(ref: str, text: str, *, risk: bool, severity: str) -> None:
+        announced.setdefault(ref, time.perf_counter())
+        real_announce(ref, text, risk=risk, severity=severity)
+
+    app.announce = announce  # type: ignore[method-assign]
+
+    def total() -> int:
+        counted = [m.total for _, m in watch.seen if isinstance(m, CaseTable.Counted)]
+        return counted[-1] if counted else 0
+
+    listed: list[float] = []
+    flagged: list[float] = []
+    jitter = random.Random(2026)
+    for n in range(10 * rounds):
+        ref = f"WRITE-{n:04d}"
+        before = total()
+        writer.stdin.write(f"case {ref}\n".encode())
+        await writer.stdin.drain()
+        committed = float((await writer.stdout.readline()).decode())
+        shown = await watch.answered(
+            committed, lambda m, b=before: isinstance(m, CaseTable.Counted) and m.total > b
+        )
+        listed.append(shown - committed)
+        deadline = time.perf_counter() + WAIT
+        while ref not in announced:
+            if time.perf_counter() > deadline:
+                raise SystemExit("bench: a new immediate risk was never announced")
+            await asyncio.sleep(0.001)
+        flagged.append(announced[ref] - committed)
+        # Out of step with the console's look once a second, as real writes are.
+        await asyncio.sleep(jitter.uniform(0.2, 1.2))
+        await pilot.pause()
+
+    writer.stdin.write(b"tick\n")
+    await writer.stdin.drain()
+    while_writing, _ = await type_filters()
+    writer.stdin.write(b"stop\n")
+    await writer.stdin.drain()
+    await writer.stdout.readline()
+    writer.stdin.close()
+    await writer.wait()
+    return {
+        "write_to_list": summary(listed),
+        "write_to_announcement": summary(flagged),
+        "filter_keystroke_while_writing": summary(while_writing),
+    }
 
 
 def main() -> int:
