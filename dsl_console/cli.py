@@ -48,6 +48,12 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _sub(group: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help starts with what it does (argparse shows only the listing's
+    help otherwise)."""
+    return group.add_parser(name, help=help_text, description=help_text)
+
+
 def _whole_number(text: str) -> int:
     """An option that counts something: a whole number of at least 1."""
     try:
@@ -100,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     what = export.add_subparsers(
         dest="what", parser_class=OneLineParser, metavar="WHAT", required=True
     )
-    ej = what.add_parser("json", help="every case with its full history (the import format)")
-    el = what.add_parser("log", help="the Escalation Summary Log")
+    ej = _sub(what, "json", "every case with its full history (the import format)")
+    el = _sub(what, "log", "the Escalation Summary Log")
     el.add_argument("--format", required=True, choices=("csv", "xlsx"), help="csv or xlsx (Excel)")
     el.add_argument("--from", dest="date_from", metavar="DATE", help="opened on or after DATE")
     el.add_argument("--to", dest="date_to", metavar="DATE", help="opened on or before DATE")
@@ -110,15 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="initials for names and age for date of birth (logs leaving school)",
     )
-    er = what.add_parser("report", help="one case's partnership form (PDF)")
-    er.add_argument("ref", metavar="REF")
+    er = _sub(what, "report", "one case's partnership form (PDF)")
+    er.add_argument("ref", metavar="REF", help="the case's ref")
     er.add_argument(
         "--form",
         required=True,
         choices=("liverpool", "newham", "st-helens-notice", "st-helens-resolution"),
+        help="which partnership's form",
     )
-    ea = what.add_parser("analysis", help="the yearly analysis (PDF or CSV)")
-    ea.add_argument("--year", required=True, type=int, metavar="YYYY")
+    ea = _sub(what, "analysis", "the yearly analysis (PDF or CSV)")
+    ea.add_argument(
+        "--year", required=True, type=int, metavar="YYYY", help="the calendar year analysed"
+    )
     for p, metavar in ((ej, "FILE"), (el, "FILE"), (er, "FILE.pdf"), (ea, "FILE")):
         p.add_argument(
             "--out",
@@ -133,19 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     uwhat = user.add_subparsers(
         dest="action", parser_class=OneLineParser, metavar="ACTION", required=True
     )
-    ua = uwhat.add_parser("add", help="add an account")
-    ua.add_argument("name")
-    ua.add_argument("--role", default="deputy", choices=("dsl", "deputy", "read-only"))
-    ue = uwhat.add_parser("edit", help="set an account's full name, job title and email")
+    ua = _sub(uwhat, "add", "add an account")
+    ua.add_argument("name", help="the account's user name (on a server: the DSL's login)")
+    ua.add_argument(
+        "--role",
+        default="deputy",
+        choices=("dsl", "deputy", "read-only"),
+        help="what the account may do (default deputy)",
+    )
+    ue = _sub(uwhat, "edit", "set an account's full name, job title and email")
     ue.add_argument("name", nargs="?", help="whose (default: yours)")
     for p in (ua, ue):
         p.add_argument("--full-name", help="as the forms name them, e.g. 'Rhian Jones'")
         p.add_argument("--title", help="job title, e.g. 'Designated Safeguarding Lead'")
         p.add_argument("--email", help="the address the partnership forms give")
-    ul = uwhat.add_parser("list", help="list the accounts")
-    ur = uwhat.add_parser("remove", help="remove an account")
-    ur.add_argument("name")
-    up = uwhat.add_parser("passwd", help="change your passphrase")
+    ul = _sub(uwhat, "list", "list the accounts")
+    ur = _sub(uwhat, "remove", "remove an account")
+    ur.add_argument("name", help="the account to remove")
+    up = _sub(uwhat, "passwd", "change your passphrase")
     up.add_argument("name", nargs="?", help="whose (default: yours)")
     for p in (ua, ue, ul, ur, up):
         _global_options(p, suppress=True)
@@ -154,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     awhat = aud.add_subparsers(
         dest="action", parser_class=OneLineParser, metavar="ACTION", required=True
     )
-    av = awhat.add_parser("verify", help="check the hash chain (exit 1 naming the first break)")
-    ash = awhat.add_parser("show", help="the newest entries")
+    av = _sub(awhat, "verify", "check the hash chain (exit 1 naming the first break)")
+    ash = _sub(awhat, "show", "the newest entries")
     ash.add_argument(
         "--limit", type=_whole_number, default=50, metavar="N", help="how many (default 50)"
     )
@@ -164,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         _global_options(p, suppress=True)
 
     backup = command("backup", "an encrypted, consistent copy of the database")
-    backup.add_argument("--out", required=True, metavar="FILE")
+    backup.add_argument(
+        "--out", required=True, metavar="FILE", help="the backup file (its FILE.keys beside it)"
+    )
     restore = command("restore", "replace the database with a checked backup")
     restore.add_argument("file", metavar="FILE", help="the backup file (its FILE.keys beside it)")
     restore.add_argument(

@@ -421,6 +421,31 @@ def test_three_dsls_over_ssh_see_each_others_changes_and_never_the_files(server:
         second.wait_for("Escalated to stage 2", timeout=10)
         consoles_showing({"c": third}, "2 Organisation rep", within=3.0)
 
+        # The third records a note on SRV-000; the first opens that case and reads it.
+        third.keys("/")
+        third.type("SRV-000")
+        third.wait_for('1 case matching "SRV-000"')
+        third.keys("Enter", "Enter")
+        third.wait_for("Escalate")
+        third.keys("e")
+        third.wait_for("Record an event")
+        third.settle()
+        third._tmux("send-keys", "Tab", *"Rang the duty team (fictional)")
+        third.settle()
+        third.keys("C-s")
+        third.wait_for("Rang the duty team (fictional)", "Escalate", timeout=10)
+        third.keys("Escape")
+        third.settle()
+        third.keys("Escape")
+        third.wait_for("3 cases")
+        first.keys("Escape")
+        first.wait_for("3 cases")
+        first.keys("/")
+        first.type("SRV-000")
+        first.wait_for('1 case matching "SRV-000"')
+        first.keys("Enter", "Enter")
+        first.wait_for("Rang the duty team (fictional)", timeout=10)
+
         # The third exports the log: it lands in that DSL's own outbox, fetched with sftp.
         third.keys("E")
         third.wait_for("Save as", "outbox")
@@ -492,4 +517,6 @@ def test_three_dsls_over_ssh_see_each_others_changes_and_never_the_files(server:
     assert typed["child"]["name"] == "Cara Placeholder" and typed["immediate_risk"] is True
     escalations = [e for e in cases["SRV-001"]["events"] if e.get("kind") == "escalated"]
     assert len(escalations) == 1, cases["SRV-001"]["events"]
+    notes = [e.get("note") for e in cases["SRV-000"]["events"]]
+    assert notes == ["Rang the duty team (fictional)"], cases["SRV-000"]["events"]
     assert server.as_service("audit", "verify").returncode == 0

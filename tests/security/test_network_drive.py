@@ -66,3 +66,35 @@ def test_a_windows_unc_path_is_refused():
         filesystems.refuse_network_file_system(
             Path("\\\\server\\safeguarding\\cases.db"), platform="win32"
         )
+
+
+def test_a_real_fuse_mount_is_refused_by_what_the_kernel_reports(tmp_path):
+    # Not faked: a FUSE file system mounted for the test (bindfs, a FUSE driver like sshfs
+    # or rclone), told from the mount table the kernel keeps. Needs root and /dev/fuse.
+    import os
+    import shutil
+    import subprocess
+
+    from tests.security.conftest import one_error_line, run_cli
+
+    if os.geteuid() != 0 or not shutil.which("bindfs") or not Path("/dev/fuse").exists():
+        pytest.skip("needs root, /dev/fuse and bindfs")
+    backing, share = tmp_path / "backing", tmp_path / "S-drive"
+    backing.mkdir()
+    share.mkdir()
+    mounted = subprocess.run(["bindfs", str(backing), str(share)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"this machine cannot mount FUSE: {mounted.stderr!r}")
+    try:
+        source = tmp_path / "in.json"
+        source.write_text(document(case_json(opened_at="2026-11-16T09:30:00+00:00")))
+        done = run_cli(
+            "--db", str(share / "cases.db"), "import", str(source),
+            passphrase=PASSPHRASE, home=tmp_path,
+        )  # fmt: skip
+        line = one_error_line(done)
+        assert "network file system (fuse" in line and "SSH" in line
+        assert list(backing.iterdir()) == []
+    finally:
+        subprocess.run(["fusermount", "-u", str(share)], capture_output=True)
+        subprocess.run(["umount", str(share)], capture_output=True)

@@ -265,6 +265,32 @@ def test_help_shows_where_the_files_are_and_the_exit_statuses(monkeypatch, tmp_p
     assert "130 interrupted" in out and "2 any error" in out
 
 
+def _commands(parser, path=()):  # type: ignore[no-untyped-def]
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*path, name))
+
+
+def test_every_command_s_help_says_what_it_does_and_what_each_option_is(capsys):
+    from dsl_console.cli import build_parser
+
+    for path, parser in _commands(build_parser()):
+        with pytest.raises(SystemExit):
+            main([*path, "--help"])
+        out = capsys.readouterr().out
+        assert parser.description and parser.description in " ".join(out.split()), path
+        undescribed = [
+            action.option_strings or action.dest
+            for action in parser._actions
+            if not action.help and action.dest not in ("help", "command", "what", "action")
+        ]
+        assert undescribed == [], (path, undescribed)
+
+
 def test_missing_database_is_a_clear_error(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "none.db"))
     assert main(["check"]) == 2
