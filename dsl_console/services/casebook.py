@@ -13,7 +13,15 @@ from dsl_console.core.validation import check_addition, check_history
 from dsl_console.errors import AccessError
 from dsl_console.services.session import Session
 from dsl_console.store import anchoring, audit
-from dsl_console.store.cases import append_event, existing_refs, insert_cases, load_case
+from dsl_console.store.cases import (
+    append_event,
+    existing_refs,
+    insert_cases,
+    load_case,
+    STALE_SLICE,
+    repair_states,
+    stale_states,
+)
 from dsl_console.store.users import Role
 
 T = TypeVar("T")
@@ -128,3 +136,30 @@ def view_case(session: Session, ref: str) -> Case:
     case = load_case(ref)
     session.audit("case-viewed", ref)
     return case
+
+
+def repair_stale_states(
+    session: Session, pause: Callable[[], None] | None = None, slice_size: int = STALE_SLICE
+) -> list[str]:
+    """Find the cases whose cached state disagrees with their events (store.cases.stale_states:
+    written outside the console) and recompute it from the events, on the record. Call inside
+    a connection of the caller's thread. Returns their refs (none, nearly always)."""
+    stale = stale_states(session.registry, session.calendar, pause=pause, slice_size=slice_size)
+    if not stale:
+        return []
+
+    def repair() -> None:
+        # Again inside the transaction: a console may have written since, and only what is
+        # still wrong is put right (a refs-only detail: the entry names no child).
+        still = stale_states(session.registry, session.calendar, (load_case(ref) for ref in stale))
+        repair_states(still, session.registry, session.calendar)
+        audit.record(
+            session.now(),
+            session.user,
+            "repair",
+            "",
+            f"cached state of {len(still)} case(s) disagreed with their events; recomputed",
+        )
+
+    session.write(repair)
+    return stale

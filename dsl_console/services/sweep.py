@@ -9,10 +9,12 @@ how `--as-of` sees a case as it stood then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
+
+from peewee import chunked
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import iso
@@ -111,9 +113,27 @@ _COLUMNS = (
 _Listed = tuple[str, str, str, Standing, tuple[OwedDuty, ...]]
 
 
-def _rows(as_of: datetime) -> Iterator[tuple[tuple[Any, ...], bool]]:
+def _rows(
+    as_of: datetime, distrusted: Collection[str] = ()
+) -> Iterator[tuple[tuple[Any, ...], bool]]:
     """The rows of every case that may be listed at the moment, each with whether its cached
-    state can be used (its history lies wholly at or before the moment)."""
+    state can be used (its history lies wholly at or before the moment, and the state was not
+    found to disagree with the events: `distrusted`, which are replayed whatever their cached
+    columns say, listed or not)."""
+    yield from _trusted_rows(as_of, distrusted)
+    if distrusted:
+        db = Escalation._meta.database
+        as_of_text = utc_text(as_of)
+        for refs in chunked(sorted(distrusted), 500):
+            sql, params = Escalation.select(*_COLUMNS).where(Escalation.ref.in_(list(refs))).sql()
+            for row in db.execute_sql(sql, params):
+                if row[-1] <= as_of_text:
+                    yield row, False
+
+
+def _trusted_rows(
+    as_of: datetime, distrusted: Collection[str]
+) -> Iterator[tuple[tuple[Any, ...], bool]]:
     # Rows come straight from the cursor: Peewee's per-row conversion was most of the cost of
     # 40,000 open cases, and most rows only need their text compared (fixed-width UTC text:
     # text order is time order).
@@ -123,7 +143,7 @@ def _rows(as_of: datetime) -> Iterator[tuple[tuple[Any, ...], bool]]:
     # holds every column read, serves it.
     sql, params = Escalation.select(*_COLUMNS).where(Escalation.is_live == True).sql()  # noqa: E712
     for row in db.execute_sql(sql, params):
-        if row[-1] <= as_of_text:
+        if row[-1] <= as_of_text and row[0] not in distrusted:
             yield row, row[-2] <= as_of_text
     # Cases not listed now whose history goes on after the moment (resolved, voided or a duty
     # discharged since): as they stood then they may have been (only an --as-of in the past).
@@ -135,18 +155,20 @@ def _rows(as_of: datetime) -> Iterator[tuple[tuple[Any, ...], bool]]:
         .sql()
     )
     for *row, live in db.execute_sql(sql, params):
-        if not live:
+        if not live and row[0] not in distrusted:
             yield tuple(row), False
 
 
-def _listed(session: Session, as_of: datetime, with_duties: bool) -> Iterator[_Listed]:
+def _listed(
+    session: Session, as_of: datetime, with_duties: bool, distrusted: Collection[str]
+) -> Iterator[_Listed]:
     moment = _moment_reader()
     owed = _owed_reader(session, as_of) if with_duties else None
     make = _duty_maker(session.calendar, as_of)
     # Cases share their standings (a few thousand distinct among 40,000 open): each is built
     # once from its columns' stored text.
     standings: dict[tuple[Any, ...], Standing] = {}
-    for row, cached in _rows(as_of):
+    for row, cached in _rows(as_of, distrusted):
         ref, proc, version = row[:3]
         if cached:
             columns = row[3:12]
@@ -257,10 +279,16 @@ _UNSEEN: Any = object()
 
 
 def sweep(
-    session: Session, as_of: datetime | None = None, *, with_duties: bool = False
+    session: Session,
+    as_of: datetime | None = None,
+    *,
+    with_duties: bool = False,
+    distrusted: Collection[str] = (),
 ) -> list[CaseFlags]:
     """Every case listed at the moment, most urgent first, with its flags (and, when asked,
-    its outstanding duties, which `check` prints and the console's sweep does not need)."""
+    its outstanding duties, which `check` prints and the console's sweep does not need).
+    `distrusted`: cases whose cached state was found to disagree with their events
+    (store.cases.stale_states), judged from the events alone."""
     as_of = as_of or session.now()
     calendar = session.calendar
     # Working days left and flags depend only on the standing (the moment is fixed): computed
@@ -269,7 +297,9 @@ def sweep(
     flagged: dict[Standing, tuple[str, ...]] = {}
     review = refs_for_review(as_of)
     found = []
-    for ref, proc, _version, standing, duties in _listed(session, as_of, with_duties):
+    for ref, proc, _version, standing, duties in _listed(
+        session, as_of, with_duties, frozenset(distrusted)
+    ):
         if not standing.listed:
             continue
         if standing.due not in left:

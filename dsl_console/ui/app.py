@@ -31,6 +31,7 @@ from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
 from dsl_console.core.wording import plural
 from dsl_console.services.announcing import SweepNews, condense
+from dsl_console.services.casebook import repair_stale_states
 from dsl_console.services.helpers import HelperUnavailable
 from dsl_console.services.outbox import server_login
 from dsl_console.services.session import Credentials, Session, account_from_environment
@@ -42,7 +43,12 @@ from dsl_console.ui.commands import ConsoleCommands
 from dsl_console.ui.control_filter import ControlCharacterFilter
 from dsl_console.ui.error_dialog import AppErrorGuard
 from dsl_console.ui.failures import report_failed_worker
-from dsl_console.ui.messages import CasesChanged, IntegrityFailed, SweepFinished
+from dsl_console.ui.messages import (
+    CasesChanged,
+    IntegrityFailed,
+    StatesRepaired,
+    SweepFinished,
+)
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.help import HelpScreen, help_for
 from dsl_console.ui.screens.unlock import Opener, UnlockMode, UnlockScreen
@@ -67,6 +73,10 @@ FREEZE_AFTER_SECONDS = 0.5
 
 # How often the console looks for another process's writes (PRAGMA data_version: microseconds).
 WATCH_SECONDS = 1.0
+# The check of cached states after unlocking replays this many cases (about 10 ms) at a time,
+# then gives way to typing for a moment.
+REPLAY_SLICE = 100
+REPLAY_PAUSE = 0.005
 
 
 class OtherProcessWrote(Message):
@@ -205,6 +215,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # draw: both compete with first paint for the CPU, and together for memory.
         self._unswept: Session | None = None
         self._unchecked: Session | None = None
+        # The session whose cached case states are yet to be checked against the events.
+        self._unreplayed: Session | None = None
         self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
 
@@ -329,6 +341,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._watcher = WriteWatcher(message.session)
         self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
+        self._unreplayed = message.session
         # (The demo says so in a line of its own on every screen: widgets.demo_mark.)
         self.sub_title = " · ".join(p for p in (self.config.school, message.session.user) if p)
         if message.mode == UnlockMode.LOCKED:
@@ -368,11 +381,46 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         session, self._unchecked = self._unchecked, None
         if session is not None and session is self.session:
             self._check_integrity(session)
+        session, self._unreplayed = self._unreplayed, None
+        if session is not None and session is self.session:
+            self._check_cached_states(session)
 
     @work(thread=True, exit_on_error=False, group="integrity", description="integrity check")
     def _check_integrity(self, session: Session) -> None:
         if not session.db.integrity_ok():
             self.post_message(IntegrityFailed(session))
+
+    @work(thread=True, exit_on_error=False, group="replay", description="cached states")
+    def _check_cached_states(self, session: Session) -> None:
+        # Once after each unlock: the cached states the list and the sweep read, against the
+        # events. A state written outside the console (a risk cleared, a case marked closed)
+        # is recomputed rather than shown. In slices, each followed by a pause, so that the
+        # replay of 100,000 cases gives way to typing.
+        with session.db.connection_context():
+            repaired = repair_stale_states(
+                session, pause=lambda: time.sleep(REPLAY_PAUSE), slice_size=REPLAY_SLICE
+            )
+        if repaired:
+            self.post_message(StatesRepaired(session, tuple(repaired)))
+
+    @on(StatesRepaired)
+    def _states_repaired(self, message: StatesRepaired) -> None:
+        if message.session is not self.session:
+            return
+        refs = message.refs
+        named = ", ".join(refs[:5]) + (", …" if len(refs) > 5 else "")
+        self.notify(
+            f"The stored state of {plural(len(refs), 'case')} ({named}) did not match the "
+            "history recorded: it was changed outside the console. It has been worked out "
+            "again from the events, and the audit trail says so. Tell the DSL; `dsl-console "
+            "audit verify` checks the trail.",
+            title="Records corrected",
+            severity="warning",
+            timeout=120,
+            markup=False,
+        )
+        self.refresh_list()
+        self.request_sweep()
 
     @on(IntegrityFailed)
     def _integrity_failed(self, message: IntegrityFailed) -> None:

@@ -36,6 +36,15 @@ class CasesChanged(Message):
 
 
 @dataclass
+class StatesRepaired(Message):
+    """The check after unlocking found these cases' cached states disagreeing with their
+    events (written outside the console) and recomputed them."""
+
+    session: Session
+    refs: tuple[str, ...]
+
+
+@dataclass
 class IntegrityFailed(Message):
     """The whole-file check run after the list was drawn found `session`'s database damaged."""
 

@@ -64,3 +64,33 @@ async def test_damage_found_after_first_paint_locks_with_one_line(make_app, monk
         assert text_of(app, "#unlock-error").startswith(
             "The database cases.db failed its integrity check"
         )
+
+
+async def test_a_cached_state_changed_outside_the_console_is_put_right_and_said(make_app, tmp_path):
+    # Written directly with the key: the child at immediate risk taken off the list. After
+    # unlocking, the console replays every case, puts the state right and says so.
+    from tests.security.conftest import database_key, raw_connect
+
+    app = make_app()
+    db = tmp_path / "cases.db"
+    conn = raw_connect(db, database_key(db))
+    conn.execute(
+        "UPDATE escalation SET risk_due_at = NULL, is_live = 0, urgency = 3 "
+        "WHERE ref = 'SCH-2026-001'"
+    )
+    conn.commit()
+    conn.close()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        await wait_until(
+            pilot,
+            lambda: any("did not match the history" in n for n in notices(app)),
+            what="the correction's notice",
+        )
+        await wait_until(
+            pilot,
+            lambda: screen.table.visible_refs() == OPEN_ORDER,
+            what="the child at risk back at the top of the list",
+        )
+        (said,) = [n for n in notices(app) if "did not match" in n]
+        assert "SCH-2026-001" in said and "changed outside the console" in said

@@ -1,0 +1,122 @@
+"""The cached state of a case (stage, dues, open or not, listed or not) is derived from its
+events; written directly in the database, with any account's key, it once hid a child at
+immediate risk from `check` and the list for good, and `audit verify` said intact.
+
+The attacks here are those direct writes. What a DSL relies on: `check` still flags the
+child (and says the stored state was changed), `audit verify` names the cases, and the
+console works their state out again from the events when it is unlocked, on the record.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dsl_console.cli import main
+from dsl_console.services.casebook import repair_stale_states
+from dsl_console.store.cases import stale_states, suspect_states
+from tests.conftest import NOW
+from tests.security.conftest import add_fictional_cases, database_key, raw_connect
+
+AT_RISK, CALM = "SCH-2026-101", "SCH-2026-102"
+
+
+@pytest.fixture
+def records(cli_env: Path, session_factory) -> Path:  # type: ignore[no-untyped-def]
+    """A child at immediate risk and an ordinary open case."""
+    session = session_factory()
+    add_fictional_cases(session, AT_RISK, immediate_risk=True)
+    add_fictional_cases(session, CALM)
+    session.close()
+    return cli_env
+
+
+def write_directly(db: Path, *statements: str) -> None:
+    """SQL with the database key, as anyone holding a passphrase and the file can."""
+    conn = raw_connect(db, database_key(db))
+    for sql in statements:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+HIDING = {
+    "the risk's due cleared": (
+        f"UPDATE escalation SET risk_due_at = NULL, urgency = 2 WHERE ref = '{AT_RISK}'",
+    ),
+    "marked closed": (
+        f"UPDATE escalation SET is_open = 0, is_live = 0, status = 'resolved' "
+        f"WHERE ref = '{AT_RISK}'",
+    ),
+    "taken off the list": (f"UPDATE escalation SET is_live = 0 WHERE ref = '{AT_RISK}'",),
+}
+
+
+def check_json(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:
+    capsys.readouterr()
+    code = main(["check", "--json", "--as-of", NOW.isoformat()])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out), captured.err
+
+
+@pytest.mark.parametrize("how", list(HIDING))
+def test_check_still_flags_a_risk_hidden_in_the_cached_state(records, capsys, how):
+    write_directly(records, *HIDING[how])
+    code, report, err = check_json(capsys)
+    flagged = {c["ref"]: c["flags"] for c in report["cases"]}
+    assert code == 1
+    assert "immediate-risk" in flagged[AT_RISK]
+    assert "changed outside the console" in err and AT_RISK in err
+
+
+def test_a_risk_that_was_never_raised_is_not_made_up_by_the_check(records, capsys):
+    # The other way round: a due planted on a calm case is not believed either.
+    write_directly(
+        records,
+        f"UPDATE escalation SET risk_due_at = '2026-11-23 17:00:00.000000' WHERE ref = '{CALM}'",
+    )
+    _, report, err = check_json(capsys)
+    calm = next(c for c in report["cases"] if c["ref"] == CALM)
+    assert "immediate-risk" not in calm["flags"] and CALM in err
+
+
+def test_an_untouched_database_has_nothing_suspect_or_stale(records, session_factory):
+    session = session_factory()
+    with session.db.connection_context():
+        assert suspect_states() == []
+        assert stale_states(session.registry, session.calendar) == []
+
+
+def test_audit_verify_names_a_due_moved_a_year_on(records, capsys):
+    # A due moved later hides "overdue": no contradiction SQL can see cheaply, so verify
+    # replays every case.
+    write_directly(
+        records,
+        "UPDATE escalation SET due_at = '2027-11-23 17:00:00.000000', "
+        f"school_due_at = '2027-11-23 17:00:00.000000' WHERE ref = '{CALM}'",
+    )
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("case records BROKEN: the stored state of 1 case(s)") and CALM in out
+
+
+def test_the_console_s_check_after_unlocking_puts_the_state_right_on_the_record(
+    records, session_factory, capsys
+):
+    write_directly(records, *HIDING["the risk's due cleared"], *HIDING["taken off the list"])
+    session = session_factory()
+    with session.db.connection_context():
+        assert repair_stale_states(session) == [AT_RISK]
+        assert stale_states(session.registry, session.calendar) == []
+    session.close()
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "immediate-risk" in {c["ref"]: c["flags"] for c in report["cases"]}[AT_RISK]
+    assert err == ""  # nothing disagrees any more
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 0
+    main(["audit", "show", "--limit", "5"])
+    assert " repair " in capsys.readouterr().out
