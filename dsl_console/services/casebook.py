@@ -14,11 +14,11 @@ from dsl_console.errors import AccessError
 from dsl_console.services.session import Session
 from dsl_console.store import anchoring, audit
 from dsl_console.store.cases import (
+    STALE_SLICE,
     append_event,
     existing_refs,
     insert_cases,
     load_case,
-    STALE_SLICE,
     repair_states,
     stale_states,
 )
