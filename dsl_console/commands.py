@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from dsl_console.cli import (
     DEMO_PASSPHRASE,
@@ -219,8 +222,10 @@ def export(args: argparse.Namespace) -> int:
     session = _session(args, hold_writes=True)
     blanks: list[str] = []
     try:
-        with exporting.checked_beside(session):
-            message = exporting.run_export(session, args, on_blanks=blanks.extend)
+        with exporting.checked_beside(session), progress_on_stderr("exporting") as progress:
+            message = exporting.run_export(
+                session, args, on_blanks=blanks.extend, progress=progress
+            )
     finally:
         session.close()
     print(message)
@@ -228,6 +233,43 @@ def export(args: argparse.Namespace) -> int:
         # On stderr, so a script reading the "wrote ..." line is not disturbed; still exit 0.
         print(f"note: printed blank: {', '.join(blanks)}", file=sys.stderr)
     return 0
+
+
+BAR_FROM = 2_000  # cases: below this an export is over before a bar would mean anything
+
+
+@contextlib.contextmanager
+def progress_on_stderr(what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for a long export when stderr is a terminal; quiet otherwise
+    (a script, cron), so standard output keeps only the "wrote ..." line."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        f"{what}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,  # gone once done: the terminal keeps the result line only
+    )
+    task: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if total < BAR_FROM:
+            return
+        if not task:
+            bar.start()
+            task.append(bar.add_task(what, total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield progress
+    finally:
+        bar.stop()
 
 
 def procedures(args: argparse.Namespace) -> int:

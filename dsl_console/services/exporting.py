@@ -277,10 +277,14 @@ def _date_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
 
 
 def run_export(
-    session: Session, args: argparse.Namespace, *, on_blanks: Blanks | None = None
+    session: Session,
+    args: argparse.Namespace,
+    *,
+    on_blanks: Blanks | None = None,
+    progress: Progress | None = None,
 ) -> str:
-    """Run `dsl-console export WHAT ...`; returns the line to print (`on_blanks` as for
-    `export_to`)."""
+    """Run `dsl-console export WHAT ...`; returns the line to print (`on_blanks` and
+    `progress` as for `export_to`)."""
     start, end = _date_range(args) if args.what == "log" else (None, None)
     return export_to(
         session,
@@ -295,4 +299,5 @@ def run_export(
         year=getattr(args, "year", None),
         force=bool(getattr(args, "force", False)),
         on_blanks=on_blanks,
+        progress=progress,
     )

@@ -465,3 +465,48 @@ def test_an_amended_date_of_birth_after_the_opening_is_refused(cli_env, tmp_path
     assert main(["import", str(source)]) == 2
     err = capsys.readouterr().err
     assert "SCH-2026-093" in err and "value" in err and "date of birth" in err
+
+
+class _Terminal:
+    """Standard error as a terminal sees it: what was written, and isatty() true."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.written.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("not a real terminal")
+
+
+def test_a_long_export_shows_a_bar_on_a_terminal_and_nothing_in_a_script(
+    cli_env, tmp_path, capsys, monkeypatch
+):
+    from dsl_console import commands
+
+    source = tmp_path / "in.json"
+    source.write_text(
+        document(
+            *(case_json(f"SCH-{n:03d}", opened_at="2026-11-16T09:30:00+00:00") for n in range(30))
+        )
+    )
+    assert main(["import", str(source)]) == 0
+    monkeypatch.setattr(commands, "BAR_FROM", 10)  # as if 30 cases were many thousands
+    capsys.readouterr()
+    assert main(["export", "log", "--format", "csv", "--out", str(tmp_path / "quiet.csv")]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out.startswith("wrote ")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["export", "log", "--format", "csv", "--out", str(tmp_path / "bar.csv")]) == 0
+    shown = "".join(terminal.written)
+    assert "exporting" in shown and "30/30" in shown
+    assert capsys.readouterr().out.startswith("wrote ")  # the result line alone on stdout
