@@ -7,6 +7,7 @@ Writing is deterministic (every field, fixed order), so export, import, export r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
@@ -169,6 +170,25 @@ def case_from_json(
     return case
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(text: str, doc: object) -> None:
+    """JSON can write half of a UTF-16 pair (\\ud800) alone, which is no character at all and
+    could never be stored as text. Only an escape can carry one, so only a file with such an
+    escape is looked at (an emoji written as a pair is fine)."""
+    if not _SURROGATE_ESCAPE.search(text):
+        return
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise InputError(
+            f"the file holds U+{code:04X}, half of a UTF-16 pair written alone, which is not "
+            "text; correct it in the program that wrote the file"
+        ) from None
+
+
 def read_document(
     data: bytes, registry: ProcedureRegistry, now: datetime, calendar: WorkingCalendar
 ) -> list[Case]:
@@ -179,13 +199,19 @@ def read_document(
         raise InputError("the file is larger than 512 MB")
     try:
         # utf-8-sig: a byte-order mark, as Windows editors write, is not part of the JSON.
-        doc = json.loads(data.decode("utf-8-sig"))
+        text = data.decode("utf-8-sig")
+        doc = json.loads(text)
     except UnicodeDecodeError:
         raise InputError("the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise InputError("not valid JSON (nested too deeply)") from None
+    except ValueError:
+        # Python refuses to read an integer of more than 4,300 digits (a guard against a
+        # number that would take minutes to convert).
+        raise InputError("not valid JSON for this file: a number is too long") from None
+    _refuse_lone_surrogates(text, doc)
     if not isinstance(doc, dict):
         raise InputError("the document must be a JSON object with format and cases")
     if doc.get("format") != FORMAT:

@@ -155,6 +155,14 @@ def test_duplicate_refs_in_file_and_in_database(cli_env, tmp_path, capsys):
         (b'{"format": "other/1", "cases": []}', "format"),
         (b"\xff\xfe", "UTF-8"),
         (b"[]", "JSON object"),
+        # Crafted: a number of 5,000 digits, half a UTF-16 pair on its own in a name.
+        (b'{"format": "dsl-console/1", "cases": [], "x": ' + b"9" * 5000 + b"}", "too long"),
+        (
+            document(case_json(child={"name": "Ada \\ud800 Example", "dob": "2014-05-02"}))
+            .encode()
+            .replace(b"\\\\ud800", b"\\ud800"),
+            "U+D800",
+        ),
     ],
 )
 def test_malformed_documents(content, fragment, cli_env, tmp_path, capsys):
@@ -162,6 +170,23 @@ def test_malformed_documents(content, fragment, cli_env, tmp_path, capsys):
     path.write_bytes(content)
     assert main(["import", str(path)]) == 2
     assert fragment in capsys.readouterr().err
+
+
+def test_a_surrogate_pair_and_a_byte_order_mark_are_read_as_text(cli_env, tmp_path, capsys):
+    # An emoji written as a pair of escapes is a character; Windows editors start a file
+    # with a byte-order mark.
+    text = document(case_json(child={"name": "Ada Example \\ud83d\\ude00", "dob": "2014-05-02"}))
+    path = tmp_path / "in.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text.replace("\\\\u", "\\u").encode())
+    assert main(["import", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_an_xlsx_export_to_a_missing_folder_says_which_folder(cli_env, tmp_path, capsys):
+    out = tmp_path / "no such folder" / "log.xlsx"
+    assert main(["export", "log", "--format", "xlsx", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"the folder {out.parent} does not exist" in err
+    assert "openpyxl" not in err
 
 
 def test_missing_file_and_folder(cli_env, tmp_path, capsys):

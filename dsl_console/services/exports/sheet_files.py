@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from dsl_console.errors import InputError
+
 _LOCK = threading.Lock()  # openpyxl's hook is one module global: one XLSX export at a time
 
 
@@ -24,6 +26,10 @@ def sheet_files_beside(folder: Path) -> Iterator[list[str]]:
     """Within the block, openpyxl's sheet files are made in `folder`; yields their names."""
     from openpyxl.worksheet import _writer
 
+    if not folder.is_dir():
+        # Said before openpyxl's first sheet file is made there, which would fail with the
+        # name of that file instead of the folder.
+        raise InputError(f"cannot write there: the folder {folder} does not exist")
     made: list[str] = []
 
     def beside(suffix: str = "") -> str:
