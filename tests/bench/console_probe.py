@@ -133,6 +133,15 @@ async def probe(db: Path, rounds: int) -> dict[str, Any]:
         found["filter_keystroke_during_sweep"] = summary(during)
         found["filter_keystrokes_during_sweep"] = during
 
+        # The same, the sweep worked out in a thread of the console's own process instead of
+        # its helper process: whether the helper still earns its keep.
+        from dsl_console.services.sweep_process import LocalSweeper
+
+        helper, app.sweeper = app.sweeper, LocalSweeper(app.session)
+        in_thread, _ = await type_filters(app.request_sweep)
+        app.sweeper = helper
+        found["filter_keystroke_during_thread_sweep"] = summary(in_thread)
+
         found.update(await other_process_writes(app, pilot, watch, db, rounds, type_filters))
 
         opens: list[float] = []

@@ -253,6 +253,13 @@ def table(figures: dict[str, Any]) -> str:
                     _s(probe["filter_keystroke_during_sweep"], 1000, "ms"),
                 )
             )
+        if probe.get("filter_keystroke_during_thread_sweep"):
+            lines.append(
+                _row(
+                    "  the sweep in a thread instead of its process",
+                    _s(probe["filter_keystroke_during_thread_sweep"], 1000, "ms"),
+                )
+            )
         if probe.get("filter_keystroke_rows_loaded"):
             lines.append(
                 _row(

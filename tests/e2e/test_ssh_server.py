@@ -520,3 +520,17 @@ def test_three_dsls_over_ssh_see_each_others_changes_and_never_the_files(server:
     notes = [e.get("note") for e in cases["SRV-000"]["events"]]
     assert notes == ["Rang the duty team (fictional)"], cases["SRV-000"]["events"]
     assert server.as_service("audit", "verify").returncode == 0
+
+    # doctor, run as the service account on this deployment with last night's backup made,
+    # finds only what the test did not set up: a schedule for the check.
+    backups = server.home / "backups"
+    server.as_service("backup", "--out", str(backups / "cases-nightly.db"))
+    doctor = run(
+        str(server.console), "doctor", "--backups", str(backups),
+        user=server.service, HOME=str(server.home), check=False,
+    )  # fmt: skip
+    assert doctor.returncode == 1
+    assert doctor.stdout.splitlines() == [
+        "no schedule runs `dsl-console check` (cron or an enabled systemd timer): a same-day "
+        "escalation is flagged only while a console is open (README: running the check)"
+    ], doctor.stdout
