@@ -200,8 +200,9 @@ async def other_process_writes(
     listed: list[float] = []
     flagged: list[float] = []
     jitter = random.Random(2026)
+    run = time.time_ns()  # a database reused by --workdir keeps the cases of earlier runs
     for n in range(10 * rounds):
-        ref = f"WRITE-{n:04d}"
+        ref = f"WRITE-{run}-{n:02d}"
         before = total()
         writer.stdin.write(f"case {ref}\n".encode())
         await writer.stdin.drain()
