@@ -12,13 +12,12 @@ of fictional cases, with a clock the test moves by hand:
             clock.advance(hours=6)
             ...
 
-`async def` tests run on asyncio here (no plugin needed).
+`async def` tests run on pytest-asyncio (asyncio_mode = "auto" in pyproject.toml), each in a
+fresh event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,16 +28,6 @@ from dsl_console.config import Config
 from dsl_console.core.records import Case
 from dsl_console.services.session import Credentials
 from dsl_console.ui.app import DslConsoleApp, create_app
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run `async def` tests in a fresh event loop."""
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
-    names = pyfuncitem._fixtureinfo.argnames
-    asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
-    return True
 
 
 @pytest.fixture
