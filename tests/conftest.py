@@ -5,19 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from dsl_console.config import Config
 from dsl_console.services.session import Credentials, Session, open_session
-from dsl_console.store.keyslots import KdfCost
-
-# Argon2id at a tiny cost so tests stay quick; the real cost is exercised by subprocess tests.
-FAST_KDF = KdfCost(time_cost=5, memory_kib=7168, parallelism=1)  # the least a slot may ask
-USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
-NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)  # Monday 23 November 2026, 11:00 GMT
+from tests.fictional import FAST_KDF, NOW, PASSPHRASE, USER
 
 
 def process_running(pid: int) -> bool:

@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
@@ -29,16 +29,14 @@ from dsl_console.core.records import Case, Child, Event, EventKind
 from dsl_console.services.casebook import import_cases
 from dsl_console.services.demo import demo_cases
 from dsl_console.services.session import Credentials, open_session
-from dsl_console.store.keyslots import KdfCost
 from dsl_console.ui.app import DslConsoleApp
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.widgets.case_table import CaseTable
-
-FAST_KDF = KdfCost(time_cost=5, memory_kib=7168, parallelism=1)  # the least a slot may ask
-USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
-# Monday 23 November 2026, 11:00 GMT (London time is GMT in November).
-NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
-SCHOOL = "Example Primary School"
+from tests.fictional import FAST_KDF as FAST_KDF  # the kit's users take these from here too
+from tests.fictional import NOW as NOW
+from tests.fictional import PASSPHRASE as PASSPHRASE
+from tests.fictional import SCHOOL as SCHOOL
+from tests.fictional import USER as USER
 
 
 class FakeClock:

@@ -29,13 +29,12 @@ from dsl_console.core.deadlines import case_state
 from dsl_console.services.session import Credentials, Session, open_session
 from dsl_console.store import audit
 from dsl_console.store.cases import iter_cases, state_columns
-from dsl_console.store.keyslots import KdfCost
 from dsl_console.store.models import Escalation
+from tests.fictional import FAST_KDF as FAST_KDF  # the kit's users take these from here too
+from tests.fictional import NOW as NOW
+from tests.fictional import PASSPHRASE, USER
 
-FAST_KDF = KdfCost(time_cost=5, memory_kib=7168, parallelism=1)  # the least a slot may ask
-USER, PASSPHRASE = "jo.lead", "fictional test passphrase"
 CREDENTIALS = Credentials(USER, PASSPHRASE)
-NOW = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
 OPENED = datetime(2026, 9, 7, 9, 30, tzinfo=UTC)
 
 

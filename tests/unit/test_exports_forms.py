@@ -18,8 +18,8 @@ from dsl_console.core.records import Case, Child, Event, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports import pdf_fonts
 from dsl_console.services.exports.forms import FORMS, blank_fields, write_form
+from tests.fictional import SCHOOL
 
-SCHOOL = "Example Primary School"
 AS_OF = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
 REGISTRY = load_registry()
 CALENDAR = WorkingCalendar()

@@ -22,8 +22,8 @@ from dsl_console.services.exports import split
 from dsl_console.services.session import Session, open_session
 from dsl_console.store.users import Profile
 from tests.conftest import NOW, USER
+from tests.fictional import SCHOOL
 
-SCHOOL = "Example Primary School"
 DSL = Professional("Jo Teacher", "Designated Safeguarding Lead", SCHOOL, "j.teacher@school.example")
 ROBIN = Profile("Robin Example", "Deputy Designated Safeguarding Lead", "r.example@school.example")
 
