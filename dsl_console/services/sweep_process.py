@@ -109,7 +109,11 @@ class SweepProcess:
                 if not conn.poll(self.answer_wait):
                     raise TimeoutError
                 outcome, payload = conn.recv()
-            except (EOFError, OSError):  # TimeoutError is an OSError
+            except TimeoutError:
+                # Stuck: it would not stop when asked either, so it is ended at once.
+                self._stop(force=True)
+                raise StoreError(STOPPED) from None
+            except (EOFError, OSError):
                 self._stop()
                 raise StoreError(STOPPED) from None
         if outcome != "ok":
@@ -128,13 +132,13 @@ class SweepProcess:
         """
         self._closed = True
         self._opening = None
-        if self._lock.acquire(timeout=STOP_WAIT_SECONDS):
+        if self._lock.acquire(blocking=False):
             try:
                 self._stop()
             finally:
                 self._lock.release()
         elif self._process is not None:
-            self._process.kill()
+            self._process.kill()  # read-only: ending it mid-sweep loses nothing
 
     @property
     def pid(self) -> int | None:
@@ -154,7 +158,7 @@ class SweepProcess:
         self._process, self._conn = process, ours
         return ours
 
-    def _stop(self) -> None:
+    def _stop(self, *, force: bool = False) -> None:
         conn, process = self._conn, self._process
         self._conn = self._process = None
         if conn is not None:
@@ -164,7 +168,7 @@ class SweepProcess:
                 pass
             conn.close()
         if process is not None:
-            helpers.end(process, STOP_WAIT_SECONDS)
+            helpers.end(process, 0 if force else STOP_WAIT_SECONDS)
 
 
 def serve(conn: Connection) -> None:
