@@ -21,8 +21,14 @@ from dsl_console.cli import (
 from dsl_console.config import Config
 from dsl_console.core.clock import LONDON, iso, local_date, parse_date, parse_moment
 from dsl_console.core.terminal_text import safe
+from dsl_console.core.wording import some_refs
 from dsl_console.errors import ConsoleError, InputError
-from dsl_console.services.outbox import empty_outboxes, outbox_for, server_login
+from dsl_console.services.outbox import (
+    empty_outboxes,
+    outbox_for,
+    outbox_refusal,
+    server_login,
+)
 from dsl_console.services.session import (
     Credentials,
     Session,
@@ -111,7 +117,7 @@ def check(args: argparse.Namespace) -> int:
     finally:
         session.close()
     if stale:
-        named = ", ".join(safe(ref) for ref in stale[:5]) + (", …" if len(stale) > 5 else "")
+        named = safe(some_refs(stale))
         print(
             f"warning: the stored state of {len(stale)} case(s) ({named}) disagrees with their "
             "events, so it was changed outside the console; they are judged from their events. "
@@ -213,7 +219,10 @@ def export(args: argparse.Namespace) -> int:
 
     # Refused before the database is opened, so a slip touches nothing, not even the trail.
     # In server mode the file goes to the DSL's outbox (README: the DSL team).
-    outbox = outbox_for(resolve_config(args).outbox, server_login())
+    root = resolve_config(args).outbox
+    if refused := outbox_refusal(root):
+        raise InputError(refused)
+    outbox = outbox_for(root, server_login())
     if outbox is not None:
         args.out = str(outbox.place(Path(args.out)))
     check_target(Path(args.out), resolve_db(args), force=bool(getattr(args, "force", False)))
@@ -351,7 +360,7 @@ def audit(args: argparse.Namespace) -> int:
             # the events give (about ten seconds at 100,000 cases).
             stale = stale_states(session.registry, session.calendar)
             if stale:
-                named = ", ".join(stale[:5]) + (", …" if len(stale) > 5 else "")
+                named = some_refs(stale)
                 print(
                     safe(
                         f"case records BROKEN: the stored state of {len(stale)} case(s) "

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,28 @@ def case_json(ref: str = "SCH-2026-014", **overrides: object) -> dict:
     }
     base.update(overrides)
     return base
+
+
+@pytest.fixture(scope="session")
+def login() -> Iterator[Any]:
+    """A fictional OS login with a group of its own, as a DSL's login on the school server
+    is (server mode: README, the DSL team). Made for the test run and removed after it; it
+    needs root (CI runs as root), so tests that need it are skipped otherwise."""
+    import pwd
+    import shutil
+    import subprocess
+
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("useradd"):
+        pytest.skip("making an OS login for the test needs root and useradd")
+    name = f"dxdsl{os.getpid() % 100000}"
+    made = subprocess.run(
+        ["useradd", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"useradd failed: {made.stderr.strip()}")
+    try:
+        yield pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)

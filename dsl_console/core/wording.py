@@ -31,6 +31,11 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def some_refs(refs: list[str] | tuple[str, ...], most: int = 5) -> str:
+    """The first few refs of a list, and an ellipsis when there are more."""
+    return ", ".join(refs[:most]) + (", …" if len(refs) > most else "")
+
+
 def countdown(due: datetime | None, days_left: int | None, as_of: datetime) -> str:
     """The stage's deadline in words: 'due today 17:00', '2 working days', 'overdue 3 ...'."""
     if due is None:

@@ -148,18 +148,19 @@ def repair_stale_states(
     if not stale:
         return []
 
-    def repair() -> None:
-        # Again inside the transaction: a console may have written since, and only what is
-        # still wrong is put right (a refs-only detail: the entry names no child).
+    def repair() -> list[str]:
+        # Again inside the write transaction: only what is still wrong now is put right and
+        # reported (a refs-only detail: the entry names no child).
         still = stale_states(session.registry, session.calendar, (load_case(ref) for ref in stale))
-        repair_states(still, session.registry, session.calendar)
-        audit.record(
-            session.now(),
-            session.user,
-            "repair",
-            "",
-            f"cached state of {len(still)} case(s) disagreed with their events; recomputed",
-        )
+        if still:
+            repair_states(still, session.registry, session.calendar)
+            audit.record(
+                session.now(),
+                session.user,
+                "repair",
+                "",
+                f"cached state of {len(still)} case(s) disagreed with their events; recomputed",
+            )
+        return still
 
-    session.write(repair)
-    return stale
+    return session.write(repair)

@@ -20,23 +20,16 @@ from pathlib import Path
 
 from dsl_console.config import Config
 from dsl_console.errors import ConsoleError
-from dsl_console.services.outbox import Outbox
+from dsl_console.services.outbox import Outbox, account_name
 from dsl_console.store import keyslots
 from dsl_console.store.filesystems import refuse_network_file_system
 
 BACKUP_AGE = timedelta(hours=36)  # a nightly backup, with a night's grace
 SIDE_FILES = ("-wal", "-shm")
 # A scheduled `dsl-console check`: the command, any global options, then the word check.
-_CHECK_LINE = re.compile(r"dsl-console(\.exe)?(\s+--?\S+(\s+[^-\s]\S*)?)*\s+check\b")
-
-
-def _owner(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
+# Each option is one token starting with one or two dashes, then at most one value: a line
+# splits into them one way only, so a long line without `check` is refused in linear time.
+_CHECK_LINE = re.compile(r"dsl-console(?:\.exe)?(?:\s+-{1,2}[^\s-]\S*(?:\s+[^-\s]\S*)?)*\s+check\b")
 
 
 def _private(path: Path, *, folder: bool) -> Iterator[str]:
@@ -53,7 +46,7 @@ def _private(path: Path, *, folder: bool) -> Iterator[str]:
         return
     if info.st_uid != os.getuid():
         yield (
-            f"{path} belongs to {_owner(info.st_uid)}, not to {_owner(os.getuid())} who runs "
+            f"{path} belongs to {account_name(info.st_uid)}, not to {account_name(os.getuid())} who runs "
             "the console: chown it, or run doctor as its owner"
         )
     mode = stat.S_IMODE(info.st_mode)
@@ -178,7 +171,7 @@ def outbox_problems(root: Path) -> Iterator[str]:
         yield f"the outbox folder {root} (config: outbox) does not exist"
         return
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        yield f"the outbox folder {root} must be a folder owned by {_owner(os.getuid())}"
+        yield f"the outbox folder {root} must be a folder owned by {account_name(os.getuid())}"
         return
     if stat.S_IMODE(info.st_mode) & 0o022:
         yield f"the outbox folder {root} can be written by others: chmod 711 {root}"

@@ -141,6 +141,8 @@ def export_to(
     """
     if what not in WHATS:
         raise InputError(f"what: unknown export {what!r}")
+    if session.outbox_refusal:
+        raise InputError(f"out: {session.outbox_refusal}")
     outbox = session.outbox
     if outbox is not None:
         out = outbox.place(out)
@@ -224,7 +226,10 @@ def export_to(
         "" if what in ("report", "analysis") else f" ({count} case{'' if count == 1 else 's'})"
     )
     line = f"wrote {out}{cases_note}; audit head {last_id}:{digest}"
-    return line if outbox is None else f"{line}. {outbox.fetch_hint(out).capitalize()}"
+    if outbox is None:
+        return line
+    hint = outbox.fetch_hint(out)
+    return f"{line}. {hint[:1].upper()}{hint[1:]}"
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ import os
 import re
 import socket
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,16 +30,24 @@ FILE_MODE = 0o640  # the owner (the service account) and the login's own group
 _LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
 
 
-def server_login(environ: dict[str, str] | None = None) -> str | None:
+def sudo_caller(environ: Mapping[str, str] | None = None) -> str | None:
+    """Who started this console through `sudo -u` from another account (as sudo sets
+    SUDO_USER and SUDO_UID), whether or not the name can serve an outbox; None when the
+    console runs under the account it was started from, or root started it."""
+    env = os.environ if environ is None else environ
+    uid = env.get("SUDO_UID", "")
+    if not hasattr(os, "getuid") or not uid.isdigit() or int(uid) in (0, os.getuid()):
+        return None
+    return env.get("SUDO_USER") or uid
+
+
+def server_login(environ: Mapping[str, str] | None = None) -> str | None:
     """The OS login that started this console through `sudo -u` (SUDO_USER), or None when
     the console runs under the account it was started from. sudo sets these variables
     itself; a login that does not exist, or whose uid is not SUDO_UID, counts as none."""
     env = os.environ if environ is None else environ
-    name = env.get("SUDO_USER", "")
-    uid = env.get("SUDO_UID", "")
-    if not hasattr(os, "getuid") or not name or name == "root" or not uid.isdigit():
-        return None
-    if int(uid) == os.getuid() or not _LOGIN.fullmatch(name):
+    name = sudo_caller(env)
+    if name is None or not _LOGIN.fullmatch(name):
         return None
     import pwd
 
@@ -46,10 +55,32 @@ def server_login(environ: dict[str, str] | None = None) -> str | None:
         entry = pwd.getpwnam(name)
     except KeyError:
         return None
-    return name if entry.pw_uid == int(uid) else None
+    return name if str(entry.pw_uid) == env.get("SUDO_UID") else None
 
 
-def _account_name(uid: int) -> str:
+def outbox_refusal(root: Path | None, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why this console may write no export at all: started through sudo by another login
+    (server mode) with no outbox to serve it. Exports would otherwise land among the service
+    account's own files, where no DSL can fetch them and where they could overwrite its
+    settings."""
+    caller = sudo_caller(environ)
+    if caller is None:
+        return None
+    if root is None:
+        return (
+            "on this server exports go to each DSL's outbox, and none is set: the administrator "
+            "sets outbox in the service account's config.toml (README: the DSL team)"
+        )
+    if server_login(environ) is None:
+        return (
+            f"on this server exports go to an outbox named after your login, and {caller!r} "
+            "cannot name one (lower-case letters, digits, '.', '_' and '-')"
+        )
+    return None
+
+
+def account_name(uid: int) -> str:
+    """The login name of a uid (the number itself where it has none)."""
     import pwd
 
     try:
@@ -67,6 +98,18 @@ def _group_name(gid: int) -> str:
         return str(gid)
 
 
+def _members(gid: int) -> set[str]:
+    """Every login in a group: listed in it, or with it as their own (primary) group."""
+    import grp
+    import pwd
+
+    try:
+        listed = set(grp.getgrgid(gid).gr_mem)
+    except KeyError:
+        listed = set()
+    return listed | {entry.pw_name for entry in pwd.getpwall() if entry.pw_gid == gid}
+
+
 @dataclass(frozen=True)
 class Outbox:
     """One DSL's outbox on the server: `root/login`."""
@@ -79,29 +122,52 @@ class Outbox:
         return self.root / self.login
 
     def setup_command(self) -> str:
-        """What the administrator runs to make this outbox right."""
+        """What the administrator runs to make this outbox right: in the login's own group
+        where it has one (Debian's and Ubuntu's default), else in a new one."""
         import pwd
 
-        group = _group_name(pwd.getpwnam(self.login).pw_gid)
-        return f"sudo install -d -o {_account_name(os.getuid())} -g {group} -m 2750 {self.folder}"
+        me = account_name(os.getuid())
+        gid = pwd.getpwnam(self.login).pw_gid
+        group, make = _group_name(gid), ""
+        if _members(gid) - {me} != {self.login}:
+            group = f"{self.login}-outbox"
+            make = f"sudo groupadd {group} && sudo gpasswd -a {self.login} {group} && "
+        return f"{make}sudo install -d -o {me} -g {group} -m 2750 {self.folder}"
 
     def problem(self) -> str | None:
-        """Why this outbox cannot take an export now (None when it can)."""
+        """Why this outbox cannot take an export now (None when it can). KeyError when the
+        login does not exist."""
         import pwd
 
+        pwd.getpwnam(self.login)
         try:
+            top = self.root.lstat()
             info = self.folder.lstat()
-        except FileNotFoundError:
-            return f"{self.folder} does not exist"
+        except FileNotFoundError as exc:
+            return f"{exc.filename} does not exist"
         except OSError as exc:
-            return f"{self.folder} cannot be read ({exc.strerror})"
-        login_gid = pwd.getpwnam(self.login).pw_gid
+            return f"{exc.filename} cannot be read ({exc.strerror})"
+        me = os.getuid()
+        # The folder above must be this account's alone: whoever could write there could put
+        # a folder of their own in place of a DSL's between this check and the export.
+        if not stat.S_ISDIR(top.st_mode) or top.st_uid != me:
+            return f"{self.root} is not a folder of {account_name(me)}'s"
+        if stat.S_IMODE(top.st_mode) & 0o022:
+            return f"{self.root} can be written by others (chmod 711 {self.root})"
         if not stat.S_ISDIR(info.st_mode):
             return f"{self.folder} is not a folder"
-        if info.st_uid != os.getuid():
-            return f"{self.folder} belongs to {_account_name(info.st_uid)}, not to this console's account"
-        if info.st_gid != login_gid:
-            return f"{self.folder} is in group {_group_name(info.st_gid)}, not {self.login}'s own"
+        if info.st_uid != me:
+            return (
+                f"{self.folder} belongs to {account_name(info.st_uid)}, not to {account_name(me)}"
+            )
+        members = _members(info.st_gid) - {account_name(me)}
+        if members != {self.login}:
+            others = sorted(members - {self.login})
+            shared = f", which {others[0]} is in too" if others else ""
+            return (
+                f"{self.folder} is in group {_group_name(info.st_gid)}{shared}: an outbox's "
+                f"group must hold {self.login} alone"
+            )
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o007 or mode & 0o020 or not mode & stat.S_ISGID or mode & 0o050 != 0o050:
             return f"{self.folder} has mode {mode:o}, not 2750"
@@ -144,37 +210,40 @@ def outbox_for(root: Path | None, login: str | None) -> Outbox | None:
 
 
 def empty_outboxes(root: Path | None, now: datetime) -> int:
-    """Remove the exports (and any leftover temporary files) older than a day from every
-    outbox beneath `root` that this account owns; returns how many. Links and other
-    people's files are left alone: an outbox is never a way to delete something else."""
+    """Remove the files older than a day from every outbox beneath `root`; returns how many.
+    Only folders set up as outboxes are emptied (a mistaken `outbox` setting must not empty
+    the database's folder), through a handle on the folder so that nothing swapped in on the
+    way is followed, and only regular files this account owns: links and other people's
+    files are left alone."""
     if root is None:
         return 0
     cutoff = (now - KEEP_FOR).timestamp()
     removed = 0
     try:
-        folders = list(os.scandir(root))
+        names = os.listdir(root)
     except OSError:
         return 0
-    for folder in folders:
+    for name in names:
+        box = Outbox(root, name)
         try:
-            if (
-                not folder.is_dir(follow_symlinks=False)
-                or folder.stat(follow_symlinks=False).st_uid != os.getuid()
-            ):
+            if not _LOGIN.fullmatch(name) or box.problem() is not None:
                 continue
-            entries = list(os.scandir(folder.path))
-        except OSError:
+            folder = os.open(box.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except (OSError, KeyError):
             continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-                if (
-                    stat.S_ISREG(info.st_mode)
-                    and info.st_uid == os.getuid()
-                    and info.st_mtime < cutoff
-                ):
-                    os.unlink(entry.path)
-                    removed += 1
-            except OSError:
-                continue
+        try:
+            for entry in os.scandir(folder):
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                    if (
+                        stat.S_ISREG(info.st_mode)
+                        and info.st_uid == os.getuid()
+                        and info.st_mtime < cutoff
+                    ):
+                        os.unlink(entry.name, dir_fd=folder)
+                        removed += 1
+                except OSError:
+                    continue
+        finally:
+            os.close(folder)
     return removed

@@ -27,7 +27,7 @@ from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.clock import Clock, system_clock
 from dsl_console.core.procedures import ProcedureRegistry, load_registry
 from dsl_console.errors import AccessError, InputError, StoreError
-from dsl_console.services.outbox import outbox_for, server_login
+from dsl_console.services.outbox import outbox_for, outbox_refusal, server_login
 from dsl_console.store import audit, keyslots, users
 from dsl_console.store.cases import refresh_all_states
 from dsl_console.store.database import CipherDatabase, explain_database_error, open_database
@@ -185,8 +185,10 @@ class Session:
         self._database_key = bytearray(database_key or b"")
         # The login's moment while its audit entry is held back (open_session(hold_writes=True)).
         self.held_login: datetime | None = None
-        # Server mode: where this DSL's exports go (None on a PC of one's own).
+        # Server mode: where this DSL's exports go (None on a PC of one's own), or why none
+        # may be written (started through sudo with no outbox to serve the login).
         self.outbox = outbox_for(config.outbox, server_login())
+        self.outbox_refusal = outbox_refusal(config.outbox)
 
     def finish_opening(self) -> None:
         """Write what open_session(hold_writes=True) held back: the login's audit entry (with

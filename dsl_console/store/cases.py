@@ -662,8 +662,9 @@ def suspect_states() -> list[str]:
         SELECT c."ref", c."is_open", c."is_live", c."risk_due_at", c."stage", c."last_event_at",
                c."opened_at", c."immediate_risk",
                MAX(CASE WHEN v."kind" IN ('resolved', 'voided') THEN 1 ELSE 0 END),
-               MAX(CASE WHEN v."kind" = 'risk-raised' THEN v."at" END),
-               MAX(CASE WHEN v."kind" = 'risk-escalated' THEN v."at" END),
+               MAX(CASE WHEN v."kind" = 'risk-raised' THEN v."at" || printf('#%09d', v."seq") END),
+               MAX(CASE WHEN v."kind" = 'risk-escalated'
+                        THEN v."at" || printf('#%09d', v."seq") END),
                MAX(CASE WHEN v."kind" = 'escalated' THEN v."stage" END),
                MAX(v."at")
         FROM "{table}" AS c LEFT JOIN "{events}" AS v ON v."escalation_id" = c."id"
@@ -673,9 +674,15 @@ def suspect_states() -> list[str]:
     for row in Escalation._meta.database.execute_sql(sql):
         (ref, is_open, is_live, risk_due, stage, last_at, opened, risk_at_opening) = row[:8]
         closed, raised, risk_escalated, top_stage, latest = row[8:]
-        if risk_at_opening and (raised is None or opened > raised):
-            raised = opened
-        at_risk = raised is not None and (risk_escalated is None or raised > risk_escalated)
+        # Events at one moment are replayed in the order they were recorded (seq), after a
+        # raise at the opening: each raise and escalation is compared as (moment, seq).
+        if risk_at_opening and (raised is None or opened + "#" > raised):
+            raised = opened + "#"
+        at_risk = (
+            not closed
+            and raised is not None
+            and (risk_escalated is None or raised > risk_escalated)
+        )
         if (
             bool(is_open) == bool(closed)
             or (not closed and not is_live)
@@ -726,16 +733,19 @@ def stale_states(
         if pause is not None:
             pause()
 
-    for case in iter_cases() if cases is None else cases:
-        values = _replayed_columns(case, registry, calendar)
-        if not names:
-            names = list(values)
-            fields = [Escalation._meta.fields[name] for name in names]
-        pending.append(
-            (case.ref, [f.db_value(values[n]) for f, n in zip(fields, names, strict=True)])
-        )
-        if len(pending) >= slice_size:
+    # One read transaction: the events and the stored columns as of one moment, so that a
+    # console writing meanwhile is not taken for tampering.
+    with db.atomic("DEFERRED"):
+        for case in iter_cases() if cases is None else cases:
+            values = _replayed_columns(case, registry, calendar)
+            if not names:
+                names = list(values)
+                fields = [Escalation._meta.fields[name] for name in names]
+            pending.append(
+                (case.ref, [f.db_value(values[n]) for f, n in zip(fields, names, strict=True)])
+            )
+            if len(pending) >= slice_size:
+                compare()
+        if pending:
             compare()
-    if pending:
-        compare()
     return stale

@@ -29,7 +29,7 @@ from textual.worker import Worker, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
-from dsl_console.core.wording import plural
+from dsl_console.core.wording import plural, some_refs
 from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.casebook import repair_stale_states
 from dsl_console.services.helpers import HelperUnavailable
@@ -77,6 +77,7 @@ WATCH_SECONDS = 1.0
 # then gives way to typing for a moment.
 REPLAY_SLICE = 100
 REPLAY_PAUSE = 0.005
+REPLAY_EVERY = 3600.0  # seconds: how often an unlock replays every case again
 
 
 class OtherProcessWrote(Message):
@@ -215,8 +216,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # draw: both compete with first paint for the CPU, and together for memory.
         self._unswept: Session | None = None
         self._unchecked: Session | None = None
-        # The session whose cached case states are yet to be checked against the events.
+        # The session whose cached case states are yet to be checked against the events, and
+        # when (time.monotonic) they last were.
         self._unreplayed: Session | None = None
+        self._replayed_at: float | None = None
         self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
 
@@ -341,7 +344,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._watcher = WriteWatcher(message.session)
         self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
-        self._unreplayed = message.session
+        # The replay of every case after unlocking: at the first unlock, then at most hourly
+        # (re-unlocking after the idle lock does not replay 100,000 cases each time).
+        if self._replayed_at is None or time.monotonic() - self._replayed_at > REPLAY_EVERY:
+            self._unreplayed = message.session
         # (The demo says so in a line of its own on every screen: widgets.demo_mark.)
         self.sub_title = " · ".join(p for p in (self.config.school, message.session.user) if p)
         if message.mode == UnlockMode.LOCKED:
@@ -400,6 +406,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             repaired = repair_stale_states(
                 session, pause=lambda: time.sleep(REPLAY_PAUSE), slice_size=REPLAY_SLICE
             )
+        self._replayed_at = time.monotonic()
         if repaired:
             self.post_message(StatesRepaired(session, tuple(repaired)))
 
@@ -408,9 +415,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if message.session is not self.session:
             return
         refs = message.refs
-        named = ", ".join(refs[:5]) + (", …" if len(refs) > 5 else "")
         self.notify(
-            f"The stored state of {plural(len(refs), 'case')} ({named}) did not match the "
+            f"The stored state of {plural(len(refs), 'case')} ({some_refs(refs)}) did not match the "
             "history recorded: it was changed outside the console. It has been worked out "
             "again from the events, and the audit trail says so. Tell the DSL; `dsl-console "
             "audit verify` checks the trail.",

@@ -253,23 +253,25 @@ def server() -> Iterator[Server]:
         port = free_port()
         run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / "host_key"))
         snippet = _shipped(
-            "sshd-dsl-console.conf",
+            "00-dsl-console.conf",
             **{
                 "AllowGroups dsl-team dsl-admin": f"AllowGroups {team}",
                 "Match Group dsl-team": f"Match Group {team}",
-                # A test has no second factor to give: the key alone.
+                # A test has no second factor to give, and no PAM stack set up for one.
                 "AuthenticationMethods publickey,keyboard-interactive:pam": (
                     "AuthenticationMethods publickey"
+                ),
+                "UsePAM yes": "UsePAM no",
+                "AuthorizedKeysFile /etc/ssh/authorized_keys/%u": (
+                    f"AuthorizedKeysFile {authorized}/%u"
                 ),
                 "ForceCommand /usr/local/bin/dsl-console-login": f"ForceCommand {login_script}",
             },
         )
         (base / "sshd_config").write_text(
             f"Port {port}\nListenAddress 127.0.0.1\nHostKey {base / 'host_key'}\n"
-            f"PidFile {base / 'sshd.pid'}\nAuthorizedKeysFile {authorized}/%u\n"
-            # The test's folders are under /var/tmp, which StrictModes would refuse; and no
-            # PAM, whose stack on this machine asks for a password.
-            "StrictModes no\nUsePAM no\nKbdInteractiveAuthentication no\n"
+            # The test's folders are under /var/tmp, which StrictModes would refuse.
+            f"PidFile {base / 'sshd.pid'}\nStrictModes no\n"
             f"Subsystem sftp {SFTP_SERVER}\n" + snippet
         )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
@@ -462,6 +464,15 @@ def test_three_dsls_over_ssh_see_each_others_changes_and_never_the_files(server:
         )  # fmt: skip
         assert sftp.returncode == 0
         assert b"SRV-001" in (fetched / written.name).read_bytes()
+        # SFTP is read-only: nothing can be put on the server through it.
+        batch = server.base / "put.batch"
+        batch.write_text("put /etc/hostname planted\n")
+        put = run(
+            "sftp", "-b", str(batch), "-P", str(server.port), *server.ssh(server.logins[2]),
+            f"{server.logins[2]}@127.0.0.1", check=False,
+        )  # fmt: skip
+        assert put.returncode != 0
+        assert not (server.outbox / server.logins[2] / "planted").exists()
         # Nobody else's outbox, and a shell through the same login is refused.
         assert run("cat", str(written), user=server.logins[0], check=False).returncode != 0
         shell = run(

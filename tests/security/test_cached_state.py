@@ -120,3 +120,40 @@ def test_the_console_s_check_after_unlocking_puts_the_state_right_on_the_record(
     assert main(["audit", "verify"]) == 0
     main(["audit", "show", "--limit", "5"])
     assert " repair " in capsys.readouterr().out
+
+
+def _insert_event(conn, case_id: int, seq: int, at: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        "INSERT INTO event (escalation_id, seq, at, kind, by, whom, note, lessons, method, "
+        "recorded_at, recorded_by) VALUES (?, ?, ?, ?, '', '', 'Fictional.', '', '', ?, 'jo.lead')",
+        (case_id, seq, at, kind, at),
+    )
+
+
+def test_histories_the_check_must_not_take_for_tampering(records, session_factory):
+    # Histories an older release let in, or that only their order tells apart: a case resolved
+    # while a risk was outstanding (refused only since), and a risk escalated then raised again
+    # at one moment (still at risk). With the cache worked out by the engine itself, the SQL
+    # check must find nothing suspect in them.
+    from dsl_console.config import Config
+    from dsl_console.core.procedures import load_registry
+    from dsl_console.store.cases import refresh_all_states
+    from dsl_console.store.database import open_database
+
+    conn = raw_connect(records, database_key(records))
+    ids = dict(conn.execute("SELECT ref, id FROM escalation").fetchall())
+    _insert_event(conn, ids[AT_RISK], 10, "2026-11-17 10:00:00.000000", "resolved")
+    moment = "2026-11-17 11:00:00.000000"
+    _insert_event(conn, ids[CALM], 10, moment, "risk-raised")
+    _insert_event(conn, ids[CALM], 11, moment, "risk-escalated")
+    _insert_event(conn, ids[CALM], 12, moment, "risk-raised")
+    conn.commit()
+    conn.close()
+    db = open_database(records, database_key(records))
+    with db.atomic():
+        refresh_all_states(load_registry(None), Config().calendar())
+    db.close()
+    session = session_factory()
+    with session.db.connection_context():
+        assert suspect_states() == []
+        assert stale_states(session.registry, session.calendar) == []

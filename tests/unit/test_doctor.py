@@ -130,3 +130,13 @@ def test_the_command_prints_one_line_per_problem_and_exits_1(deployment, tmp_pat
     assert any("chmod 600" in line for line in lines)
     assert "problem" in done.stderr and "Traceback" not in done.stderr
     assert all(line.strip() for line in lines)
+
+
+def test_a_long_schedule_line_is_read_at_once_either_way():
+    from dsl_console.services.doctor import _CHECK_LINE
+
+    options = " --x" * 40
+    assert _CHECK_LINE.search(f"dsl-console{options} y") is None  # once took minutes
+    assert _CHECK_LINE.search(f"dsl-console{options} check")
+    assert _CHECK_LINE.search("dsl-console --db=/srv/x.db check --json")
+    assert not _CHECK_LINE.search("dsl-console checks")

@@ -377,6 +377,8 @@ class ExportScreen(FormScreen):
         if not raw_out:
             raise InputError("out: is required")
         out = Path(raw_out).expanduser()
+        if session.outbox_refusal:
+            raise InputError(f"out: {session.outbox_refusal}")
         if session.outbox is not None:
             out = session.outbox.place(out)
         if not out.parent.is_dir():
