@@ -654,26 +654,26 @@ def suspect_states() -> list[str]:
     a flag, found in one pass of SQL (a fraction of a second at 100,000 cases, where replaying
     every case, `stale_states`, takes about ten): open by its events but cached closed or not
     listed; an immediate risk outstanding by its events (raised, at the opening or later, with
-    no risk-escalated at or after the last raise) but cached without its due, or the other
-    way round; a stage other than the highest escalated to; the last event's moment. `check`
-    runs this every time; the console and `audit verify` replay every case."""
+    no risk-escalated after the last raise, in the order events are replayed) but cached
+    without its due, or the other way round; the last event's moment. A stage or a due moved
+    needs the engine to see: the console and `audit verify` replay every case for that, and
+    `check` runs this every time."""
     table, events = Escalation._meta.table_name, EventRow._meta.table_name
     sql = f"""
-        SELECT c."ref", c."is_open", c."is_live", c."risk_due_at", c."stage", c."last_event_at",
+        SELECT c."ref", c."is_open", c."is_live", c."risk_due_at", c."last_event_at",
                c."opened_at", c."immediate_risk",
                MAX(CASE WHEN v."kind" IN ('resolved', 'voided') THEN 1 ELSE 0 END),
                MAX(CASE WHEN v."kind" = 'risk-raised' THEN v."at" || printf('#%09d', v."seq") END),
                MAX(CASE WHEN v."kind" = 'risk-escalated'
                         THEN v."at" || printf('#%09d', v."seq") END),
-               MAX(CASE WHEN v."kind" = 'escalated' THEN v."stage" END),
                MAX(v."at")
         FROM "{table}" AS c LEFT JOIN "{events}" AS v ON v."escalation_id" = c."id"
         GROUP BY c."id"
     """
     suspects = []
     for row in Escalation._meta.database.execute_sql(sql):
-        (ref, is_open, is_live, risk_due, stage, last_at, opened, risk_at_opening) = row[:8]
-        closed, raised, risk_escalated, top_stage, latest = row[8:]
+        (ref, is_open, is_live, risk_due, last_at, opened, risk_at_opening) = row[:7]
+        closed, raised, risk_escalated, latest = row[7:]
         # Events at one moment are replayed in the order they were recorded (seq), after a
         # raise at the opening: each raise and escalation is compared as (moment, seq).
         if risk_at_opening and (raised is None or opened + "#" > raised):
@@ -687,7 +687,6 @@ def suspect_states() -> list[str]:
             bool(is_open) == bool(closed)
             or (not closed and not is_live)
             or at_risk != (risk_due is not None)
-            or (top_stage is not None and stage != top_stage)
             or last_at != (latest if latest is not None and latest > opened else opened)
         ):
             suspects.append(ref)
