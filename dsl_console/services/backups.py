@@ -156,7 +156,8 @@ def make_backup(session: Session, out: Path) -> Path:
         ) from None
     finally:
         _remove_with_sides(partial)
-    session.audit("backup", detail=out.name)
+    # No file name in the entry: a name is the user's text, and the trail's details are not.
+    session.audit("backup")
     return out
 
 
@@ -245,8 +246,9 @@ def restore_backup(
 
     session = open_session(db_path, config, credentials, clock=clock)
     try:
-        kept = f"; previous database kept as {aside.name}" if aside else ""
-        session.audit("backup-restored", detail=f"from {file.name}{kept}")
+        # Not the backup's file name: the trail's details hold no text a user chose.
+        kept = f"previous database kept as {aside.name}" if aside else ""
+        session.audit("backup-restored", detail=kept)
     finally:
         session.close()
     return aside

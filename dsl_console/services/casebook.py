@@ -30,6 +30,7 @@ T = TypeVar("T")
 def _anchored(session: Session, action: str, ref: str, detail: str, write: Callable[[int], T]) -> T:
     """Write rows stamped with the id of the audit entry that then records them and their
     content digest (store/anchoring.py); call inside the change's transaction."""
+    assert anchoring.writes_rows(action), action  # verify_content trusts only these actions
     anchor = anchoring.next_anchor()
     result = write(anchor)
     audit.record(session.now(), session.user, action, ref, anchoring.with_content(detail, anchor))

@@ -78,13 +78,26 @@ def with_content(detail: str, anchor: int) -> str:
     return f"{detail} content={content_digest(anchor)}".strip()
 
 
+ROW_WRITING_ACTIONS = ("import", "case-opened")  # and every "event:<kind>"
+
+
+def writes_rows(action: str) -> bool:
+    """Whether entries of this action record case or event rows (and so carry a digest)."""
+    return action in ROW_WRITING_ACTIONS or action.startswith("event:")
+
+
 def verify_content() -> tuple[int, int | None, str]:
-    """Check every anchored change: (changes checked, first broken entry id or None, why)."""
+    """Check every anchored change: (changes checked, first broken entry id or None, why).
+
+    A digest counts only on an entry of an action that writes rows: text that merely looks
+    like one, in an entry of another kind, vouches for nothing."""
     db = AuditEntry._meta.database
     claimed: dict[int, str] = {}
-    for entry_id, detail in db.execute_sql("SELECT id, detail FROM audit ORDER BY id"):
+    for entry_id, action, detail in db.execute_sql(
+        "SELECT id, action, detail FROM audit ORDER BY id"
+    ):
         found = _CONTENT.search(detail or "")
-        if found:
+        if found and writes_rows(action or ""):
             claimed[entry_id] = found.group(1)
     for table, label in (("escalation", "a case"), ("event", "an event")):
         stray = db.execute_sql(

@@ -99,9 +99,12 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(
     assert not list(tmp_path.glob(".*restore*"))
     restored = session_factory()
     entries = list(audit.lines(limit=5))
+    # The entry says where the replaced database went; the backup's name, the user's text,
+    # is not in it.
     assert any(
-        e.action == "backup-restored" and e.user == USER and "b.db" in e.detail for e in entries
+        e.action == "backup-restored" and e.user == USER and aside.name in e.detail for e in entries
     )
+    assert not any("b.db" in e.detail for e in entries if e.action == "backup-restored")
     assert audit.verify()[1] is None
     assert count(View.OPEN, "", NOW) == 1
     restored.close()

@@ -113,3 +113,36 @@ def test_an_event_slipped_in_is_named(records: Path, capsys: pytest.CaptureFixtu
     code, out = verify(capsys)
     assert code == 1
     assert "added outside the console" in out
+
+
+def test_a_digest_smuggled_in_through_a_file_name_vouches_for_nothing(
+    records: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A deputy names a backup "... content=<digest>", then slips in event rows stamped with
+    # that entry's id whose digest is the one smuggled in: the trail must not vouch for them.
+    from dsl_console.store import anchoring, audit
+    from dsl_console.store.database import open_database
+
+    db = open_database(records, database_key(records))
+    next_id = audit.head()[0] + 2  # the backup's entry, after its login's
+    db.close()
+    conn = raw_connect(records, database_key(records))
+    conn.execute(
+        "INSERT INTO event (escalation_id, seq, at, kind, by, whom, note, lessons, method, "
+        "recorded_at, recorded_by, anchor) VALUES (1, 99, '2026-11-23 12:00:00.000000', "
+        "'resolved', '', '', 'Agreed.', '', '', '2026-11-23 12:00:00.000000', 'jo.lead', ?)",
+        (next_id,),
+    )
+    conn.commit()
+    conn.close()
+    db = open_database(records, database_key(records))
+    forged = anchoring.content_digest(next_id)
+    db.close()
+    capsys.readouterr()
+    assert main(["backup", "--out", str(tmp_path / f"b content={forged}")]) == 0
+    db = open_database(records, database_key(records))
+    assert [line.action for line in audit.lines(limit=1)] == ["backup"]
+    assert audit.head()[0] == next_id
+    db.close()
+    code, out = verify(capsys)
+    assert code == 1 and "does not record the rows that name it" in out
