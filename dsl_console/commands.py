@@ -217,6 +217,10 @@ def export(args: argparse.Namespace) -> int:
     from dsl_console.services import exporting
     from dsl_console.services.exports.target import check_target
 
+    start = parse_date(args.date_from, "--from") if getattr(args, "date_from", None) else None
+    end = parse_date(args.date_to, "--to") if getattr(args, "date_to", None) else None
+    if start and end and end < start:
+        raise InputError("--to is before --from")
     # Refused before the database is opened, so a slip touches nothing, not even the trail.
     # In server mode the file goes to the DSL's outbox (README: the DSL team).
     root = resolve_config(args).outbox
@@ -232,8 +236,20 @@ def export(args: argparse.Namespace) -> int:
     blanks: list[str] = []
     try:
         with exporting.checked_beside(session), progress_on_stderr("exporting") as progress:
-            message = exporting.run_export(
-                session, args, on_blanks=blanks.extend, progress=progress
+            message = exporting.export_to(
+                session,
+                args.what,
+                Path(args.out),
+                fmt=getattr(args, "format", None),
+                date_from=start,
+                date_to=end,
+                initials=bool(getattr(args, "initials", False)),
+                ref=getattr(args, "ref", None),
+                form=getattr(args, "form", None),
+                year=getattr(args, "year", None),
+                force=bool(getattr(args, "force", False)),
+                on_blanks=blanks.extend,
+                progress=progress,
             )
     finally:
         session.close()

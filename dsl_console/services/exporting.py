@@ -1,12 +1,11 @@
 """The export commands: choose what to write, write it atomically, audit it, name the chain head.
 
-`export_to` is the one code path: the command line (`run_export`) and the console's export
-screen both call it. It reports progress as cases are consumed, so a long export can show a bar.
+`export_to` is the one code path: the command line (`commands.export`) and the console's
+export screen both call it. It reports progress as cases are consumed, so a long export can show a bar.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from dsl_console.core.clock import LONDON, parse_date
+from dsl_console.core.clock import LONDON
 from dsl_console.core.records import Case, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output, kept_only_if
@@ -271,38 +270,3 @@ def checked_beside(session: Session) -> Iterator[None]:
             session.finish_opening()
         raise
     check()  # (again, at no cost, if a file was written)
-
-
-def _date_range(args: argparse.Namespace) -> tuple[date | None, date | None]:
-    start = parse_date(args.date_from, "--from") if args.date_from else None
-    end = parse_date(args.date_to, "--to") if args.date_to else None
-    if start and end and end < start:
-        raise InputError("--to is before --from")
-    return start, end
-
-
-def run_export(
-    session: Session,
-    args: argparse.Namespace,
-    *,
-    on_blanks: Blanks | None = None,
-    progress: Progress | None = None,
-) -> str:
-    """Run `dsl-console export WHAT ...`; returns the line to print (`on_blanks` and
-    `progress` as for `export_to`)."""
-    start, end = _date_range(args) if args.what == "log" else (None, None)
-    return export_to(
-        session,
-        args.what,
-        Path(args.out),
-        fmt=getattr(args, "format", None),
-        date_from=start,
-        date_to=end,
-        initials=bool(getattr(args, "initials", False)),
-        ref=getattr(args, "ref", None),
-        form=getattr(args, "form", None),
-        year=getattr(args, "year", None),
-        force=bool(getattr(args, "force", False)),
-        on_blanks=on_blanks,
-        progress=progress,
-    )
