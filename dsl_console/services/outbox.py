@@ -3,9 +3,10 @@
 On a school server every console runs as one service account that alone can read the database
 (README: the DSL team). Each DSL starts it through `sudo -u` from their own OS login, which can
 read nothing of the service account's. An export is written instead into that login's outbox,
-`<outbox>/<login>/`: a folder the service account owns, whose group is the login's own group
-and which has the set-group-ID bit, so each file in it is readable by that one login (mode
-0640) and fetched from the DSL's PC with SFTP. Files older than a day are removed.
+`<outbox>/<login>/`: a folder the service account owns, in a group that holds that login
+alone, with the set-group-ID bit, so each file in it is readable by that one login (mode 0640)
+and fetched from the DSL's PC with SFTP. Files a day old are removed. Under sudo with no
+outbox to serve the login, no export is written at all.
 
 The folders are made once by the administrator (`install -d -o <service> -g <login> -m 2750`):
 the service account cannot give a file to another user's group itself, and an outbox set up
