@@ -23,6 +23,7 @@ from dsl_console.core.clock import LONDON, iso, local_date, parse_date, parse_mo
 from dsl_console.core.terminal_text import safe
 from dsl_console.core.wording import some_refs
 from dsl_console.errors import ConsoleError, InputError
+from dsl_console.prompts import credentials_from_environment
 from dsl_console.services.outbox import (
     empty_outboxes,
     outbox_for,
@@ -33,9 +34,9 @@ from dsl_console.services.session import (
     Credentials,
     Session,
     account_from_environment,
-    credentials_from_environment,
     open_session,
 )
+from dsl_console.store.keyslots import KdfCost
 
 
 def _session(
@@ -336,14 +337,68 @@ def procedures(args: argparse.Namespace) -> int:
 # -- accounts, audit, backup ---------------------------------------------------------------------
 def user(args: argparse.Namespace) -> int:
     """Manage accounts."""
-    from dsl_console.services import accounts
-
     session = _session(args)
     try:
-        print(accounts.run(session, args))
+        print(user_action(session, args))
     finally:
         session.close()
     return 0
+
+
+def user_action(
+    session: Session, args: argparse.Namespace, *, kdf_cost: KdfCost | None = None
+) -> str:
+    """`dsl-console user add|edit|list|remove|passwd`: do it and return the line to print."""
+    from dsl_console.prompts import new_passphrase
+    from dsl_console.services import accounts
+    from dsl_console.services.session import check_user_name
+    from dsl_console.store import users
+    from dsl_console.store.users import ROLE_LABELS, parse_role
+
+    cost = {} if kdf_cost is None else {"kdf_cost": kdf_cost}
+    if args.action == "list":
+        return accounts.accounts_text(session, accounts.list_accounts(session))
+    if args.action == "add":
+        # Every check that needs no passphrase comes first, so no one types one in vain.
+        session.require_admin()
+        name = check_user_name(args.name)
+        role = parse_role(args.role)
+        if users.role_of(name) is not None:
+            raise InputError(f"user {name} already exists")
+        profile = accounts.check_profile(_profile_given(args, users.Profile()))
+        accounts.add_account(session, name, role, new_passphrase(name), profile=profile, **cost)
+        return f"added {name} ({ROLE_LABELS[role]}); they unlock with their own passphrase"
+    if args.action == "edit":
+        name = args.name or session.user
+        found = users.account(name)
+        if found is None:
+            raise InputError(f"no user {name}")
+        profile = accounts.edit_profile(session, name, _profile_given(args, found.profile))
+        return f"{name}: " + accounts.profile_line(profile)
+    if args.action == "remove":
+        accounts.remove_account(session, args.name)
+        return f"removed {args.name}; their passphrase no longer unlocks the database"
+    if args.action == "passwd":
+        name = args.name or session.user
+        if name != session.user:
+            session.require_admin()
+        if users.role_of(name) is None:
+            raise InputError(f"no user {name}")
+        accounts.change_passphrase(session, name, new_passphrase(name), **cost)
+        return f"passphrase changed for {name}; the old one no longer unlocks the database"
+    raise InputError(f"unknown user action {args.action}")
+
+
+def _profile_given(args: argparse.Namespace, current: Any) -> Any:
+    """The profile with whichever of --full-name, --title and --email were given."""
+    from dataclasses import replace
+
+    given = {
+        "full_name": getattr(args, "full_name", None),
+        "job_title": getattr(args, "title", None),
+        "email": getattr(args, "email", None),
+    }
+    return replace(current, **{key: value for key, value in given.items() if value is not None})
 
 
 def audit(args: argparse.Namespace) -> int:

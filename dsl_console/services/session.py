@@ -11,12 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from getpass import getpass
 from pathlib import Path
 from typing import TypeVar
 
@@ -112,27 +110,6 @@ def _passphrase_file(path: Path) -> str:
     if not passphrase:
         raise AccessError(f"{ENV_PASSPHRASE_FILE}: {path} is empty")
     return passphrase
-
-
-def credentials_from_environment(*, interactive: bool | None = None) -> Credentials:
-    """Credentials from DSL_CONSOLE_USER and DSL_CONSOLE_PASSPHRASE (or its file), else asked
-    at the terminal."""
-    user, passphrase = account_from_environment()
-    if user and passphrase:
-        return Credentials(user, passphrase)
-    if interactive is None:
-        interactive = sys.stdin.isatty()
-    if not interactive:
-        raise AccessError(
-            f"no terminal to ask for a passphrase: set {ENV_USER} and {ENV_PASSPHRASE} "
-            f"(or {ENV_PASSPHRASE_FILE})"
-        )
-    try:
-        user = user or input("User: ").strip()
-        passphrase = getpass("Passphrase: ")
-    except (EOFError, KeyboardInterrupt):
-        raise AccessError("unlock cancelled") from None
-    return Credentials(user, passphrase)
 
 
 def state_fingerprint(calendar: WorkingCalendar, registry: ProcedureRegistry) -> str:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from dsl_console import prompts
+from dsl_console.commands import user_action
 from dsl_console.config import Config
 from dsl_console.errors import AccessError, InputError
 from dsl_console.services import accounts
@@ -154,11 +156,11 @@ def test_run_takes_the_new_passphrase_from_the_environment(
 ) -> None:
     session = session_factory()
     with pytest.raises(AccessError, match="DSL_CONSOLE_NEW_PASSPHRASE"):
-        accounts.run(session, args("add", DEPUTY.user), kdf_cost=FAST_KDF)
-    monkeypatch.setenv(accounts.ENV_NEW_PASSPHRASE, DEPUTY.passphrase)
-    message = accounts.run(session, args("add", DEPUTY.user), kdf_cost=FAST_KDF)
+        user_action(session, args("add", DEPUTY.user), kdf_cost=FAST_KDF)
+    monkeypatch.setenv(prompts.ENV_NEW_PASSPHRASE, DEPUTY.passphrase)
+    message = user_action(session, args("add", DEPUTY.user), kdf_cost=FAST_KDF)
     assert message.startswith(f"added {DEPUTY.user} (Deputy DSL)")
-    listing = accounts.run(session, args("list"))
+    listing = user_action(session, args("list"))
     assert f"{USER}" in listing and "(you)" in listing and "Deputy DSL" in listing
     assert DEPUTY.passphrase not in message + listing
     session.close()
@@ -167,11 +169,11 @@ def test_run_takes_the_new_passphrase_from_the_environment(
 
 def test_the_terminal_asks_twice_and_refuses_a_mismatch(monkeypatch: pytest.MonkeyPatch) -> None:
     answers = iter(["fictional first answer", "fictional other answer"])
-    monkeypatch.setattr(accounts, "getpass", lambda prompt: next(answers))
+    monkeypatch.setattr(prompts, "getpass", lambda prompt: next(answers))
     with pytest.raises(InputError, match="differ"):
-        accounts.new_passphrase("pat.deputy", interactive=True)
+        prompts.new_passphrase("pat.deputy", interactive=True)
     answers = iter(["fictional same answer", "fictional same answer"])
-    assert accounts.new_passphrase("pat.deputy", interactive=True) == "fictional same answer"
+    assert prompts.new_passphrase("pat.deputy", interactive=True) == "fictional same answer"
 
 
 def test_a_name_typed_as_passphrase_is_not_kept(session_factory, new_db: Path) -> None:
