@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.tmux_kit import HAVE_TMUX, Terminal
+from tests.e2e.tmux_kit import HAVE_TMUX, Terminal, case
 
 pytestmark = pytest.mark.e2e
 
@@ -194,34 +194,16 @@ def server() -> Iterator[Server]:
             },
         )
         config_dir = base / "service-home" / ".config" / "dsl-console"
-        run(
-            "install",
-            "-d",
-            "-o",
-            service,
-            "-g",
-            service,
-            "-m",
-            "700",
-            str(config_dir.parent),
-            str(config_dir),
-        )
+
+        def folder(owner: str, group: str, mode: str, *paths: Path) -> None:
+            run("install", "-d", "-o", owner, "-g", group, "-m", mode, *map(str, paths))
+
+        folder(service, service, "700", config_dir.parent, config_dir)
         (config_dir / "config.toml").write_text(config)
         run("chown", f"{service}:{service}", str(config_dir / "config.toml"))
-        run("install", "-d", "-o", service, "-g", service, "-m", "711", str(base / "outbox"))
+        folder(service, service, "711", base / "outbox")
         for login in logins:
-            # The README's one line per DSL.
-            run(
-                "install",
-                "-d",
-                "-o",
-                service,
-                "-g",
-                login,
-                "-m",
-                "2750",
-                str(base / "outbox" / login),
-            )
+            folder(service, login, "2750", base / "outbox" / login)  # the README's line per DSL
 
         bin_dir = base / "bin"
         bin_dir.mkdir(mode=0o755)
@@ -302,18 +284,6 @@ def server() -> Iterator[Server]:
             subprocess.run(["userdel", "-r", "-f", user], capture_output=True)
         subprocess.run(["groupdel", team], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
-
-
-def case(ref: str, name: str, opened: datetime, **fields: object) -> dict:
-    return {
-        "ref": ref,
-        "procedure": "liverpool",
-        "opened_at": opened.isoformat(),
-        "child": {"name": name, "dob": "2014-05-02"},
-        "other_agency": "Children's social care",
-        "events": [],
-        **fields,
-    }
 
 
 def import_as_service(server: Server, *cases: dict) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal
+from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal, case
 
 pytestmark = pytest.mark.e2e
 if not HAVE_TMUX or CONSOLE is None:
@@ -58,18 +58,6 @@ def import_cases(db: Path, env: dict[str, str], folder: Path, *cases: dict) -> N
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-
-
-def case(ref: str, name: str, opened: datetime, **fields: object) -> dict:
-    return {
-        "ref": ref,
-        "procedure": "liverpool",
-        "opened_at": opened.isoformat(),
-        "child": {"name": name, "dob": "2014-05-02"},
-        "other_agency": "Children's social care",
-        "events": [],
-        **fields,
-    }
 
 
 def test_filter_open_escalate_back_and_quit(tmp_path, env, terminal):

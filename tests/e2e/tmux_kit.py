@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 
@@ -111,3 +112,16 @@ class Terminal:
 
     def close(self) -> None:
         self._tmux("kill-server")
+
+
+def case(ref: str, name: str, opened: datetime, **fields: object) -> dict:
+    """A fictional case in the import format (Liverpool's procedure unless told)."""
+    return {
+        "ref": ref,
+        "procedure": "liverpool",
+        "opened_at": opened.isoformat(),
+        "child": {"name": name, "dob": "2014-05-02"},
+        "other_agency": "Children's social care",
+        "events": [],
+        **fields,
+    }
