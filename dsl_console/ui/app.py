@@ -398,14 +398,19 @@ class DslConsoleApp(AppErrorGuard, App[int]):
 
     @work(thread=True, exit_on_error=False, group="replay", description="cached states")
     def _check_cached_states(self, session: Session) -> None:
-        # Once after each unlock: the cached states the list and the sweep read, against the
-        # events. A state written outside the console (a risk cleared, a case marked closed)
-        # is recomputed rather than shown. In slices, each followed by a pause, so that the
-        # replay of 100,000 cases gives way to typing.
-        with session.db.connection_context():
-            repaired = repair_stale_states(
-                session, pause=lambda: time.sleep(REPLAY_PAUSE), slice_size=REPLAY_SLICE
-            )
+        # After unlocking (REPLAY_EVERY): the cached states the list and the sweep read,
+        # against the events. A state written outside the console (a risk cleared, a case
+        # marked closed) is recomputed rather than shown. In slices, each followed by a pause,
+        # so that the replay of 100,000 cases gives way to typing.
+        try:
+            with session.db.connection_context():
+                repaired = repair_stale_states(
+                    session, pause=lambda: time.sleep(REPLAY_PAUSE), slice_size=REPLAY_SLICE
+                )
+        except Exception:
+            if session is not self.session:
+                return  # locked meanwhile, which closed the connection: the next unlock replays
+            raise
         self._replayed_at = time.monotonic()
         if repaired:
             self.post_message(StatesRepaired(session, tuple(repaired)))
