@@ -221,6 +221,10 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         app = self.app
         if getattr(app, "session", None) is None:
             return
+        if not self.query(CaseTable):
+            # Not composed yet (another console wrote in the moment between unlocking and
+            # the list's first drawing): on_mount loads the rows itself.
+            return
         as_of = app.now()  # type: ignore[attr-defined]
         self.table.reload(self.view, self.filter_text, as_of, keep=keep)
         if counts:
