@@ -264,13 +264,19 @@ async def test_escalating_with_the_iro_box_ticked_records_both_at_once(make_app)
         assert screen.query_one("#timeline").rows[2].status == "passed"  # type: ignore[attr-defined]
 
 
+async def escalation_to_stage_4(pilot):  # type: ignore[no-untyped-def]
+    """The case screen, then its escalate form filled in for stage 4 with a note, unsaved."""
+    await open_screen(pilot)
+    form = await open_form(pilot, "x")
+    form.query_one("#stage", Select).value = 4
+    form.query_one("#note", TextArea).load_text("No agreement at stage 3.")
+    return form
+
+
 async def test_escalating_without_the_iro_box_leaves_the_notice_due(make_app):
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_screen(pilot)
-        form = await open_form(pilot, "x")
-        form.query_one("#stage", Select).value = 4
-        form.query_one("#note", TextArea).load_text("No agreement at stage 3.")
+        await escalation_to_stage_4(pilot)
         await save(pilot)
         screen = await back_on_case(pilot)
         assert "[IRO] IRO notice due" in panel_text(screen)
@@ -681,10 +687,7 @@ async def test_an_escalation_made_meanwhile_in_another_console_is_named_and_the_
 ):
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_screen(pilot)
-        form = await open_form(pilot, "x")
-        form.query_one("#stage", Select).value = 4
-        form.query_one("#note", TextArea).load_text("No agreement at stage 3.")
+        form = await escalation_to_stage_4(pilot)
         # Another DSL escalates the same case to stage 4 while this form is open.
         with app.session.db.connection_context():
             record_event(

@@ -151,18 +151,30 @@ def test_restore_refuses_while_a_console_has_the_database_open(
     assert not list(tmp_path.glob("*.before-restore-*"))
 
 
+REMOVED_DSL = Credentials("kim.second", "fictional second dsl")
+
+
+def backup_of_a_removed_dsl(session_factory, out: Path) -> Path:  # type: ignore[no-untyped-def]
+    """A backup taken while a second DSL had an account, which was removed after: the old
+    slot that the attacks below try to use."""
+    session = session_factory()
+    accounts.add_account(
+        session, REMOVED_DSL.user, Role.DSL, REMOVED_DSL.passphrase, kdf_cost=FAST_KDF
+    )
+    backup = make_backup(session, out)
+    accounts.remove_account(session, REMOVED_DSL.user)
+    session.close()
+    return backup
+
+
 def test_a_removed_dsl_cannot_restore_an_old_backup_over_the_current_database(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
     # An old backup still holds the removed DSL's slot: it must not undo their removal.
-    session = session_factory()
-    accounts.add_account(session, "kim.second", Role.DSL, "fictional second dsl", kdf_cost=FAST_KDF)
-    backup = make_backup(session, tmp_path / "old.db")
-    accounts.remove_account(session, "kim.second")
-    session.close()
+    backup = backup_of_a_removed_dsl(session_factory, tmp_path / "old.db")
     live = new_db.read_bytes()
     with pytest.raises(AccessError, match="current database"):
-        restore(backup, new_db, Credentials("kim.second", "fictional second dsl"))
+        restore(backup, new_db, REMOVED_DSL)
     assert new_db.read_bytes() == live
 
 
@@ -260,16 +272,12 @@ def test_a_removed_dsl_cannot_restore_by_damaging_the_live_key_file(
 ) -> None:
     # The attack: a DSL keeps an old backup, is removed, then appends a byte to the live key
     # file so that its slots cannot be read, and restores the backup to undo the removal.
-    session = session_factory()
-    accounts.add_account(session, "kim.second", Role.DSL, "fictional second dsl", kdf_cost=FAST_KDF)
-    backup = make_backup(session, tmp_path / "b.db")
-    accounts.remove_account(session, "kim.second")
-    session.close()
+    backup = backup_of_a_removed_dsl(session_factory, tmp_path / "b.db")
     keys = keyslots.keys_path(new_db)
     keys.write_bytes(keys.read_bytes() + b"x")
     live = new_db.read_bytes()
     with pytest.raises(AccessError, match="only a DSL account can restore"):
-        restore(backup, new_db, Credentials("kim.second", "fictional second dsl"))
+        restore(backup, new_db, REMOVED_DSL)
     assert new_db.read_bytes() == live
     assert not list(new_db.parent.glob("*.before-restore-*"))
 
