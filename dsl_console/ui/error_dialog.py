@@ -96,7 +96,10 @@ class ErrorDialog(ModalScreen[None]):
                 yield Button("OK", id="ok", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        # A query, not query_one: when the console closes as the dialog opens, its button has
+        # already gone, and the dialog must not raise an error of its own.
+        for button in self.query("#ok").results(Button):
+            button.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -123,3 +123,18 @@ async def test_lock_key(make_app):
         await pilot.press("ctrl+l")
         await settle(pilot)
         assert is_locked(app)
+
+
+async def test_quitting_as_the_idle_lock_fires_ends_cleanly(make_app, clock):
+    # The idle timer can fire in the same moment as Ctrl+Q: the lock screen is then taken down
+    # before it has mounted, and the console must close without an error (CI once caught the
+    # lock screen looking for its passphrase box after it had gone).
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        clock.advance(minutes=11)
+        app.check_idle_lock()
+        assert is_locked(app)
+        app.exit()
+    assert app.return_code in (0, None)
+    assert not getattr(app, "_dsl_error_times", []), "an error dialog was raised while closing"

@@ -192,6 +192,11 @@ class UnlockScreen(ErrorGuard, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The console may be closing as this screen mounts (the idle lock firing as the DSL
+        # quits): its fields are then already gone, and there is nothing to open or focus.
+        boxes = self.query("#unlock-box")
+        if not boxes:
+            return
         if self.credentials is not None and self.mode == UnlockMode.UNLOCK:
             self._busy("Unlocking…")
             self._open(self.credentials, create=False)
@@ -201,8 +206,7 @@ class UnlockScreen(ErrorGuard, Screen[None]):
             self.query_one("#unlock-user", Input).focus()
         # On a short terminal the box scrolls: it opens at its top, title and all, not at the
         # first field's line.
-        box = self.query_one("#unlock-box")
-        self.call_after_refresh(box.scroll_home, animate=False)
+        self.call_after_refresh(boxes.first().scroll_home, animate=False)
 
     # -- submitting ------------------------------------------------------------------------------
     def action_enter(self) -> None:
