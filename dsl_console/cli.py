@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from dsl_console import __version__
 from dsl_console.config import Config, load_config
+from dsl_console.core.forms import FORM_IDS
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.paths import default_config_path, default_db_path, demo_db_path
 
@@ -121,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     er.add_argument(
         "--form",
         required=True,
-        choices=("liverpool", "newham", "st-helens-notice", "st-helens-resolution"),
+        choices=FORM_IDS,
         help="which partnership's form",
     )
     ea = _sub(what, "analysis", "the yearly analysis (PDF or CSV)")

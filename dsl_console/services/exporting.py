@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from dsl_console.core.clock import LONDON
+from dsl_console.core.forms import printable_form
 from dsl_console.core.records import Case, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output, kept_only_if
@@ -30,7 +31,6 @@ Progress = Callable[[int, int], None]
 Blanks = Callable[[list[str]], None]
 T = TypeVar("T")
 WHATS = ("json", "log", "report", "analysis")
-FORMS = ("liverpool", "newham", "st-helens-notice", "st-helens-resolution")
 PROGRESS_EVERY = 50  # cases between progress calls: often enough for a bar, cheap at 100,000
 
 
@@ -70,13 +70,11 @@ def report_blanks(session: Session, ref: str, form: str) -> list[str]:
     connection of the caller's thread."""
     from dsl_console.services.exports.forms import blank_fields
 
-    if form not in FORMS:
-        raise InputError("form: choose one of " + ", ".join(FORMS))
     return blank_fields(
         load_case(ref),
         session.registry,
         session.calendar,
-        form=form,  # type: ignore[arg-type]
+        form=printable_form(form),
         as_of=session.now(),
         completed_by=completed_by(session),
         school=session.config.school,
@@ -179,8 +177,7 @@ def export_to(
 
         if not ref:
             raise InputError("ref: is required")
-        if form not in FORMS:
-            raise InputError("form: choose one of " + ", ".join(FORMS))
+        form = printable_form(form)
         if progress is not None:
             progress(0, 1)
         case = load_case(ref)
@@ -188,7 +185,7 @@ def export_to(
             case,
             session.registry,
             session.calendar,
-            form=form,  # type: ignore[arg-type]
+            form=form,
             school=school,
             out=out,
             as_of=now,

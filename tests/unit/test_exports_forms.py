@@ -13,11 +13,12 @@ import pypdf
 import pytest
 
 from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.forms import FORM_IDS as FORMS
 from dsl_console.core.procedures import load_registry
 from dsl_console.core.records import Case, Child, Event, Professional
 from dsl_console.errors import InputError
 from dsl_console.services.exports import pdf_fonts
-from dsl_console.services.exports.forms import FORMS, blank_fields, write_form
+from dsl_console.services.exports.forms import blank_fields, write_form
 from tests.fictional import SCHOOL
 
 AS_OF = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)
@@ -301,12 +302,12 @@ def test_very_long_text_flows_onto_further_pages(tmp_path):
 
 
 def test_an_unknown_form_is_refused(tmp_path):
-    with pytest.raises(InputError, match="unknown form"):
+    with pytest.raises(InputError, match="form: choose one of liverpool, newham"):
         write_form(
             stage_three_case(),
             REGISTRY,
             CALENDAR,
-            form="leeds",  # type: ignore[arg-type]
+            form="leeds",
             school=SCHOOL,
             out=tmp_path / "x.pdf",
             as_of=AS_OF,
@@ -559,8 +560,8 @@ def test_a_blank_field_reported_is_printed_blank(tmp_path):
 
 
 def test_blank_fields_refuses_an_unknown_form():
-    with pytest.raises(InputError, match="unknown form"):
-        blank_fields(bare_case(), REGISTRY, CALENDAR, form="leeds", as_of=AS_OF)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="form: choose one of liverpool, newham"):
+        blank_fields(bare_case(), REGISTRY, CALENDAR, form="leeds", as_of=AS_OF)
 
 
 # -- what the resolve and professional forms capture, printed where the templates ask ---------
@@ -603,3 +604,25 @@ def test_the_lead_practitioner_fills_st_helens_resolution_template(tmp_path):
         f"Lead Practitioner & Agency {LUKASZ} Example, Social worker, Children's social care"
         in text
     )
+
+
+def test_each_printable_form_is_offered_everywhere_from_its_one_definition(tmp_path):
+    # One table names the forms: adding one there shows in `--form`, in the export screen's
+    # menu and in the PDF's title, and a form without a layout is caught here.
+    from dsl_console.cli import build_parser
+    from dsl_console.core.forms import PARTNERSHIP_FORMS
+    from dsl_console.services.exports.forms import _LAYOUTS
+    from dsl_console.ui.screens.export import FORM_OPTIONS
+
+    assert set(_LAYOUTS) == set(PARTNERSHIP_FORMS)
+    assert [value for _label, value in FORM_OPTIONS] == list(FORMS)
+    args = ["export", "report", "SCH-1", "--out", "x.pdf", "--form"]
+    for form in FORMS:
+        assert build_parser().parse_args([*args, form]).form == form
+    out = tmp_path / "form.pdf"
+    write_form(
+        stage_three_case(), REGISTRY, CALENDAR, form="newham", school=SCHOOL, out=out, as_of=AS_OF
+    )
+    metadata = pypdf.PdfReader(out).metadata
+    assert metadata is not None
+    assert metadata.title == f"{PARTNERSHIP_FORMS['newham'].title} SCH-2026-014"

@@ -6,13 +6,13 @@ from typing import NamedTuple
 
 from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import StageVisit
+from dsl_console.core.forms import form_name
 from dsl_console.core.records import EVENT_LABELS, Event, EventKind, Professional, age_on
 from dsl_console.services.exports.history import CaseHistory, whom_label
 from dsl_console.services.exports.pdf_layout import Field, FormSheet
 from dsl_console.services.exports.wording import (
     UNRESOLVED,
     agency_words,
-    form_name,
     level_label,
     reason_label,
     stage_label,

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from dsl_console.core.calendar import WorkingCalendar
+from dsl_console.core.forms import PARTNERSHIP_FORMS, printable_form
 from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.core.records import (
     PARTNERSHIP,
@@ -34,7 +34,6 @@ from dsl_console.core.records import (
     Professional,
     resolution_extras,
 )
-from dsl_console.errors import InputError
 from dsl_console.services.exports.atomic import atomic_output
 from dsl_console.services.exports.case_record import (
     NOT_COMPLETED,
@@ -73,14 +72,6 @@ from dsl_console.services.exports.wording import (
     uk_day,
 )
 
-FormName = Literal["liverpool", "newham", "st-helens-notice", "st-helens-resolution"]
-FORM_TITLES: dict[str, str] = {
-    "liverpool": "Report to LSCB: Multi-Agency Resolution: Escalation Stages 3 and 4",
-    "newham": "NSCP Escalation Referral Form",
-    "st-helens-notice": "Escalation Notice",
-    "st-helens-resolution": "Escalation Resolution Template",
-}
-FORMS: tuple[str, ...] = tuple(FORM_TITLES)
 # Liverpool's tick boxes for the level of need, by the console's level codes.
 _LIVERPOOL_LEVELS = {"early-help": "Early Help", "s17": "S17", "s47": "S47"}
 
@@ -90,7 +81,7 @@ def write_form(
     registry: ProcedureRegistry,
     calendar: WorkingCalendar,
     *,
-    form: FormName,
+    form: str,
     school: str,
     out: Path,
     as_of: datetime,
@@ -104,10 +95,9 @@ def write_form(
     professional escalating when the case names none.
     """
     history = _history(case, registry, calendar, form, as_of)
-    pdf = ExportPdf(
-        f"OFFICIAL-SENSITIVE | {case.ref} | {FORM_TITLES[form]} | prepared {uk_day(as_of)}"
-    )
-    pdf.set_title(f"{FORM_TITLES[form]} {case.ref}")  # the ref only: no name in the metadata
+    title = PARTNERSHIP_FORMS[form].title
+    pdf = ExportPdf(f"OFFICIAL-SENSITIVE | {case.ref} | {title} | prepared {uk_day(as_of)}")
+    pdf.set_title(f"{title} {case.ref}")  # the ref only: no name in the metadata
     pdf.set_creator("DSL Console")
     pdf.set_creation_date(as_of)
     _fill(pdf, history, form, school, completed_by)
@@ -123,7 +113,7 @@ def blank_fields(
     registry: ProcedureRegistry,
     calendar: WorkingCalendar,
     *,
-    form: FormName,
+    form: str,
     as_of: datetime,
     completed_by: Professional | None = None,
     school: str = "",
@@ -145,8 +135,7 @@ def blank_fields(
 def _history(
     case: Case, registry: ProcedureRegistry, calendar: WorkingCalendar, form: str, as_of: datetime
 ) -> CaseHistory:
-    if form not in FORM_TITLES:
-        raise InputError(f"unknown form {form!r}: choose one of {', '.join(FORMS)}")
+    printable_form(form)
     return history_of(case, ProcedureLookup(registry)(case), calendar, as_of)
 
 

@@ -8,6 +8,7 @@ from functools import cached_property
 
 from dsl_console.core.calendar import WorkingCalendar
 from dsl_console.core.deadlines import CaseState, case_state
+from dsl_console.core.forms import form_name
 from dsl_console.core.procedures import Procedure, ProcedureRegistry
 from dsl_console.core.records import (
     EVENT_LABELS,
@@ -26,7 +27,7 @@ from dsl_console.core.records import (
 )
 from dsl_console.core.wording import fact_label, fact_value
 from dsl_console.errors import InputError
-from dsl_console.services.exports.wording import form_name, stage_label, uk_day
+from dsl_console.services.exports.wording import stage_label, uk_day
 
 # The kinds the Summary Log lists under "Actions Undertaken Towards Resolution". Notes stay
 # in the school (they are working notes); missed timescales and deadlines have their own column.

@@ -107,14 +107,6 @@ def timescale_outcome(visit: StageVisit, as_of: datetime) -> str:
     return f"not kept ({reason})"
 
 
-# The forms a `notified` event may record as sent (its `form`), as a sentence names them.
-FORM_NAMES = {
-    "liverpool": "Report to LSCB, Appendix 2",
-    "newham": "NSCP Escalation Referral Form",
-    "st-helens-notice": "Escalation Notice",
-    "st-helens-resolution": "Escalation Resolution Template",
-}
-
 # The other agency's kinds as the exports word them after its name (records.AGENCY_KINDS).
 AGENCY_KIND_WORDS = {
     "social-care": "children's social care",
@@ -124,11 +116,6 @@ AGENCY_KIND_WORDS = {
     "early-help": "early help",
     "other": "other",
 }
-
-
-def form_name(form: str) -> str:
-    """A form id in words; a user's procedure may name forms the console does not print."""
-    return FORM_NAMES.get(form, f"form {form}")
 
 
 def agency_words(name: str, kind: str) -> str:

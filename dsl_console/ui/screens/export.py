@@ -24,10 +24,10 @@ from textual.worker import Worker, WorkerState
 
 from dsl_console.core.clock import local_date
 from dsl_console.core.deadlines import CaseState
+from dsl_console.core.forms import DEFAULT_FORM, PARTNERSHIP_FORMS
 from dsl_console.core.procedures import Procedure
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services import exporting
-from dsl_console.services.exports.forms import FORMS
 from dsl_console.services.exports.target import TargetExists, check_target
 from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case
@@ -50,12 +50,7 @@ FORMATS = {
     "analysis": ("pdf", "csv"),
     "json": ("json",),
 }
-FORM_OPTIONS = [
-    ("Liverpool: Report to LSCB", "liverpool"),
-    ("Newham: NSCP Escalation Referral", "newham"),
-    ("St Helens: Escalation Notice", "st-helens-notice"),
-    ("St Helens: Resolution Template", "st-helens-resolution"),
-]
+FORM_OPTIONS = [(form.menu, form.id) for form in PARTNERSHIP_FORMS.values()]
 # Which fields each kind of export uses (the others are hidden).
 FIELDS_OF = {
     "log": {"format", "from", "to", "initials"},
@@ -90,7 +85,7 @@ def default_name(
 def form_for(procedure: Procedure, state: CaseState | None) -> str:
     """The partnership form to offer for a case: the one an owed duty names, else one its
     procedure's duties name (the last reached first), else the Liverpool report."""
-    printable = set(FORMS)
+    printable = set(PARTNERSHIP_FORMS)
     if state is not None:
         for status in state.outstanding():
             for form in status.duty.forms:
@@ -104,7 +99,7 @@ def form_for(procedure: Procedure, state: CaseState | None) -> str:
     for form in procedure.forms():
         if form in printable:
             return form
-    return "liverpool"
+    return DEFAULT_FORM
 
 
 @dataclass(frozen=True)
