@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import SQL, Expression, Model, Select, Tuple, Value, chunked, fn
 
@@ -35,56 +35,9 @@ def _professional(data: dict) -> Professional:
     )
 
 
-def _event(row: EventRow) -> Event:
-    return Event(
-        at=row.at,
-        kind=row.kind,
-        stage=row.stage,
-        by=row.by,
-        whom=row.whom,
-        due=row.due,
-        note=row.note,
-        lessons=row.lessons,
-        action=row.action,
-        method=row.method,
-        recorded_at=row.recorded_at,
-        form=row.form,
-        field=row.field,
-        value=_value(row.value),
-    )
-
-
 def _value(text: str) -> object:
     """An amended event's value, stored as JSON text ("" when the event has none)."""
     return json.loads(text) if text else None
-
-
-def _case(row: Escalation, child: ChildRow, events: Sequence[Event]) -> Case:
-    raised = json.loads(row.raised_by) if row.raised_by else None
-    return Case(
-        ref=row.ref,
-        procedure=row.procedure,
-        procedure_version=row.procedure_version,
-        opened_at=row.opened_at,
-        child=Child(
-            name=child.name,
-            dob=date.fromisoformat(child.dob),
-            address=child.address,
-            parents=child.parents,
-        ),
-        other_agency=row.other_agency,
-        other_agency_kind=row.other_agency_kind,
-        level_of_need=row.level_of_need,
-        cp_plan=row.cp_plan,
-        looked_after=row.looked_after,
-        immediate_risk=row.immediate_risk,
-        reason=row.reason,
-        summary=row.summary,
-        concern=row.concern,
-        professionals=tuple(_professional(p) for p in json.loads(row.professionals)),
-        raised_by=_professional(raised) if raised else None,
-        events=tuple(events),
-    )
 
 
 def state_columns(state: CaseState, last_event_at: datetime) -> dict[str, object]:
@@ -346,59 +299,80 @@ def last_moment(case: Case) -> datetime:
 
 
 def load_case(ref: str) -> Case:
-    """One case with its whole history."""
-    row = Escalation.get_or_none(Escalation.ref == ref)
+    """One case with its whole history (read as `iter_cases` reads every case)."""
+    db = Escalation._meta.database
+    sql, params = (
+        Escalation.select(*_CASE_COLUMNS).join(ChildRow).where(Escalation.ref == ref).sql()
+    )
+    row = db.execute_sql(sql, params).fetchone()
     if row is None:
         raise InputError(f"no case with ref {ref}")
-    events = [
-        _event(e)
-        for e in EventRow.select().where(EventRow.escalation == row.id).order_by(EventRow.seq)
-    ]
-    return _case(row, row.child, events)
+    sql, params = (
+        EventRow.select(*_EVENT_COLUMNS)
+        .where(EventRow.escalation == row[0])
+        .order_by(EventRow.seq)
+        .sql()
+    )
+    events = [_event_from_row(e) for e in db.execute_sql(sql, params)]
+    return _case_from_row(row, events, _people_reader())
 
 
 # Cases per page of iter_cases: a page's events are read in one indexed query.
 PAGE = 2_000
 
-_CASE_COLUMNS = (
-    Escalation.id,
-    Escalation.ref,
-    Escalation.procedure,
-    Escalation.procedure_version,
-    Escalation.opened_at,
-    ChildRow.name,
-    ChildRow.dob,
-    ChildRow.address,
-    ChildRow.parents,
-    Escalation.other_agency,
-    Escalation.other_agency_kind,
-    Escalation.level_of_need,
-    Escalation.cp_plan,
-    Escalation.looked_after,
-    Escalation.immediate_risk,
-    Escalation.reason,
-    Escalation.summary,
-    Escalation.professionals,
-    Escalation.raised_by,
-    Escalation.concern,
+
+class _CaseRow(NamedTuple):
+    """A case's columns as read (a plain tuple from SQLite, cheaper than Peewee's model
+    instances at 100,000 cases), by name, so that a column added cannot shift the others."""
+
+    id: int
+    ref: str
+    procedure: str
+    procedure_version: str
+    opened_at: str
+    name: str  # the child's, as the four below
+    dob: str
+    address: str
+    parents: str
+    other_agency: str
+    other_agency_kind: str
+    level_of_need: str
+    cp_plan: int
+    looked_after: int
+    immediate_risk: int
+    reason: str
+    summary: str
+    professionals: str
+    raised_by: str
+    concern: str
+
+
+class _EventRow(NamedTuple):
+    """An event's columns as read, by name."""
+
+    escalation: int
+    at: str
+    kind: str
+    stage: int | None
+    by: str
+    whom: str
+    due: str | None
+    note: str
+    lessons: str
+    action: int | None
+    method: str
+    recorded_at: str | None
+    form: str
+    field: str
+    value: str
+
+
+_CHILD_COLUMNS = {"name", "dob", "address", "parents"}
+_CASE_COLUMNS = tuple(
+    getattr(ChildRow if name in _CHILD_COLUMNS else Escalation, name) for name in _CaseRow._fields
 )
-_EVENT_COLUMNS = (
-    EventRow.escalation,
-    EventRow.at,
-    EventRow.kind,
-    EventRow.stage,
-    EventRow.by,
-    EventRow.whom,
-    EventRow.due,
-    EventRow.note,
-    EventRow.lessons,
-    EventRow.action,
-    EventRow.method,
-    EventRow.recorded_at,
-    EventRow.form,
-    EventRow.field,
-    EventRow.value,
-)
+_EVENT_COLUMNS = tuple(getattr(EventRow, name) for name in _EventRow._fields)
+_OPENED_AT = _CaseRow._fields.index("opened_at")  # with the id (first), a page's key
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -409,38 +383,22 @@ _UTC = UtcField()
 
 
 def _event_from_row(row: Sequence[Any]) -> Event:
-    (
-        _,
-        at,
-        kind,
-        stage,
-        by,
-        whom,
-        due,
-        note,
-        lessons,
-        action,
-        method,
-        recorded,
-        form,
-        field,
-        value,
-    ) = row
+    e = _EventRow._make(row)
     return Event(
-        at=_moment(at),  # type: ignore[arg-type]
-        kind=kind,
-        stage=stage,
-        by=by,
-        whom=whom,
-        due=_moment(due),
-        note=note,
-        lessons=lessons,
-        action=action,
-        method=method,
-        recorded_at=_moment(recorded),
-        form=form,
-        field=field,
-        value=_value(value),
+        at=_moment(e.at),  # type: ignore[arg-type]
+        kind=e.kind,
+        stage=e.stage,
+        by=e.by,
+        whom=e.whom,
+        due=_moment(e.due),
+        note=e.note,
+        lessons=e.lessons,
+        action=e.action,
+        method=e.method,
+        recorded_at=_moment(e.recorded_at),
+        form=e.form,
+        field=e.field,
+        value=_value(e.value),
     )
 
 
@@ -544,52 +502,33 @@ def iter_keyed_cases(
             day = local_date(case.opened_at)
             if (opened_from and day < opened_from) or (opened_to_date and day > opened_to_date):
                 continue
-            yield (row[4], row[0]), case
-        after = (rows[-1][4], rows[-1][0])
+            yield (row[_OPENED_AT], row[0]), case
+        after = (rows[-1][_OPENED_AT], rows[-1][0])
 
 
 def _case_from_row(
     row: Sequence[Any], events: list[Event], people: Callable[[str], tuple[Professional, ...]]
 ) -> Case:
-    (
-        _,
-        ref,
-        procedure,
-        version,
-        opened_at,
-        name,
-        dob,
-        address,
-        parents,
-        agency,
-        agency_kind,
-        level,
-        cp_plan,
-        looked_after,
-        immediate_risk,
-        reason,
-        summary,
-        professionals,
-        raised_by,
-        concern,
-    ) = row
-    raised = people(raised_by)
+    c = _CaseRow._make(row)
+    raised = people(c.raised_by)
     return Case(
-        ref=ref,
-        procedure=procedure,
-        procedure_version=version,
-        opened_at=_moment(opened_at),  # type: ignore[arg-type]
-        child=Child(name=name, dob=date.fromisoformat(dob), address=address, parents=parents),
-        other_agency=agency,
-        other_agency_kind=agency_kind,
-        level_of_need=level,
-        cp_plan=bool(cp_plan),
-        looked_after=bool(looked_after),
-        immediate_risk=bool(immediate_risk),
-        reason=reason,
-        summary=summary,
-        concern=concern,
-        professionals=people(professionals),
+        ref=c.ref,
+        procedure=c.procedure,
+        procedure_version=c.procedure_version,
+        opened_at=_moment(c.opened_at),  # type: ignore[arg-type]
+        child=Child(
+            name=c.name, dob=date.fromisoformat(c.dob), address=c.address, parents=c.parents
+        ),
+        other_agency=c.other_agency,
+        other_agency_kind=c.other_agency_kind,
+        level_of_need=c.level_of_need,
+        cp_plan=bool(c.cp_plan),
+        looked_after=bool(c.looked_after),
+        immediate_risk=bool(c.immediate_risk),
+        reason=c.reason,
+        summary=c.summary,
+        concern=c.concern,
+        professionals=people(c.professionals),
         raised_by=raised[0] if raised else None,
         events=tuple(events),
     )
