@@ -25,7 +25,7 @@ from dsl_console.core.procedures import Duty, Procedure
 from dsl_console.core.records import OPEN
 from dsl_console.services.session import Session
 from dsl_console.store.cases import load_case, owed_duties
-from dsl_console.store.listing import retention_cutoff
+from dsl_console.store.listing import STANDING_COLUMNS, retention_cutoff, standing_of
 from dsl_console.store.models import ChildRow, Escalation, UtcField, utc_text
 
 
@@ -96,18 +96,12 @@ _COLUMNS = (
     Escalation.ref,
     Escalation.procedure,
     Escalation.procedure_version,
-    Escalation.stage,
-    Escalation.due_at,
-    Escalation.risk_due_at,
-    Escalation.school_due_at,
-    Escalation.response_due_at,
-    Escalation.iro_notice,
-    Escalation.partnership_notice,
-    Escalation.status,
-    Escalation.owes,
+    *STANDING_COLUMNS,
     Escalation.last_event_at,
     Escalation.opened_at,
 )
+
+_STANDING = slice(3, 3 + len(STANDING_COLUMNS))  # where a row holds them
 
 # (ref, procedure, version, standing, outstanding duties: empty unless asked for)
 _Listed = tuple[str, str, str, Standing, tuple[OwedDuty, ...]]
@@ -171,21 +165,10 @@ def _listed(
     for row, cached in _rows(as_of, distrusted):
         ref, proc, version = row[:3]
         if cached:
-            columns = row[3:12]
+            columns = row[_STANDING]
             standing = standings.get(columns)
             if standing is None:
-                stage, due, risk, school, response, iro, partner, status, owes = columns
-                standing = standings[columns] = Standing(
-                    stage=stage,
-                    due=moment(due),
-                    risk_due=moment(risk),
-                    school_due=moment(school),
-                    response_due=moment(response),
-                    iro_notice=bool(iro),
-                    partnership_notice=bool(partner),
-                    status=status,
-                    owes=bool(owes),
-                )
+                standing = standings[columns] = standing_of(columns, moment)
             duties = owed(ref, proc, version) if owed and standing.owes else ()
             yield ref, proc, version, standing, duties
             continue

@@ -6,7 +6,7 @@ The list never loads every case: it asks for the rows on screen (offset and limi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -152,12 +152,9 @@ def _contains(text: str):  # type: ignore[no-untyped-def]
     return cond
 
 
-_COLUMNS = (
-    Escalation.ref,
-    Escalation.child_name,
-    ChildRow.dob,
-    Escalation.procedure,
-    Escalation.procedure_version,
+# The cached columns a case's Standing is read from, in the order of `standing_of`: the list
+# and the sweep both read them (the sweep straight from the stored text).
+STANDING_COLUMNS = (
     Escalation.stage,
     Escalation.due_at,
     Escalation.risk_due_at,
@@ -167,6 +164,33 @@ _COLUMNS = (
     Escalation.partnership_notice,
     Escalation.status,
     Escalation.owes,
+)
+
+
+def standing_of(columns: Sequence[Any], moment: Callable[[Any], datetime | None]) -> Standing:
+    """A Standing from STANDING_COLUMNS' values as stored, each moment read by `moment`."""
+    stage, due, risk, school, response, iro, partner, status, owes = columns
+    return Standing(
+        stage=stage,
+        due=moment(due),
+        risk_due=moment(risk),
+        school_due=moment(school),
+        response_due=moment(response),
+        iro_notice=bool(iro),
+        partnership_notice=bool(partner),
+        status=status,
+        owes=bool(owes),
+    )
+
+
+# A CaseRow's fields, in its order.
+_COLUMNS = (
+    Escalation.ref,
+    Escalation.child_name,
+    ChildRow.dob,
+    Escalation.procedure,
+    Escalation.procedure_version,
+    *STANDING_COLUMNS,
     Escalation.resolved_at,
     Escalation.other_agency,
     Escalation.opened_at,
