@@ -209,6 +209,21 @@ class Case:
         """Whether the case was voided as opened in error."""
         return any(e.kind == EventKind.VOIDED for e in self.events)
 
+    def facts(self) -> dict[str, object]:
+        """The case's facts as opened, as plain values (the child and the people aside, whose
+        shapes differ): what the JSON format and the database both hold under these names."""
+        return {
+            "other_agency": self.other_agency,
+            "other_agency_kind": self.other_agency_kind,
+            "level_of_need": str(self.level_of_need),
+            "cp_plan": self.cp_plan,
+            "looked_after": self.looked_after,
+            "immediate_risk": self.immediate_risk,
+            "reason": self.reason,
+            "summary": self.summary,
+            "concern": self.concern,
+        }
+
 
 # Words in an agency's name that say its kind, in the order they are tried ("early help"
 # before "school", as an early help hub may be run by a school), each a whole word.
