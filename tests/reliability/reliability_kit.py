@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
+from typing import Any
 
 from dsl_console.config import Config
 from dsl_console.core.deadlines import case_state
@@ -245,3 +246,23 @@ def session_on(path: Path) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+# -- fuzzing -----------------------------------------------------------------------------------
+# DSL_RELIABILITY_FUZZ=N runs N random examples per fuzz test; unset, each runs its own
+# default number of derandomized examples (the same ones every run, so CI is repeatable).
+FUZZ_EXAMPLES = int(os.environ.get("DSL_RELIABILITY_FUZZ", "0"))
+
+
+def fuzz_settings(default: int, **extra: Any) -> Any:
+    """Hypothesis settings for a fuzz test: `default` examples unless asked for more."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=FUZZ_EXAMPLES or default,
+        deadline=None,
+        derandomize=not FUZZ_EXAMPLES,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        **extra,
+    )

@@ -12,19 +12,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import os
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given
 from hypothesis import strategies as st
 from reliability_kit import (
     CREDENTIALS,
     FAST_KDF,
     case_json,
     fixed_clock,
+    fuzz_settings,
     health,
     make_database,
     session_on,
@@ -37,12 +37,12 @@ from dsl_console.store.cases import load_case
 from dsl_console.store.models import Escalation
 from dsl_console.ui.app import DslConsoleApp, create_app
 from dsl_console.ui.forms.base import FormScreen
+from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.new_case import NewCaseForm
 from dsl_console.ui.forms.record_event import CHOICES, RecordEventForm
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.case_screen import CaseScreen
 
-EXAMPLES = int(os.environ.get("DSL_RELIABILITY_FUZZ", "0"))
 REF = "FORM-1"
 
 TEXT = st.one_of(
@@ -98,17 +98,11 @@ DATE_TEXT = st.one_of(
 )
 
 
-def fuzz_settings(default: int) -> settings:
-    return settings(
-        max_examples=EXAMPLES or default,
-        deadline=None,
-        derandomize=not EXAMPLES,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        # No shrinking: after a failure the console may be in any state, and a shrink run
-        # against it would only report that state; the failing example is printed as found.
-        phases=[Phase.explicit, Phase.generate],
-        report_multiple_bugs=False,
+def form_fuzz_settings(default: int) -> Any:
+    # No shrinking: after a failure the console may be in any state, and a shrink run against
+    # it would only report that state; the failing example is printed as found.
+    return fuzz_settings(
+        default, phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False
     )
 
 
@@ -231,9 +225,16 @@ async def _event_example(driver: Driver, choice: str, when: str, by: str, note: 
 
 async def _new_case_example(driver: Driver, values: dict[str, str], serial: int) -> None:
     pilot, app = driver.pilot, driver.app
-    while not isinstance(app.screen, (CaseListScreen, NewCaseForm)):
-        await pilot.press("escape")  # back from the event form, or from a case just opened
+    for _ in range(10):
+        if isinstance(app.screen, (CaseListScreen, NewCaseForm)):
+            break
+        # Back from the event form, or from a case just opened. An event form left refused
+        # still holds what was typed, and asks before discarding it: yes (Escape there would
+        # answer no, and the form would stay).
+        await pilot.press("y" if isinstance(app.screen, ConfirmScreen) else "escape")
         await _settle(pilot)
+    else:
+        raise AssertionError(f"could not get back to the case list from {app.screen!r}")
     if isinstance(app.screen, CaseListScreen):
         await pilot.press("n")
         await _until(pilot, lambda: isinstance(app.screen, NewCaseForm), "the new-case form")
@@ -272,7 +273,7 @@ def test_fuzz_the_console_forms(tmp_path: Path, figures) -> None:  # type: ignor
     serial = iter(range(10**9))
 
     def properties(driver: Driver) -> None:
-        @fuzz_settings(40)
+        @form_fuzz_settings(40)
         @given(
             choice=st.sampled_from(list(CHOICES)),
             when=mostly(st.sampled_from(["2026-11-23 11:00", " 2026-11-23 11:00 "]), MOMENT_TEXT),
@@ -282,7 +283,7 @@ def test_fuzz_the_console_forms(tmp_path: Path, figures) -> None:  # type: ignor
         def event_form(choice: str, when: str, by: str, note: str) -> None:
             driver.run(_event_example(driver, choice, when, by, note))
 
-        @fuzz_settings(25)
+        @form_fuzz_settings(25)
         @given(
             values=st.fixed_dictionaries(
                 {

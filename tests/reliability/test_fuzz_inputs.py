@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from reliability_kit import (
     NOW,
@@ -26,6 +26,7 @@ from reliability_kit import (
     USER,
     case_json,
     document,
+    fuzz_settings,
     health,
     make_database,
     open_as_user,
@@ -38,19 +39,6 @@ from dsl_console.services.casebook import import_cases
 from dsl_console.services.transfer import case_to_json, read_document
 from dsl_console.store.cases import load_case
 from dsl_console.store.models import Escalation
-
-EXAMPLES = int(os.environ.get("DSL_RELIABILITY_FUZZ", "0"))
-
-
-def fuzz_settings(default: int) -> settings:
-    return settings(
-        max_examples=EXAMPLES or default,
-        deadline=None,
-        derandomize=not EXAMPLES,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-
 
 # -- values that have broken parsers before --------------------------------------------------
 MOMENTS = st.one_of(
