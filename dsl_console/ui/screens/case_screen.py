@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.deadlines import CaseState, case_state
+from dsl_console.core.forms import DEFAULT_FORM
 from dsl_console.core.procedures import Procedure
 from dsl_console.core.records import Case
 from dsl_console.errors import ConsoleError
@@ -491,38 +492,20 @@ class CaseScreen(ErrorGuard, Screen[None]):
         from dsl_console.ui.screens.export import ExportScreen, form_for
 
         procedure = self.procedure
-        form = form_for(procedure, self.state) if procedure is not None else "liverpool"
+        form = form_for(procedure, self.state) if procedure is not None else DEFAULT_FORM
         self.app.push_screen(ExportScreen(what="report", ref=self.ref, form=form))
 
-    def action_record_event(self) -> None:
-        self.open_form("record_event")
 
-    def action_escalate(self) -> None:
-        self.open_form("escalate")
+# Each write action's key runs `action_<name>`, which opens its form: one method per entry of
+# FORMS, made here so that a form added to FORMS needs no method of its own.
+def _opener(action: str) -> Callable[[CaseScreen], None]:
+    def open_it(screen: CaseScreen) -> None:
+        screen.open_form(action)
 
-    def action_set_deadline(self) -> None:
-        self.open_form("set_deadline")
+    open_it.__name__ = f"action_{action}"
+    open_it.__doc__ = f"Open the form: {FORMS[action][1].lower()}."
+    return open_it
 
-    def action_resolve(self) -> None:
-        self.open_form("resolve")
 
-    def action_timescale_missed(self) -> None:
-        self.open_form("timescale_missed")
-
-    def action_duty_done(self) -> None:
-        self.open_form("duty_done")
-
-    def action_add_action(self) -> None:
-        self.open_form("add_action")
-
-    def action_action_done(self) -> None:
-        self.open_form("action_done")
-
-    def action_amend(self) -> None:
-        self.open_form("amend")
-
-    def action_professionals(self) -> None:
-        self.open_form("professionals")
-
-    def action_void(self) -> None:
-        self.open_form("void")
+for _action in FORMS:
+    setattr(CaseScreen, f"action_{_action}", _opener(_action))
