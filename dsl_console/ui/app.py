@@ -759,19 +759,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self.session = None
 
 
-def create_app(
-    db_path: Path,
-    config: Config,
-    *,
-    clock: Clock = system_clock,
-    credentials: Credentials | None = None,
-    demo: bool = False,
-    kdf_cost: KdfCost = DEFAULT_COST,
-) -> DslConsoleApp:
-    """The console, as the command line and the tests build it."""
-    return DslConsoleApp(
-        db_path, config, clock=clock, credentials=credentials, demo=demo, kdf_cost=kdf_cost
-    )
+# The console, as the command line and the tests build it: one factory, so that every test
+# runs the app the command line runs (its arguments are DslConsoleApp's).
+create_app = DslConsoleApp
 
 
 def run_console(
