@@ -20,6 +20,7 @@ from dsl_console.config import Config, load_config
 from dsl_console.core.forms import FORM_IDS
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.paths import default_config_path, default_db_path, demo_db_path
+from dsl_console.process import no_core_dumps
 
 PROG = "dsl-console"
 DEMO_USER = "demo"
@@ -280,28 +281,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def no_core_dumps() -> None:
-    """A crash must not leave a file holding the key, the passphrase and children's names:
-    no core file whatever the shell allows, and (Linux) not dumpable, which also keeps other
-    processes of the same user from reading this one's memory or its /proc environ."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ImportError, ValueError, OSError):
-        pass  # not on this system (Windows): there is no core file to prevent
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
-
-
-_PR_SET_DUMPABLE = 4  # <linux/prctl.h>
-
-
 INTERRUPTED = 130  # Ctrl+C, as shells report a command ended by SIGINT (contract section 4)
 
 
@@ -314,8 +293,13 @@ def _fail(message: str) -> None:
 
 
 def print_json(obj: object) -> None:
-    """Print one JSON object on standard output."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    """Print one JSON object on standard output. JSON escapes C0 controls itself; DEL, the C1
+    controls and the bidirectional overrides are escaped too (as \\u0085), so that stored text
+    cannot act on a terminal the output is read in, and parses back unchanged."""
+    from dsl_console.core.terminal_text import CONTROL
+
+    text = json.dumps(obj, ensure_ascii=False)
+    sys.stdout.write(CONTROL.sub(lambda c: f"\\u{ord(c.group()):04x}", text) + "\n")
 
 
 __all__ = [

@@ -12,6 +12,7 @@ from getpass import getpass
 
 from dsl_console.errors import AccessError, InputError
 from dsl_console.services.session import (
+    ENV_NEW_PASSPHRASE,
     ENV_PASSPHRASE,
     ENV_PASSPHRASE_FILE,
     ENV_USER,
@@ -19,8 +20,6 @@ from dsl_console.services.session import (
     account_from_environment,
     check_passphrase,
 )
-
-ENV_NEW_PASSPHRASE = "DSL_CONSOLE_NEW_PASSPHRASE"
 
 
 def credentials_from_environment(*, interactive: bool | None = None) -> Credentials:

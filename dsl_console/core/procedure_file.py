@@ -32,6 +32,7 @@ from dsl_console.core.procedures import (
     Timescale,
 )
 from dsl_console.core.records import AGENCY_KINDS, EventKind
+from dsl_console.core.terminal_text import CONTROL
 from dsl_console.errors import InputError
 
 _ID = re.compile(r"^[a-z0-9-]+$")
@@ -77,7 +78,7 @@ class _Reader:
             raise self.error(key, "must be a string")
         if len(value) > MAX_TEXT:
             raise self.error(key, f"is longer than {MAX_TEXT:,} characters")
-        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        if CONTROL.search(value):
             raise self.error(key, "contains a control character")
         return value
 

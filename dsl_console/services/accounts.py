@@ -127,7 +127,9 @@ def profile_line(profile: Profile) -> str:
 
 def accounts_text(session: Session, accounts: list[Account]) -> str:
     slots = set(keyslots.slot_users(keyslots.read_slots(keyslots.keys_path(session.path))))
-    width = max((len(a.name) for a in accounts), default=4)
+    # A name written to the database directly could hold control characters: shown inert.
+    names = {a.name: safe(a.name) for a in accounts}
+    width = max((len(shown) for shown in names.values()), default=4)
     lines = []
     for account in accounts:
         notes = []
@@ -139,7 +141,7 @@ def accounts_text(session: Session, accounts: list[Account]) -> str:
         suffix = f"  ({'; '.join(notes)})" if notes else ""
         who = safe(profile_line(account.profile)) if account.profile.full_name else ""
         lines.append(
-            f"{account.name:<{width}}  {ROLE_LABELS[account.role]:<11} since {since}"
+            f"{names[account.name]:<{width}}  {ROLE_LABELS[account.role]:<11} since {since}"
             f"{'  ' + who if who else ''}{suffix}"
         )
     return "\n".join(lines) if lines else "no accounts"

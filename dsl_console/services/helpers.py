@@ -12,6 +12,8 @@ import multiprocessing
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ from dsl_console.config import Config
 from dsl_console.core.clock import system_clock
 from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.errors import StoreError
-from dsl_console.services.session import Session
+from dsl_console.process import no_core_dumps
+from dsl_console.services.session import ENV_NEW_PASSPHRASE, ENV_PASSPHRASE, Session
 from dsl_console.store.database import CipherDatabase
 from dsl_console.store.models import database_proxy
 from dsl_console.store.users import Role
@@ -77,11 +80,28 @@ def start(target: Any, name: str) -> tuple[Any, Any]:
         chosen = context()
         ours, theirs = chosen.Pipe()
         process = chosen.Process(target=target, args=(theirs,), name=name, daemon=True)
-        process.start()
+        with _without_secrets():
+            process.start()
     except (OSError, RuntimeError, ValueError) as exc:
         raise HelperUnavailable(f"cannot start a helper process: {exc}") from None
     theirs.close()
     return process, ours
+
+
+@contextmanager
+def _without_secrets() -> Iterator[None]:
+    """The environment without the passphrase variables while a helper (or the fork server
+    every later helper comes from) starts: a new process's environment stays readable in
+    /proc for its lifetime, and a helper needs no passphrase (its key comes down the pipe).
+    Put back afterwards, for this process's own later reads."""
+    taken = {name: os.environ.pop(name) for name in SECRETS if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(taken)
+
+
+SECRETS = (ENV_PASSPHRASE, ENV_NEW_PASSPHRASE)
 
 
 def end(process: Any, wait: float) -> None:
@@ -98,6 +118,9 @@ def quiet() -> None:
     The terminal it inherited is the console's screen or the command's output: nothing may be
     written to it. Ctrl+C is the parent's to handle; the parent ends its helpers.
     """
+    # Not dumpable, as its parent is: the fork server it comes from is a new interpreter, and
+    # the setting does not survive that.
+    no_core_dumps()
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)

@@ -75,3 +75,26 @@ def _core_limit(pid: int) -> list[str]:
 def _run_with(extra: dict[str, str], *args: str, home: Path) -> subprocess.CompletedProcess[str]:
     """The installed command with the account's name and the given variables, no passphrase."""
     return run_cli(*args, home=home, passphrase=None, extra_env=extra)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc (Linux)")
+def test_a_helper_process_never_holds_the_passphrase_variable(monkeypatch) -> None:
+    # A command-line command reads DSL_CONSOLE_PASSPHRASE and keeps it (it may be asked for
+    # again in this process); the helpers it starts (a large export's, the sweep's) and the
+    # fork server they come from must not carry it in their own /proc environ.
+    from dsl_console.services import helpers
+    from dsl_console.services.sweep_process import serve
+
+    monkeypatch.setenv(ENV_PASSPHRASE, "fictional passphrase in the environment")
+    monkeypatch.setenv("DSL_CONSOLE_NEW_PASSPHRASE", "fictional new passphrase too")
+    process, ours = helpers.start(serve, "dsl-console sweep")
+    try:
+        environ = Path(f"/proc/{process.pid}/environ").read_bytes()
+        assert b"fictional passphrase in the environment" not in environ
+        assert b"fictional new passphrase too" not in environ
+        assert b"DSL_CONSOLE_PASSPHRASE=" not in environ
+    finally:
+        ours.close()  # the helper ends on the closed pipe
+        helpers.end(process, 5)
+    # This process's own reads still find it.
+    assert os.environ[ENV_PASSPHRASE] == "fictional passphrase in the environment"

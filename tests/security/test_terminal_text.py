@@ -62,3 +62,38 @@ def test_a_ref_planted_in_the_database_is_printed_inert_by_check(cli_env, tmp_pa
     assert "SCH\\x1b[1A\\x1b[2K" in out and "IMMEDIATE RISK" in out
     main(["audit", "show"])
     assert "\x1b" not in capsys.readouterr().out
+
+
+def test_check_json_and_user_list_print_planted_text_inert(cli_env, tmp_path, capsys):
+    import json
+
+    source = tmp_path / "in.json"
+    source.write_text(
+        document(
+            case_json("SCH-2026-001", opened_at="2026-11-16T09:30:00+00:00", immediate_risk=True)
+        )
+    )
+    assert main(["import", str(source)]) == 0
+    planted_ref = "SCH" + BIDI + "\x9b2J" + "\x85"  # a reversal, a C1 erase, a C1 newline
+    session = open_session(cli_env, Config(), Credentials(USER, PASSPHRASE))
+    try:
+        session.db.execute_sql(
+            "UPDATE escalation SET ref = ? WHERE ref = 'SCH-2026-001'", (planted_ref,)
+        )
+        session.db.execute_sql(
+            "INSERT INTO user (name, role, created_at) SELECT ?, role, created_at FROM user"
+            " WHERE name = ?",
+            (USER + OSC52, USER),
+        )
+    finally:
+        session.close()
+    capsys.readouterr()
+    assert main(["check", "--json", "--as-of", "2026-11-16T10:00:00+00:00"]) == 1
+    out = capsys.readouterr().out
+    assert not any(c in out for c in (BIDI, "\x9b", "\x85", "\x1b"))
+    # Escaped as JSON, so a program reading it gets the stored ref back unchanged.
+    refs = [case["ref"] for case in json.loads(out)["cases"]]
+    assert planted_ref in refs
+    main(["user", "list"])
+    listed = capsys.readouterr().out
+    assert "\x1b" not in listed and "\\x1b]52;c;" in listed

@@ -797,6 +797,9 @@ def done1(j: int, **changes: object) -> Mutation:
 REFUSALS: list[tuple[str, Mutation, str]] = [
     # Unknown keys, at every level.
     ("unknown top", top(colour="blue"), "colour"),
+    # Text that would act on the terminal `procedures` prints it in.
+    ("escape in a name", top(name="Example\x1b[2J"), "name"),
+    ("bidi override in a name", top(name="Example \u202eecnetsixe"), "name"),
     ("v1 iro_notice_from_stage", top(iro_notice_from_stage=1), "iro_notice_from_stage"),
     ("v1 report_from_stage", top(report_from_stage=3), "report_from_stage"),
     ("v1 notes", top(notes="old"), "notes"),
