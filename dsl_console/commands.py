@@ -49,13 +49,16 @@ def _session(
         raise ConsoleError(
             f"no database at {path}: create one with `dsl-console import` or open the console"
         )
-    return open_session(
+    session = open_session(
         path,
         config,
         credentials_from_environment(),
         create=create,
         hold_writes=hold_writes,
     )
+    if session.account_notice:
+        print(f"warning: {safe(session.account_notice)}", file=sys.stderr)
+    return session
 
 
 # -- the console ---------------------------------------------------------------------------------
@@ -420,6 +423,12 @@ def audit(args: argparse.Namespace) -> int:
             if why:
                 where = f" at entry {broken}" if broken is not None else ""
                 print(f"case records BROKEN{where}: {why} ({changes} changes intact before it)")
+                return 1
+            from dsl_console.store.account_trail import trail_accounts
+
+            accounts = trail_accounts().problems()
+            if accounts:
+                print(safe(f"accounts BROKEN: {accounts[0]}"))
                 return 1
             foreign = trail.foreign_schema()
             if foreign:

@@ -27,6 +27,7 @@ from dsl_console.core.procedures import ProcedureRegistry, load_registry
 from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.services.outbox import outbox_for, outbox_refusal, server_login
 from dsl_console.store import audit, keyslots, users
+from dsl_console.store.account_trail import granted_role
 from dsl_console.store.cases import refresh_all_states
 from dsl_console.store.database import CipherDatabase, explain_database_error, open_database
 from dsl_console.store.filesystems import refuse_network_file_system
@@ -167,6 +168,8 @@ class Session:
         # may be written (started through sudo with no outbox to serve the login).
         self.outbox = outbox_for(config.outbox, server_login())
         self.outbox_refusal = outbox_refusal(config.outbox)
+        # Set when the account's role in the table is not the one the audit trail granted.
+        self.account_notice = ""
 
     def finish_opening(self) -> None:
         """Write what open_session(hold_writes=True) held back: the login's audit entry (with
@@ -271,6 +274,7 @@ def open_session(
     if created is not None:
         db, key, user = created
         role, profile = Role.DSL, users.Profile()
+        account_notice = ""
     else:
         if path.is_dir():
             raise StoreError(f"--db {path} is a folder, not a database file")
@@ -286,7 +290,14 @@ def open_session(
         if found is None:
             db.close()
             raise AccessError("wrong user name or passphrase")
-        role, profile = found.role, found.profile
+        # The role the audit trail granted, not merely the one the table holds (a role or an
+        # account written into the table directly, with the key, grants nothing).
+        granted, account_notice = granted_role(user, found.role)
+        if granted is None:
+            db.close()
+            raise AccessError(account_notice)
+        role = granted
+        profile = found.profile
         if not hold_writes:
             _record_login(db, path, user, clock())
     session = Session(
@@ -300,6 +311,7 @@ def open_session(
         database_key=key,
         profile=profile,
     )
+    session.account_notice = account_notice
     if hold_writes and created is None:
         session.held_login = clock()
     else:

@@ -350,6 +350,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self._unreplayed = message.session
         # (The demo says so in a line of its own on every screen: widgets.demo_mark.)
         self.sub_title = " · ".join(p for p in (self.config.school, message.session.user) if p)
+        if message.session.account_notice:
+            self.notify(message.session.account_notice, severity="error", timeout=30)
         if message.mode == UnlockMode.LOCKED:
             # Only the lock screen goes: whatever was underneath, unsaved forms included, stays.
             self.pop_screen()
