@@ -298,8 +298,8 @@ def _authorise_on_live(
         return None
     try:
         try:
-            if conn.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
-                return None
+            # Who may replace it is asked first, while any of it can be read: a page damaged
+            # on purpose elsewhere in the file must not waive the rule for the whole file.
             row = conn.execute(
                 "SELECT role FROM user WHERE name = ? AND removed_at IS NULL",
                 (credentials.user,),
@@ -307,12 +307,18 @@ def _authorise_on_live(
         except sqlcipher.DatabaseError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise StoreError(BUSY) from None
-            return None
+            return None  # not even its accounts can be read: damaged beyond checking
+        if row is None or row[0] != "dsl":
+            raise AccessError("only a DSL account can restore a backup; nothing was changed")
+        try:
+            intact = conn.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+        except sqlcipher.DatabaseError as exc:
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise StoreError(BUSY) from None
+            intact = False
     finally:
         conn.close()
-    if row is None or row[0] != "dsl":
-        raise AccessError("only a DSL account can restore a backup; nothing was changed")
-    return live_key
+    return live_key if intact else None
 
 
 def _check_contents(conn: sqlcipher.Connection, user: str, label: str) -> str:

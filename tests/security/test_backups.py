@@ -282,6 +282,29 @@ def test_a_removed_dsl_cannot_restore_by_damaging_the_live_key_file(
     assert not list(new_db.parent.glob("*.before-restore-*"))
 
 
+def test_a_removed_dsl_cannot_restore_by_damaging_the_key_file_and_one_page(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    # The same attack, with one page of the live database damaged too (far from the accounts,
+    # which are among its first pages): the whole file no longer checks, but its accounts can
+    # still be read, and they say who may replace it.
+    backup = backup_of_a_removed_dsl(session_factory, tmp_path / "b.db")
+    session = session_factory()
+    add_fictional_cases(session, *(f"SCH-2026-{n:03d}" for n in range(1, 60)))
+    session.close()
+    data = bytearray(new_db.read_bytes())
+    last_page = len(data) - 4096
+    data[last_page + 100 : last_page + 200] = bytes(100)
+    new_db.write_bytes(bytes(data))
+    keys = keyslots.keys_path(new_db)
+    keys.write_bytes(keys.read_bytes() + b"x")
+    live = new_db.read_bytes()
+    with pytest.raises(AccessError, match="only a DSL account can restore"):
+        restore(backup, new_db, REMOVED_DSL)
+    assert new_db.read_bytes() == live
+    assert not list(new_db.parent.glob("*.before-restore-*"))
+
+
 def test_with_the_live_key_file_damaged_a_restore_waits_for_an_open_console(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
