@@ -89,3 +89,35 @@ def test_the_leading_quote_is_the_only_change(cli_env, tmp_path):
     assert main(["export", "log", "--format", "csv", "--out", str(out)]) == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
     assert any("' =1" in row for row in rows)
+
+
+def test_a_stored_bidirectional_override_is_left_out_of_the_logs(cli_env, tmp_path):
+    # Import refuses U+202E; one written into the database with the key would show the
+    # summary backwards in the partnership's spreadsheet.
+    import openpyxl
+
+    from dsl_console.config import Config
+    from dsl_console.services.session import Credentials, open_session
+    from tests.conftest import PASSPHRASE, USER
+
+    source = tmp_path / "in.json"
+    source.write_text(
+        document(case_json("SCH-2026-001", opened_at="2026-11-16T09:30:00+00:00", summary="x"))
+    )
+    assert main(["import", str(source)]) == 0
+    session = open_session(cli_env, Config(), Credentials(USER, PASSPHRASE))
+    try:
+        session.db.execute_sql(
+            "UPDATE escalation SET summary = ?", ("Agreed \u202eno action\u202c today.",)
+        )
+    finally:
+        session.close()
+    csv_out, xlsx_out = tmp_path / "log.csv", tmp_path / "log.xlsx"
+    assert main(["export", "log", "--format", "csv", "--out", str(csv_out)]) == 0
+    assert main(["export", "log", "--format", "xlsx", "--out", str(xlsx_out)]) == 0
+    text = csv_out.read_text(encoding="utf-8-sig")
+    sheet = openpyxl.load_workbook(xlsx_out, read_only=True).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
+    for found in (text, " ".join(cells)):
+        assert "\u202e" not in found and "\u202c" not in found
+        assert "Agreed no action today." in found

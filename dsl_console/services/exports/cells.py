@@ -24,6 +24,12 @@ QUOTING: Final = csv.QUOTE_ALL
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# The bidirectional overrides and isolates: refused on input, but a database written outside
+# the console may hold them, and in a cell they reorder what a reader sees (a name or a ref
+# shown backwards). Exports leave them out.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def _unseen(char: str) -> bool:
     """Whether a character is blank or invisible: spaces of every kind, controls, format."""
     return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zs", "Zl", "Zp")
@@ -53,7 +59,10 @@ def _may_trigger(text: str) -> bool:
 
 def neutralise(text: str) -> str:
     """The text made inert: a leading single quote if a spreadsheet could take it for a
-    formula, and one after any separator or line break that a formula would follow."""
+    formula, and one after any separator or line break that a formula would follow; any
+    bidirectional override left out."""
+    if not text.isascii():
+        text = _BIDI.sub("", text)
     first = text[:1]
     if not first:
         return text
