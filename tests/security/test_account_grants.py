@@ -32,6 +32,14 @@ def with_reader(session_factory, new_db: Path) -> Path:
     return new_db
 
 
+def plant_slot_and_unlock(db: Path, creds: Credentials, key: bytes) -> None:
+    """Give `creds` a key slot of the database key, as anyone holding it can, and try it."""
+    slot = keyslots.make_slot(creds.user, creds.passphrase, key, FAST_KDF)
+    keyslots.update_slots(keyslots.keys_path(db), lambda slots: keyslots.replace_slot(slots, slot))
+    with pytest.raises(AccessError, match="added outside the console"):
+        open_session(db, Config(), creds, clock=lambda: NOW)
+
+
 def verify(cli_env, capsys) -> tuple[int, str]:  # type: ignore[no-untyped-def]
     capsys.readouterr()
     code = main(["audit", "verify"])
@@ -66,11 +74,7 @@ def test_an_account_inserted_directly_cannot_unlock(with_reader, cli_env, capsys
         (MALLORY.user,),
     )
     conn.close()
-    keys = keyslots.keys_path(with_reader)
-    slot = keyslots.make_slot(MALLORY.user, MALLORY.passphrase, key, FAST_KDF)
-    keyslots.update_slots(keys, lambda slots: keyslots.replace_slot(slots, slot))
-    with pytest.raises(AccessError, match="added outside the console"):
-        open_session(with_reader, Config(), MALLORY, clock=lambda: NOW)
+    plant_slot_and_unlock(with_reader, MALLORY, key)
     code, out = verify(cli_env, capsys)
     assert code == 1 and f"account {MALLORY.user} was added outside the console" in out
 
@@ -91,11 +95,7 @@ def test_a_grant_appended_by_a_reader_in_their_own_name_grants_nothing(
             )
     finally:
         session.close()
-    keys = keyslots.keys_path(with_reader)
-    slot = keyslots.make_slot(MALLORY.user, MALLORY.passphrase, key, FAST_KDF)
-    keyslots.update_slots(keys, lambda slots: keyslots.replace_slot(slots, slot))
-    with pytest.raises(AccessError, match="added outside the console"):
-        open_session(with_reader, Config(), MALLORY, clock=lambda: NOW)
+    plant_slot_and_unlock(with_reader, MALLORY, key)
     code, out = verify(cli_env, capsys)
     assert code == 1
     assert f"{READER.user} was not a DSL then, and could not add an account" in out

@@ -267,19 +267,25 @@ def test_with_the_live_key_file_lost_the_backup_key_still_checks_and_keeps_the_d
     assert case_count(new_db, key) == 1
 
 
+def refused_with_the_key_file_damaged(backup: Path, live_db: Path) -> None:
+    """The removed DSL appends a byte to the live key file, so that its slots cannot be read,
+    and restores: refused, and the live database is left exactly as it was."""
+    keys = keyslots.keys_path(live_db)
+    keys.write_bytes(keys.read_bytes() + b"x")
+    live = live_db.read_bytes()
+    with pytest.raises(AccessError, match="only a DSL account can restore"):
+        restore(backup, live_db, REMOVED_DSL)
+    assert live_db.read_bytes() == live
+    assert not list(live_db.parent.glob("*.before-restore-*"))
+
+
 def test_a_removed_dsl_cannot_restore_by_damaging_the_live_key_file(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
     # The attack: a DSL keeps an old backup, is removed, then appends a byte to the live key
     # file so that its slots cannot be read, and restores the backup to undo the removal.
     backup = backup_of_a_removed_dsl(session_factory, tmp_path / "b.db")
-    keys = keyslots.keys_path(new_db)
-    keys.write_bytes(keys.read_bytes() + b"x")
-    live = new_db.read_bytes()
-    with pytest.raises(AccessError, match="only a DSL account can restore"):
-        restore(backup, new_db, REMOVED_DSL)
-    assert new_db.read_bytes() == live
-    assert not list(new_db.parent.glob("*.before-restore-*"))
+    refused_with_the_key_file_damaged(backup, new_db)
 
 
 def test_a_removed_dsl_cannot_restore_by_damaging_the_key_file_and_one_page(
@@ -296,13 +302,7 @@ def test_a_removed_dsl_cannot_restore_by_damaging_the_key_file_and_one_page(
     last_page = len(data) - 4096
     data[last_page + 100 : last_page + 200] = bytes(100)
     new_db.write_bytes(bytes(data))
-    keys = keyslots.keys_path(new_db)
-    keys.write_bytes(keys.read_bytes() + b"x")
-    live = new_db.read_bytes()
-    with pytest.raises(AccessError, match="only a DSL account can restore"):
-        restore(backup, new_db, REMOVED_DSL)
-    assert new_db.read_bytes() == live
-    assert not list(new_db.parent.glob("*.before-restore-*"))
+    refused_with_the_key_file_damaged(backup, new_db)
 
 
 def test_with_the_live_key_file_damaged_a_restore_waits_for_an_open_console(

@@ -39,7 +39,8 @@ def test_control_characters_are_refused_on_import_naming_the_field(
     assert "\x1b" not in err and BIDI not in err
 
 
-def test_a_ref_planted_in_the_database_is_printed_inert_by_check(cli_env, tmp_path, capsys):
+def import_a_case_at_risk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SCH-2026-001, at immediate risk, imported as a DSL would."""
     source = tmp_path / "in.json"
     source.write_text(
         document(
@@ -47,6 +48,10 @@ def test_a_ref_planted_in_the_database_is_printed_inert_by_check(cli_env, tmp_pa
         )
     )
     assert main(["import", str(source)]) == 0
+
+
+def test_a_ref_planted_in_the_database_is_printed_inert_by_check(cli_env, tmp_path, capsys):
+    import_a_case_at_risk(tmp_path)
     # Written with the key, outside the console: a ref that would erase the line above it.
     session = open_session(cli_env, Config(), Credentials(USER, PASSPHRASE))
     try:
@@ -67,13 +72,7 @@ def test_a_ref_planted_in_the_database_is_printed_inert_by_check(cli_env, tmp_pa
 def test_check_json_and_user_list_print_planted_text_inert(cli_env, tmp_path, capsys):
     import json
 
-    source = tmp_path / "in.json"
-    source.write_text(
-        document(
-            case_json("SCH-2026-001", opened_at="2026-11-16T09:30:00+00:00", immediate_risk=True)
-        )
-    )
-    assert main(["import", str(source)]) == 0
+    import_a_case_at_risk(tmp_path)
     planted_ref = "SCH" + BIDI + "\x9b2J" + "\x85"  # a reversal, a C1 erase, a C1 newline
     session = open_session(cli_env, Config(), Credentials(USER, PASSPHRASE))
     try:
