@@ -44,20 +44,23 @@ def _bad(key: str, why: str) -> InputError:
     return InputError(f"config: {key} {why}")
 
 
+# Every key config.toml may hold (the README's configuration section describes each).
+SETTINGS = (
+    "school",
+    "procedure",
+    "nation",
+    "end_of_working_day",
+    "closure_days",
+    "scan_seconds",
+    "lock_minutes",
+    "outbox",
+)
+
+
 def parse_config(doc: dict[str, object], source: Path | None = None) -> Config:
     """Validate a parsed config document; an unknown key or a bad value names the key."""
-    known = {
-        "school",
-        "procedure",
-        "nation",
-        "end_of_working_day",
-        "closure_days",
-        "scan_seconds",
-        "lock_minutes",
-        "outbox",
-    }
     for key in doc:
-        if key not in known:
+        if key not in SETTINGS:
             raise _bad(key, "is not a known setting")
     values: dict[str, object] = {}
     if "school" in doc:

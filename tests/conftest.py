@@ -77,6 +77,20 @@ def session_factory(new_db: Path, credentials: Credentials) -> Iterator[Callable
         session.close()
 
 
+def seed_many(session: Session, count: int, *, seed: int, start: int) -> Session:
+    """The demo's cases and `count` random ones (open and resolved), written as one import."""
+    from dsl_console.services.demo import demo_cases, random_cases
+    from dsl_console.store.cases import insert_cases
+
+    cases = demo_cases(NOW, session.registry, session.calendar) + list(
+        random_cases(NOW, session.registry, session.calendar, count, seed=seed, start=start)
+    )
+    session.write(
+        lambda: insert_cases(cases, session.registry, session.calendar, now=NOW, user=USER)
+    )
+    return session
+
+
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, new_db: Path) -> Path:
     """Environment for running the CLI in-process against the test database."""

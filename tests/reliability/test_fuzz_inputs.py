@@ -33,7 +33,7 @@ from reliability_kit import (
 )
 
 from dsl_console import cli
-from dsl_console.config import load_config
+from dsl_console.config import SETTINGS, load_config
 from dsl_console.errors import InputError
 from dsl_console.services.casebook import import_cases
 from dsl_console.services.transfer import case_to_json, read_document
@@ -309,15 +309,7 @@ def test_fuzz_the_import_command(tmp_path: Path, figures) -> None:  # type: igno
 
 
 # -- the config file ---------------------------------------------------------------------------
-KEYS = [
-    "school",
-    "procedure",
-    "nation",
-    "end_of_working_day",
-    "closure_days",
-    "scan_seconds",
-    "lock_minutes",
-]
+KEYS = list(SETTINGS)
 TOML_VALUES = st.one_of(
     st.text(max_size=20).map(json.dumps),
     st.integers(min_value=-(2**65), max_value=2**65).map(str),

@@ -84,6 +84,15 @@ def add_fictional_cases(session: Session, *refs: str, **overrides: object) -> No
     import_cases(session, cases)
 
 
+def audit_verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """`dsl-console audit verify` in this process: its exit status and what it printed."""
+    from dsl_console.cli import main
+
+    capsys.readouterr()
+    code = main(["audit", "verify"])
+    return code, capsys.readouterr().out
+
+
 def database_key(db_path: Path, user: str = USER, passphrase: str = PASSPHRASE) -> bytes:
     """The raw database key, unwrapped from a slot (what any holder of a passphrase can get)."""
     return keyslots.unwrap(keyslots.read_slots(keyslots.keys_path(db_path)), user, passphrase)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from dsl_console.cli import main
 from dsl_console.config import Config
 from dsl_console.errors import AccessError
 from dsl_console.services import accounts
@@ -18,7 +17,7 @@ from dsl_console.services.session import Credentials, open_session
 from dsl_console.store import audit, keyslots
 from dsl_console.store.users import Role
 from tests.conftest import FAST_KDF, NOW
-from tests.security.conftest import database_key, raw_connect
+from tests.security.conftest import audit_verify, database_key, raw_connect
 
 READER = Credentials("sam.reader", "fictional reader passphrase")
 MALLORY = Credentials("mal.intruder", "fictional intruder passphrase")
@@ -40,12 +39,6 @@ def plant_slot_and_unlock(db: Path, creds: Credentials, key: bytes) -> None:
         open_session(db, Config(), creds, clock=lambda: NOW)
 
 
-def verify(cli_env, capsys) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-    capsys.readouterr()
-    code = main(["audit", "verify"])
-    return code, capsys.readouterr().out
-
-
 def test_a_role_raised_in_the_table_unlocks_as_the_role_granted(with_reader, cli_env, capsys):
     key = database_key(with_reader, READER.user, READER.passphrase)  # the reader's own key
     conn = raw_connect(with_reader, key)
@@ -61,7 +54,7 @@ def test_a_role_raised_in_the_table_unlocks_as_the_role_granted(with_reader, cli
             )
     finally:
         session.close()
-    code, out = verify(cli_env, capsys)
+    code, out = audit_verify(capsys)
     assert code == 1
     assert f"account {READER.user}'s role was changed outside the console" in out
 
@@ -75,7 +68,7 @@ def test_an_account_inserted_directly_cannot_unlock(with_reader, cli_env, capsys
     )
     conn.close()
     plant_slot_and_unlock(with_reader, MALLORY, key)
-    code, out = verify(cli_env, capsys)
+    code, out = audit_verify(capsys)
     assert code == 1 and f"account {MALLORY.user} was added outside the console" in out
 
 
@@ -96,7 +89,7 @@ def test_a_grant_appended_by_a_reader_in_their_own_name_grants_nothing(
     finally:
         session.close()
     plant_slot_and_unlock(with_reader, MALLORY, key)
-    code, out = verify(cli_env, capsys)
+    code, out = audit_verify(capsys)
     assert code == 1
     assert f"{READER.user} was not a DSL then, and could not add an account" in out
 
@@ -126,5 +119,5 @@ def test_accounts_managed_in_the_console_verify_intact(
         assert deputy.role == Role.DEPUTY and deputy.account_notice == ""
     finally:
         deputy.close()
-    code, out = verify(cli_env, capsys)
+    code, out = audit_verify(capsys)
     assert code == 0, out

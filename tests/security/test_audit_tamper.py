@@ -12,7 +12,7 @@ import pytest
 from dsl_console.cli import main
 from dsl_console.store import audit
 from dsl_console.store.audit import audit_head_line, entry_hash
-from tests.security.conftest import add_fictional_cases, database_key, raw_connect
+from tests.security.conftest import add_fictional_cases, audit_verify, database_key, raw_connect
 
 
 @pytest.fixture
@@ -36,14 +36,8 @@ def tamper(db: Path, *statements: str) -> None:
     conn.close()
 
 
-def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["audit", "verify"])
-    return code, capsys.readouterr().out
-
-
 def test_an_intact_trail_verifies(trail: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 0
     assert out.startswith("audit trail intact: ")
 
@@ -82,7 +76,7 @@ def test_tampering_is_named_by_audit_verify(
 ) -> None:
     statements, broken, word = TAMPERING[how]
     tamper(trail, *statements)
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1
     assert out.startswith(f"audit trail BROKEN at entry {broken}:"), out
     assert word in out
@@ -100,7 +94,7 @@ def test_recomputing_one_entry_breaks_the_next(
     forged = entry_hash(row[0], row[1], "someone.else", row[3], row[4], row[5], row[6])
     conn.close()
     tamper(trail, f"UPDATE audit SET user = 'someone.else', hash = '{forged}' WHERE id = 3")
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1
     assert out.startswith("audit trail BROKEN at entry 4:"), out
 
@@ -127,7 +121,7 @@ def test_a_rewritten_chain_no_longer_matches_an_exported_head(
         )
         prev = digest
     # Left dropped, the missing guard alone gives the attacker away:
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1 and "audit_no_update was removed" in out
     # ...so they put it back, and now the chain verifies...
     conn.execute(
@@ -135,7 +129,7 @@ def test_a_rewritten_chain_no_longer_matches_an_exported_head(
         "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
     )
     conn.close()
-    code, _ = verify(capsys)
+    code, _ = audit_verify(capsys)
     assert code == 0
     # ...but the entry the export named now carries another hash, in `audit show`.
     main(["audit", "show", "--limit", "1000"])
@@ -199,5 +193,5 @@ def test_a_schema_object_the_console_did_not_make_breaks_verify(
     for statement in statements:
         conn.execute(statement)
     conn.close()
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1 and out.startswith("audit trail BROKEN: ") and said in out

@@ -11,7 +11,7 @@ from dsl_console.cli import main
 from dsl_console.core.records import Event, EventKind
 from dsl_console.services.casebook import record_event
 from tests.conftest import NOW
-from tests.security.conftest import add_fictional_cases, database_key, raw_connect
+from tests.security.conftest import add_fictional_cases, audit_verify, database_key, raw_connect
 
 
 @pytest.fixture
@@ -47,14 +47,8 @@ def attack(db: Path, *statements: str) -> None:
     conn.close()
 
 
-def verify(capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    capsys.readouterr()
-    code = main(["audit", "verify"])
-    return code, capsys.readouterr().out
-
-
 def test_untouched_records_verify(records: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 0
     assert "case records match the 2 changes that wrote them" in out
 
@@ -66,7 +60,7 @@ def test_a_cached_state_worked_out_again_is_not_tampering(
     # back from the events, they verify (changed any other way, they do not:
     # test_cached_state.py).
     attack(records, "UPDATE escalation SET due_at = NULL, urgency = 2")
-    assert verify(capsys)[0] == 1
+    assert audit_verify(capsys)[0] == 1
     from dsl_console.config import Config
     from dsl_console.core.procedures import load_registry
     from dsl_console.store.cases import refresh_all_states
@@ -76,7 +70,7 @@ def test_a_cached_state_worked_out_again_is_not_tampering(
     with db.atomic():
         refresh_all_states(load_registry(None), Config().calendar())
     db.close()
-    assert verify(capsys)[0] == 0
+    assert audit_verify(capsys)[0] == 0
 
 
 TAMPERING = {
@@ -97,7 +91,7 @@ def test_edited_records_are_named(
     records: Path, capsys: pytest.CaptureFixture[str], how: str
 ) -> None:
     attack(records, *TAMPERING[how])
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1
     assert out.startswith("case records BROKEN at entry "), out
     assert "changed, added to or removed outside the console" in out
@@ -110,7 +104,7 @@ def test_an_event_slipped_in_is_named(records: Path, capsys: pytest.CaptureFixtu
         "recorded_at, recorded_by) VALUES (1, 99, '2026-11-23 12:00:00.000000', 'resolved', "
         "'', '', 'Agreed.', '', '', '2026-11-23 12:00:00.000000', 'jo.lead')",
     )
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1
     assert "added outside the console" in out
 
@@ -144,5 +138,5 @@ def test_a_digest_smuggled_in_through_a_file_name_vouches_for_nothing(
     assert [line.action for line in audit.lines(limit=1)] == ["backup"]
     assert audit.head()[0] == next_id
     db.close()
-    code, out = verify(capsys)
+    code, out = audit_verify(capsys)
     assert code == 1 and "does not record the rows that name it" in out

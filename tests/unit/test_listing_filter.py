@@ -11,26 +11,19 @@ import pytest
 
 from dsl_console.core.records import Event, EventKind
 from dsl_console.services.casebook import record_event
-from dsl_console.services.demo import demo_cases, random_cases
+from dsl_console.services.demo import random_cases
 from dsl_console.services.session import Session
 from dsl_console.store import listing
 from dsl_console.store.cases import insert_cases
 from dsl_console.store.listing import View
-from tests.conftest import NOW
+from tests.conftest import NOW, seed_many
 
 FILTERS = ["a", "ada", "Ada Ex", "SCH-00", "sch-0001", "%", "_", "zzz", "  ada  "]
 
 
 @pytest.fixture
 def session(session_factory: Callable[..., Session]) -> Session:
-    session = session_factory()
-    cases = demo_cases(NOW, session.registry, session.calendar) + list(
-        random_cases(NOW, session.registry, session.calendar, 400, seed=5, start=7000)
-    )
-    session.write(
-        lambda: insert_cases(cases, session.registry, session.calendar, now=NOW, user="jo.lead")
-    )
-    return session
+    return seed_many(session_factory(), 400, seed=5, start=7000)
 
 
 def listed(view: View, text: str) -> tuple[int, list[str], list[int | None]]:

@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
-from dsl_console.services.demo import demo_cases, random_cases
 from dsl_console.services.session import Session
 from dsl_console.services.sweep import sweep
 from dsl_console.store import cases as store_cases
 from dsl_console.store import listing
-from dsl_console.store.cases import insert_cases, iter_cases, load_case
+from dsl_console.store.cases import iter_cases, load_case
 from dsl_console.store.listing import View
-from tests.conftest import NOW
+from tests.conftest import NOW, seed_many
 
 Plan = list[str]
 
@@ -33,14 +32,7 @@ Plan = list[str]
 @pytest.fixture
 def session(session_factory: Callable[..., Session]) -> Session:
     """A database with the demo's cases and a few hundred more, open and resolved."""
-    session = session_factory()
-    cases = demo_cases(NOW, session.registry, session.calendar) + list(
-        random_cases(NOW, session.registry, session.calendar, 300, seed=11, start=5000)
-    )
-    session.write(
-        lambda: insert_cases(cases, session.registry, session.calendar, now=NOW, user="jo.lead")
-    )
-    return session
+    return seed_many(session_factory(), 300, seed=11, start=5000)
 
 
 @contextmanager
