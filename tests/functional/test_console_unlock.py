@@ -12,6 +12,13 @@ def error_text(app) -> str:  # type: ignore[no-untyped-def]
     return str(app.screen.query_one("#unlock-error", Static).render()).lower()
 
 
+async def unlock_screen_up(pilot, what: str, *, settled: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the unlock screen (and, unless told not to, for it to settle)."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, UnlockScreen), what=what)
+    if settled:
+        await settle(pilot)
+
+
 async def test_given_credentials_open_straight_onto_the_list(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -24,7 +31,7 @@ async def test_given_credentials_open_straight_onto_the_list(make_app):
 async def test_typed_user_and_passphrase_unlock(make_app):
     app = make_app(unlocked=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
+        await unlock_screen_up(pilot, "unlock", settled=False)
         assert app.screen.query_one("#unlock-user", Input).has_focus
         await pilot.press(*USER, "enter")  # enter moves on to the passphrase
         assert app.screen.query_one("#unlock-passphrase", Input).has_focus
@@ -36,7 +43,7 @@ async def test_typed_user_and_passphrase_unlock(make_app):
 async def test_wrong_passphrase_is_refused_in_place(make_app):
     app = make_app(unlocked=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
+        await unlock_screen_up(pilot, "unlock", settled=False)
         await pilot.press(*USER, "enter", *"a wrong passphrase", "enter")
         await wait_until(
             pilot, lambda: "wrong user name or passphrase" in error_text(app), what="refusal"
@@ -64,7 +71,7 @@ async def test_wrong_credentials_from_the_environment_fall_back_to_the_form(make
 async def test_first_run_creates_the_first_dsl_account(make_app):
     app = make_app(seed_db=False, unlocked=False)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="first run")
+        await unlock_screen_up(pilot, "first run", settled=False)
         assert app.screen.mode == UnlockMode.FIRST_RUN
         assert not app.db_path.exists()
         await pilot.press(*"sam.lead", "enter", *"short", "enter")
@@ -95,8 +102,7 @@ async def test_first_run_creates_the_first_dsl_account(make_app):
 async def test_demo_shows_its_passphrase(make_app):
     app = make_app(unlocked=False, demo=True)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
-        await settle(pilot)
+        await unlock_screen_up(pilot, "unlock")
         hint = str(app.screen.query_one("#unlock-hint", Static).render())
         assert '"demo passphrase"' in hint
 
@@ -115,8 +121,7 @@ async def test_the_first_run_says_what_the_console_is_for_where_its_files_are_an
 ):
     app = make_app(seed_db=False, unlocked=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="first run")
-        await settle(pilot)
+        await unlock_screen_up(pilot, "first run")
         intro = str(app.screen.query_one("#unlock-intro", Static).render())
         assert "tracks the escalations your school makes to other agencies" in intro
         assert f"Database (created now, encrypted): {app.db_path}" in intro
@@ -169,8 +174,7 @@ async def test_on_a_server_the_login_name_is_offered_and_the_passphrase_still_as
     monkeypatch.setenv("SUDO_UID", str(login.pw_uid))
     app = make_app(unlocked=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock")
-        await settle(pilot)
+        await unlock_screen_up(pilot, "unlock")
         assert app.screen.query_one("#unlock-user", Input).value == "nobody"
         assert app.screen.query_one("#unlock-passphrase", Input).has_focus
         assert app.session is None
