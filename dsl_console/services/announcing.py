@@ -88,6 +88,9 @@ class SweepNews:
     # The refs with an immediate risk outstanding: few, so sent with the news everywhere; a
     # risk notice still shown about any other case is no longer true and is taken down.
     at_risk: frozenset[str] = frozenset()
+    # The refs whose cached state contradicts their events (written outside the console):
+    # judged from their events by this sweep, and for the console to put right on the record.
+    suspect: frozenset[str] = frozenset()
 
 
 class FlagMemory:

@@ -3,14 +3,14 @@ with its audit entry, refused whole if any part is wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
 from dsl_console.core.clock import local_date
 from dsl_console.core.records import Case, Event, EventKind
 from dsl_console.core.validation import check_addition, check_history
-from dsl_console.errors import AccessError
+from dsl_console.errors import AccessError, InputError
 from dsl_console.services.session import Session
 from dsl_console.store import anchoring, audit
 from dsl_console.store.cases import (
@@ -139,13 +139,29 @@ def view_case(session: Session, ref: str) -> Case:
     return case
 
 
+def _loaded(refs: Sequence[str]) -> Iterator[Case]:
+    """The cases with these refs that still exist."""
+    for ref in refs:
+        try:
+            yield load_case(ref)
+        except InputError:
+            continue  # gone meanwhile (a restore): nothing to put right
+
+
 def repair_stale_states(
-    session: Session, pause: Callable[[], None] | None = None, slice_size: int = STALE_SLICE
+    session: Session,
+    pause: Callable[[], None] | None = None,
+    slice_size: int = STALE_SLICE,
+    refs: Collection[str] | None = None,
 ) -> list[str]:
     """Find the cases whose cached state disagrees with their events (store.cases.stale_states:
-    written outside the console) and recompute it from the events, on the record. Call inside
-    a connection of the caller's thread. Returns their refs (none, nearly always)."""
-    stale = stale_states(session.registry, session.calendar, pause=pause, slice_size=slice_size)
+    written outside the console) and recompute it from the events, on the record: every case,
+    or only `refs` (those a sweep found suspect). Call inside a connection of the caller's
+    thread. Returns their refs (none, nearly always)."""
+    if refs is None:
+        stale = stale_states(session.registry, session.calendar, pause=pause, slice_size=slice_size)
+    else:
+        stale = stale_states(session.registry, session.calendar, _loaded(sorted(refs)))
     if not stale:
         return []
 

@@ -399,21 +399,25 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self.post_message(IntegrityFailed(session))
 
     @work(thread=True, exit_on_error=False, group="replay", description="cached states")
-    def _check_cached_states(self, session: Session) -> None:
-        # After unlocking (REPLAY_EVERY): the cached states the list and the sweep read,
-        # against the events. A state written outside the console (a risk cleared, a case
+    def _check_cached_states(self, session: Session, refs: frozenset[str] | None = None) -> None:
+        # After unlocking (REPLAY_EVERY), or for the cases a sweep found suspect (`refs`): the
+        # cached states the list and the sweep read, against the events. A state written outside the console (a risk cleared, a case
         # marked closed) is recomputed rather than shown. In slices, each followed by a pause,
         # so that the replay of 100,000 cases gives way to typing.
         try:
             with session.db.connection_context():
                 repaired = repair_stale_states(
-                    session, pause=lambda: time.sleep(REPLAY_PAUSE), slice_size=REPLAY_SLICE
+                    session,
+                    pause=lambda: time.sleep(REPLAY_PAUSE),
+                    slice_size=REPLAY_SLICE,
+                    refs=refs,
                 )
         except Exception:
             if session is not self.session:
                 return  # locked meanwhile, which closed the connection: the next unlock replays
             raise
-        self._replayed_at = time.monotonic()
+        if refs is None:
+            self._replayed_at = time.monotonic()
         if repaired:
             self.post_message(StatesRepaired(session, tuple(repaired)))
 
@@ -601,6 +605,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.sweep_count += 1
         if self.sweeper is not None:
             self.sweeper.accept(message.news)
+        if message.news.suspect:
+            # The sweep judged these from their events; their stored state is put right (and
+            # the list with it) on the record, without waiting for the next replay.
+            self._check_cached_states(session, message.news.suspect)
         notices = message.news.notices
         self._withdraw_risks_but(message.news.at_risk)
         shown, summary = condense(notices, first=self.sweep_count == 1)

@@ -407,3 +407,37 @@ async def test_a_risk_written_by_another_process_shows_within_seconds_without_a_
             timeout=10,
         )
         assert "SCH-2026-070" in app.case_list.table.visible_refs()  # type: ignore[union-attr]
+
+
+async def test_a_risk_hidden_in_the_stored_state_stays_announced_and_is_put_right(make_app, clock):
+    # Security: a write outside the console, with the key, clears the stored risk of the
+    # child at immediate risk and takes the case off the list. The console's next sweep
+    # judges it from its events, as `check` does: the risk stays announced, and the stored
+    # state is worked out again on the record, without waiting for the hourly replay.
+    from dsl_console.store import audit
+    from dsl_console.store.cases import suspect_states
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await unlocked(pilot)
+        risk = "SCH-2026-001: immediate risk: escalate today"
+        await wait_until(pilot, lambda: any(n.startswith(risk) for n in notices(app)), what="risk")
+        session = app.session
+        with session.db.connection_context():
+            session.db.execute_sql(
+                "UPDATE escalation SET risk_due_at = NULL, is_live = 0, urgency = 2 "
+                "WHERE ref = 'SCH-2026-001'"
+            )
+        clock.advance(minutes=2)  # the next sweep looks for stored states again
+        await sweep(pilot)
+        await wait_until(
+            pilot,
+            lambda: any("did not match the history recorded" in n for n in notices(app)),
+            what="the correction",
+        )
+        assert any(n.startswith(risk) for n in notices(app))
+        await settle(pilot)
+        assert any(line.startswith("SCH-2026-001") for line in table_lines(screen.table))
+        with session.db.connection_context():
+            assert suspect_states() == []
+            assert "repair" in [line.action for line in audit.lines(limit=3)]
