@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     ul = _sub(uwhat, "list", "list the accounts")
     ur = _sub(uwhat, "remove", "remove an account")
     ur.add_argument("name", help="the account to remove")
+    _sub(
+        uwhat,
+        "rekey",
+        "re-encrypt the database under a new key (done by remove; every account keeps its "
+        "passphrase, and older copies of the key file stop working)",
+    )
     up = _sub(uwhat, "passwd", "change your passphrase")
     up.add_argument("name", nargs="?", help="whose (default: yours)")
     for p in (ua, ue, ul, ur, up):

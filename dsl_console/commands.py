@@ -22,7 +22,7 @@ from dsl_console.config import Config
 from dsl_console.core.clock import LONDON, iso, local_date, parse_date, parse_moment
 from dsl_console.core.terminal_text import safe
 from dsl_console.core.wording import some_refs
-from dsl_console.errors import ConsoleError, InputError
+from dsl_console.errors import AccessError, ConsoleError, InputError
 from dsl_console.prompts import credentials_from_environment
 from dsl_console.services.outbox import (
     empty_outboxes,
@@ -380,7 +380,22 @@ def user_action(
         return f"{name}: " + accounts.profile_line(profile)
     if args.action == "remove":
         accounts.remove_account(session, args.name)
-        return f"removed {args.name}; their passphrase no longer unlocks the database"
+        done = f"removed {args.name}; their passphrase no longer unlocks the database"
+        try:
+            # A copy of the key file kept from before still holds their slot: a new database
+            # key makes it useless.
+            accounts.rekey(session, f"after removing {args.name}")
+        except AccessError as exc:  # a slot from before key pairs: who must unlock first
+            return f"{done}; {exc}"
+        except ConsoleError as exc:
+            return f"{done}; not re-encrypted yet ({exc}): then run `dsl-console user rekey`"
+        return f"{done}, and the database is re-encrypted under a new key"
+    if args.action == "rekey":
+        accounts.rekey(session, "asked for")
+        return (
+            "the database is re-encrypted under a new key; every account unlocks as before, "
+            "and no older copy of the key file opens it"
+        )
     if args.action == "passwd":
         name = args.name or session.user
         if name != session.user:

@@ -92,6 +92,38 @@ def remove_account(session: Session, name: str) -> None:
     session.write(change)
 
 
+def rekey(session: Session, why: str) -> None:
+    """Re-encrypt the database under a new key, sealed to every remaining account's key pair
+    (no passphrase needed), so that no old copy of the key file, nor a key once extracted from
+    one, opens it any more. All or nothing: while the file is being re-encrypted each slot
+    holds both keys, and if it cannot be (open in another console), the key file is put back.
+
+    Refused, changing nothing, while an account's slot predates key pairs (it is rewritten at
+    that account's next unlock), naming who must unlock once first."""
+    session.require_admin()
+    keys = keyslots.keys_path(session.path)
+    waiting = [str(s["user"]) for s in keyslots.read_slots(keys) if not keyslots.resealable(s)]
+    if waiting:
+        raise AccessError(
+            "the database key was not replaced: "
+            + ", ".join(safe(name) for name in waiting)
+            + " must unlock once with this version first (or be removed); then run "
+            "`dsl-console user rekey`"
+        )
+    new_key = keyslots.new_database_key()
+    keyslots.update_slots(
+        keys, lambda slots: [keyslots.reseal(s, new_key, keep_previous=True) for s in slots]
+    )
+    try:
+        session.db.rekey(new_key)
+    except Exception:
+        keyslots.update_slots(keys, lambda slots: [keyslots.restored(s) for s in slots])
+        raise
+    keyslots.update_slots(keys, lambda slots: [keyslots.settled(s) for s in slots])
+    session.rekeyed(new_key)
+    session.write(lambda: audit.record(session.now(), session.user, "database-rekeyed", "", why))
+
+
 def change_passphrase(
     session: Session,
     name: str,

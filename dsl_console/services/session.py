@@ -180,6 +180,11 @@ class Session:
         self.held_login = None
         _refresh_cached_states(self)
 
+    def rekeyed(self, key: bytes) -> None:
+        """The database is now encrypted with `key` (services.accounts.rekey)."""
+        self._database_key[:] = b"\0" * len(self._database_key)
+        self._database_key = bytearray(key)
+
     @property
     def database_key(self) -> bytes:
         """The raw database key, for wrapping into a new key slot or keying a backup."""
@@ -240,6 +245,18 @@ class Session:
         self._database_key = bytearray()
 
 
+def _open_with(path: Path, held: list[bytes], *, verify: bool) -> tuple[CipherDatabase, bytes]:
+    """The database opened with the key a slot holds; while a re-encryption is under way (or
+    was cut short) the slot holds two, and the file is encrypted with one of them."""
+    for number, key in enumerate(held):
+        try:
+            return open_database(path, key, verify=verify), key
+        except StoreError:
+            if number + 1 == len(held):
+                raise
+    raise AccessError("wrong user name or passphrase")  # no key held: not reached
+
+
 def open_session(
     path: Path,
     config: Config,
@@ -280,11 +297,16 @@ def open_session(
             raise StoreError(f"--db {path} is a folder, not a database file")
         slots = keyslots.read_slots(keys)
         try:
-            key = keyslots.unwrap(slots, credentials.user, credentials.passphrase)
+            held = keyslots.unwrap_keys(slots, credentials.user, credentials.passphrase)
         except AccessError:
             keyslots.note_failure(keys, credentials.user, clock())
             raise
-        db = open_database(path, key, verify=verify_integrity and not hold_writes)
+        db, key = _open_with(path, held, verify=verify_integrity and not hold_writes)
+        if not any(keyslots.resealable(s) for s in slots if s.get("user") == credentials.user):
+            try:
+                keyslots.upgrade_slot(keys, credentials.user, credentials.passphrase, key)
+            except StoreError:
+                pass  # the key file cannot be written now: the next unlock tries again
         user = credentials.user
         found = users.account(user)
         if found is None:

@@ -53,6 +53,12 @@ def raw_connection(
     return conn
 
 
+OPEN_ELSEWHERE = (
+    "the database is open in a console or another command; close the other consoles (or let "
+    "them lock) and try again"
+)
+
+
 class CipherDatabase(SqlCipherDatabase):
     """SQLCipher keyed with a raw key, quiet on stderr, with a busy timeout."""
 
@@ -177,6 +183,37 @@ class CipherDatabase(SqlCipherDatabase):
             with self._open_lock:
                 self._open.pop(id(conn), None)
             conn.close()
+
+    def rekey(self, new_key: bytes) -> None:
+        """Re-encrypt the file under `new_key` (SQLCipher's rekey: every page rewritten in one
+        transaction, out of WAL mode, which it needs) and use it for every later connection.
+        StoreError, with the file as it was, while any other connection (of this process or
+        another: a console) has the database open."""
+        old = self._raw_key
+        if not old:
+            raise StoreError("the database is locked: unlock it first")
+        self.forget_key()  # this process's own connections, in every thread
+        conn = sqlcipher.connect(self.database, timeout=0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"x'{old}'\"")
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+            if not mode or str(mode[0]).lower() != "delete":
+                raise StoreError(OPEN_ELSEWHERE)
+            conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlcipher.DatabaseError as exc:
+            self._raw_key = old
+            if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+                raise StoreError(OPEN_ELSEWHERE) from None
+            raise _explain(exc, Path(self.database)) from None
+        except StoreError:
+            self._raw_key = old
+            raise
+        finally:
+            conn.close()
+        self._raw_key = new_key.hex()
 
     def forget_key(self) -> None:
         """Close every connection, in every thread, and drop the key (the idle lock)."""

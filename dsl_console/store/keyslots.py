@@ -1,10 +1,16 @@
-"""Key slots: the database key, wrapped once per user by a key derived from their passphrase.
+"""Key slots: the database key, held once per user, opened with their passphrase.
 
 The database is encrypted with one random 256-bit key. Each account holds a slot beside the
-database file (`<db>.keys`): Argon2id turns the passphrase into a key-encryption key, and
-AES-256-GCM wraps the database key with it, the user name bound in as associated data so slots
-cannot be swapped. Adding or removing a user or changing a passphrase rewrites only this small
-file, never the database.
+database file (`<db>.keys`). Argon2id turns the passphrase into a key-encryption key, which
+opens (AES-256-GCM) the account's own X25519 private key; the database key is sealed to the
+matching public key (an ephemeral X25519 exchange, HKDF, AES-256-GCM). The user name is bound
+in as associated data throughout, so slots cannot be swapped.
+
+Two levels, so that the database key can be replaced without anyone's passphrase: a new key
+is sealed to every remaining account's public key (`reseal`), which is how removing an account
+re-encrypts the database (services.accounts) and leaves an old copy of the key file useless.
+Slots written before this design hold the database key wrapped by the key-encryption key
+directly (`wrapped`); they still open, and are rewritten in the new form at their next unlock.
 """
 
 from __future__ import annotations
@@ -23,7 +29,11 @@ from pathlib import Path
 from argon2.exceptions import HashingError
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 try:
     import fcntl
@@ -113,14 +123,97 @@ def make_slot(user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT
     """A slot that gives `user` the database key when they present `passphrase`."""
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     kek = _derive(passphrase, salt, cost)
-    wrapped = AESGCM(kek).encrypt(nonce, db_key, user.encode("utf-8"))
+    private = X25519PrivateKey.generate()
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    opened = AESGCM(kek).encrypt(nonce, private.private_bytes_raw(), _private_label(user))
     return {
         "user": user,
         "salt": _b64(salt),
         "nonce": _b64(nonce),
-        "wrapped": _b64(wrapped),
+        "private": _b64(opened),
+        "public": _b64(public),
+        "sealed": _seal(db_key, public, user),
         "kdf": {"name": "argon2id", **asdict(cost)},
     }
+
+
+def _private_label(user: str) -> bytes:
+    return b"dsl-console private key|" + user.encode("utf-8")
+
+
+def _sealing_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=KEY_BYTES,
+        salt=None,
+        info=b"dsl-console sealed database key|" + ephemeral + public,
+    ).derive(shared)
+
+
+def _seal(db_key: bytes, public: bytes, user: str) -> str:
+    """The database key sealed to an account's public key: only its private key opens it."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_sealing_key(shared, ephemeral_public, public)).encrypt(
+        nonce, db_key, user.encode("utf-8")
+    )
+    return _b64(ephemeral_public + nonce + sealed)
+
+
+def _open_sealed(sealed: str, private: X25519PrivateKey, user: str) -> bytes:
+    data = _unb64(sealed)
+    ephemeral_public, nonce, body = data[:32], data[32:44], data[44:]
+    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+    return AESGCM(_sealing_key(shared, ephemeral_public, public)).decrypt(
+        nonce, body, user.encode("utf-8")
+    )
+
+
+def resealable(slot: dict) -> bool:
+    """Whether a new database key can be sealed to this slot without its passphrase."""
+    return isinstance(slot.get("public"), str) and isinstance(slot.get("private"), str)
+
+
+def reseal(slot: dict, db_key: bytes, *, keep_previous: bool) -> dict:
+    """The slot holding `db_key` instead (its owner's passphrase unchanged). With
+    `keep_previous`, the key it held is kept beside it, for an unlock while the database is
+    being re-encrypted: whichever of the two the file is encrypted with opens it."""
+    new = {k: v for k, v in slot.items() if k not in ("sealed", "wrapped", "previous")}
+    new["sealed"] = _seal(db_key, _unb64(slot["public"]), slot["user"])
+    if keep_previous:
+        new["previous"] = {k: slot[k] for k in ("sealed", "wrapped") if k in slot}
+    return new
+
+
+def settled(slot: dict) -> dict:
+    """The slot without the key it held before a re-encryption that has finished."""
+    return {k: v for k, v in slot.items() if k != "previous"}
+
+
+def restored(slot: dict) -> dict:
+    """The slot as it was before `reseal(..., keep_previous=True)`: a re-encryption that did
+    not happen (the database was open elsewhere)."""
+    previous = slot.get("previous")
+    if not isinstance(previous, dict):
+        return slot
+    before = {k: v for k, v in slot.items() if k not in ("sealed", "wrapped", "previous")}
+    return {**before, **previous}
+
+
+def upgrade_slot(path: Path, user: str, passphrase: str, db_key: bytes) -> None:
+    """Rewrite `user`'s slot from before key pairs in the new form (at an unlock, the one time
+    the passphrase is at hand), so that a later re-encryption can reach it."""
+
+    def change(slots: list[dict]) -> list[dict]:
+        mine = next((s for s in slots if s.get("user") == user), None)
+        if mine is None or resealable(mine):
+            return slots
+        return replace_slot(slots, make_slot(user, passphrase, db_key, checked_cost(mine["kdf"])))
+
+    update_slots(path, change)
 
 
 def read_slots(path: Path) -> list[dict]:
@@ -190,6 +283,12 @@ def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
     A key file any of whose slots asks Argon2id for too little or too much is refused first,
     whatever the name typed: it has been tampered with, and must not be worked through.
     """
+    return unwrap_keys(slots, user, passphrase)[0]
+
+
+def unwrap_keys(slots: list[dict], user: str, passphrase: str) -> list[bytes]:
+    """`unwrap`, with the key the slot held before a re-encryption still under way (if any)
+    after it: the database is encrypted with one of them."""
     costs = [checked_cost(slot.get("kdf")) for slot in slots]
     for slot in slots:
         if slot.get("user") != user:
@@ -197,9 +296,12 @@ def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
         cost = checked_cost(slot.get("kdf"))
         try:
             kek = _derive(passphrase, _unb64(slot["salt"]), cost)
-            return AESGCM(kek).decrypt(
-                _unb64(slot["nonce"]), _unb64(slot["wrapped"]), user.encode("utf-8")
-            )
+            keys = [_held_key(slot, kek, user)]
+            previous = slot.get("previous")
+            if isinstance(previous, dict) and previous:
+                before = {k: v for k, v in slot.items() if k not in ("sealed", "wrapped")}
+                keys.append(_held_key({**before, **previous}, kek, user))
+            return keys
         except InvalidTag:
             break
         except (KeyError, TypeError, ValueError, HashingError):
@@ -210,6 +312,16 @@ def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
         _derive(passphrase, bytes(16), costs[0] if costs else DEFAULT_COST)
     # One message for both cases, for the same reason.
     raise AccessError("wrong user name or passphrase")
+
+
+def _held_key(slot: dict, kek: bytes, user: str) -> bytes:
+    """The database key a slot holds, its key-encryption key derived: sealed to the account's
+    key pair, or (a slot from before key pairs) wrapped by the key-encryption key itself."""
+    nonce = _unb64(slot["nonce"])
+    if "sealed" in slot:
+        raw = AESGCM(kek).decrypt(nonce, _unb64(slot["private"]), _private_label(user))
+        return _open_sealed(slot["sealed"], X25519PrivateKey.from_private_bytes(raw), user)
+    return AESGCM(kek).decrypt(nonce, _unb64(slot["wrapped"]), user.encode("utf-8"))
 
 
 def slot_users(slots: list[dict]) -> list[str]:
