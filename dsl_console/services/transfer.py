@@ -194,40 +194,144 @@ def read_document(
 ) -> list[Case]:
     """Parse and check a whole document; the first fault found is raised, nothing is kept.
 
-    `now` (aware UTC) is the moment of reading: no opening or event may be after it."""
+    `now` (aware UTC) is the moment of reading: no opening or event may be after it.
+
+    The cases are read one at a time, each checked as it is read: the whole document is
+    never held as parsed JSON (a 240 MB file of empty objects once took 5.9 GB that way), so
+    memory stays within a few times the file's size, and a bad case stops the reading there."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise InputError("the file is larger than 512 MB")
     try:
         # utf-8-sig: a byte-order mark, as Windows editors write, is not part of the JSON.
         text = data.decode("utf-8-sig")
-        doc = json.loads(text)
     except UnicodeDecodeError:
         raise InputError("the file is not UTF-8 text") from None
+    del data  # the caller's copy may go; this one is not needed beside the text
+    escapes = bool(_SURROGATE_ESCAPE.search(text))
+    cases: list[Case] = []
+    seen: set[str] = set()
+    members: dict[str, object] = {}
+    for key, value in _top_level(text):
+        if key in members:
+            raise InputError(f"the document names {key} twice")
+        members[key] = None
+        if key == "format":
+            if value != FORMAT:
+                raise InputError(f'format must be "{FORMAT}"')
+            members[key] = value
+        elif key == "cases":
+            for index, raw in enumerate(value):
+                if escapes:
+                    _refuse_lone_surrogates(text, raw)
+                case = case_from_json(raw, index, registry, now, calendar)
+                if case.ref in seen:
+                    raise InputError(f"case {case.ref}: ref appears twice in the file")
+                seen.add(case.ref)
+                cases.append(case)
+        elif escapes:
+            _refuse_lone_surrogates(text, value)
+    if members.get("format") != FORMAT:
+        raise InputError(f'format must be "{FORMAT}"')
+    if "cases" not in members:
+        raise InputError("cases must be a list")
+    return cases
+
+
+_DECODER = json.JSONDecoder()
+_BLANK = re.compile(r"[ \t\n\r]*")
+NOT_AN_OBJECT = "the document must be a JSON object with format and cases"
+
+
+def _decode(text: str, at: int) -> tuple[Any, int]:
+    """One JSON value at `at` and where it ends; a fault in it as one readable line."""
+    try:
+        return _DECODER.raw_decode(text, at)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        raise _json_error(exc) from None
     except RecursionError:
         raise InputError("not valid JSON (nested too deeply)") from None
     except ValueError:
         # Python refuses to read an integer of more than 4,300 digits (a guard against a
         # number that would take minutes to convert).
         raise InputError("not valid JSON for this file: a number is too long") from None
-    _refuse_lone_surrogates(text, doc)
-    if not isinstance(doc, dict):
-        raise InputError("the document must be a JSON object with format and cases")
-    if doc.get("format") != FORMAT:
-        raise InputError(f'format must be "{FORMAT}"')
-    raw_cases = doc.get("cases")
-    if not isinstance(raw_cases, list):
-        raise InputError("cases must be a list")
-    cases: list[Case] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_cases):
-        case = case_from_json(raw, index, registry, now, calendar)
-        if case.ref in seen:
-            raise InputError(f"case {case.ref}: ref appears twice in the file")
-        seen.add(case.ref)
-        cases.append(case)
-    return cases
+
+
+def _json_error(exc: json.JSONDecodeError) -> InputError:
+    return InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno})")
+
+
+def _expected(what: str, text: str, at: int) -> InputError:
+    return _json_error(json.JSONDecodeError(what, text, at))
+
+
+def _top_level(text: str) -> Iterator[tuple[str, Any]]:
+    """The document object's members in order, each value parsed whole, except `cases`,
+    whose value is an iterator over its elements, parsed one at a time as it is advanced
+    (it must be used up before the next member is read)."""
+    at = _BLANK.match(text, 0).end()  # type: ignore[union-attr]
+    if text[at : at + 1] != "{":
+        _, end = _decode(text, at)  # a JSON error if it is not JSON at all
+        _end(text, end)
+        raise InputError(NOT_AN_OBJECT)
+    at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
+    if text[at : at + 1] == "}":
+        _end(text, at + 1)
+        return
+    while True:
+        if text[at : at + 1] != '"':
+            raise _expected("Expecting property name enclosed in double quotes", text, at)
+        try:
+            key, at = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
+        except json.JSONDecodeError as exc:
+            raise _json_error(exc) from None
+        at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
+        if text[at : at + 1] != ":":
+            raise _expected("Expecting ':' delimiter", text, at)
+        at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
+        if key == "cases" and text[at : at + 1] == "[":
+            position = [at]
+            yield key, _elements(text, position)
+            at = position[0]
+        else:
+            value, at = _decode(text, at)
+            if key == "cases":
+                raise InputError("cases must be a list")
+            yield key, value
+        at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
+        if text[at : at + 1] == ",":
+            at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
+            continue
+        if text[at : at + 1] == "}":
+            _end(text, at + 1)
+            return
+        raise _expected("Expecting ',' delimiter", text, at)
+
+
+def _elements(text: str, position: list[int]) -> Iterator[Any]:
+    """The elements of the array at position[0], one at a time; position[0] is left just
+    after the array once they are all read."""
+    at = _BLANK.match(text, position[0] + 1).end()  # type: ignore[union-attr]
+    if text[at : at + 1] == "]":
+        position[0] = at + 1
+        return
+    while True:
+        value, at = _decode(text, at)
+        yield value
+        at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
+        if text[at : at + 1] == ",":
+            at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
+            continue
+        if text[at : at + 1] == "]":
+            position[0] = at + 1
+            return
+        raise _expected("Expecting ',' delimiter", text, at)
+
+
+def _end(text: str, at: int) -> None:
+    """Nothing but blanks may follow the document."""
+    at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
+    if at != len(text):
+        raise _expected("Extra data", text, at)
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
