@@ -71,9 +71,10 @@ def _where_and_exits() -> str:
     """The --help epilogue: the real default paths on this machine, and the exit statuses."""
     return (
         f"files on this machine:\n"
-        f"  database  {default_db_path()}\n"
+        f"  database  {resolve_db(argparse.Namespace(db=None))}\n"
         f"  demo      {demo_db_path()}\n"
-        f"  config    {default_config_path()} (procedures/ beside it)\n\n"
+        f"  config    {os.environ.get('DSL_CONSOLE_CONFIG') or default_config_path()} "
+        "(procedures/ beside it)\n\n"
         "exit status: 0 success; 1 check found flags, audit verify a break, doctor a problem;\n"
         "2 any error (one line on stderr); 130 interrupted (Ctrl+C)"
     )

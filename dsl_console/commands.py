@@ -355,7 +355,8 @@ def user_action(
     from dsl_console.prompts import new_passphrase
     from dsl_console.services import accounts
     from dsl_console.services.session import check_user_name
-    from dsl_console.store import users
+    from dsl_console.store import keyslots, users
+    from dsl_console.store.database import OPEN_ELSEWHERE
     from dsl_console.store.users import ROLE_LABELS, parse_role
 
     cost = {} if kdf_cost is None else {"kdf_cost": kdf_cost}
@@ -385,10 +386,21 @@ def user_action(
             # A copy of the key file kept from before still holds their slot: a new database
             # key makes it useless.
             accounts.rekey(session, f"after removing {args.name}")
-        except AccessError as exc:  # a slot from before key pairs: who must unlock first
-            return f"{done}; {exc}"
         except ConsoleError as exc:
-            return f"{done}; not re-encrypted yet ({exc}): then run `dsl-console user rekey`"
+            # Owed until done: `user list`, `doctor` and a DSL's unlock say so meanwhile.
+            keyslots.owe_rekey(keyslots.keys_path(session.path), f"{args.name} was removed")
+            if isinstance(exc, AccessError):  # a slot from before key pairs: who must unlock
+                return f"{done}. {exc}"
+            if str(exc) == OPEN_ELSEWHERE:
+                return (
+                    f"{done}. The database is not yet re-encrypted under a new key, as it is "
+                    "open in a console or another command: close them (or let them lock), then "
+                    "run `dsl-console user rekey`"
+                )
+            return (
+                f"{done}. The database is not yet re-encrypted under a new key ({exc}); then "
+                "run `dsl-console user rekey`"
+            )
         return f"{done}, and the database is re-encrypted under a new key"
     if args.action == "rekey":
         accounts.rekey(session, "asked for")

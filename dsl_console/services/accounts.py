@@ -92,6 +92,20 @@ def remove_account(session: Session, name: str) -> None:
     session.write(change)
 
 
+REKEY_OWED = (
+    "the database key is still to be replaced ({why}): until then an old copy of the key file "
+    "opens it; run `dsl-console user rekey` with the other consoles closed"
+)
+
+
+def rekey_reminder(session: Session) -> str:
+    """For a DSL: the line saying the database key is still to be replaced, or ''."""
+    if session.role != Role.DSL:
+        return ""
+    owed = keyslots.rekey_owed(keyslots.keys_path(session.path))
+    return REKEY_OWED.format(why=safe(owed)) if owed else ""
+
+
 def rekey(session: Session, why: str) -> None:
     """Re-encrypt the database under a new key, sealed to every remaining account's key pair
     (no passphrase needed), so that no old copy of the key file, nor a key once extracted from
@@ -119,7 +133,7 @@ def rekey(session: Session, why: str) -> None:
     except Exception:
         keyslots.update_slots(keys, lambda slots: [keyslots.restored(s) for s in slots])
         raise
-    keyslots.update_slots(keys, lambda slots: [keyslots.settled(s) for s in slots])
+    keyslots.settle_rekey(keys)
     session.rekeyed(new_key)
     session.write(lambda: audit.record(session.now(), session.user, "database-rekeyed", "", why))
 
@@ -176,4 +190,7 @@ def accounts_text(session: Session, accounts: list[Account]) -> str:
             f"{names[account.name]:<{width}}  {ROLE_LABELS[account.role]:<11} since {since}"
             f"{'  ' + who if who else ''}{suffix}"
         )
+    owed = keyslots.rekey_owed(keyslots.keys_path(session.path))
+    if owed:
+        lines.append(REKEY_OWED.format(why=safe(owed)))
     return "\n".join(lines) if lines else "no accounts"

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dsl_console.config import Config
+from dsl_console.core.terminal_text import safe
 from dsl_console.errors import ConsoleError
 from dsl_console.services.outbox import Outbox, account_name
 from dsl_console.store import keyslots
@@ -86,6 +87,12 @@ def database_problems(db_path: Path) -> Iterator[str]:
         return
     if not users:
         yield f"the key file {keys} holds no account"
+    owed = keyslots.rekey_owed(keys)
+    if owed:
+        yield (
+            f"the database key is still to be replaced ({safe(owed)}): an old copy of the key file "
+            "opens it until then; run `dsl-console user rekey` with the consoles closed"
+        )
 
 
 def backup_problems(folder: Path, now: datetime) -> Iterator[str]:

@@ -361,10 +361,14 @@ def _explain(exc: Exception, path: Path) -> StoreError:
         return StoreError(
             "the disk is full (or failing); nothing was written: free some space and try again"
         )
-    # The key came from a verified slot, so an unreadable file is damaged, not misunlocked.
+    # The key came from a verified slot, so the passphrase was right: the file is damaged, or
+    # the key file is not the one that belongs to it now (an older copy, put back after the
+    # database was re-encrypted), which restoring a backup would only make worse.
     return StoreError(
-        f"the database {path.name} is damaged or not a dsl-console database; it was left "
-        "untouched for recovery (restore the latest backup with `dsl-console restore`)"
+        f"the database {path.name} cannot be read with its key file: the key file is not the "
+        "one that belongs to it (an older copy, or a backup's), or the database is damaged or "
+        "not a dsl-console database. Both were left untouched: put back the key file that "
+        "belongs to it; if that is not it, restore the latest backup with `dsl-console restore`"
     )
 
 

@@ -203,6 +203,34 @@ def restored(slot: dict) -> dict:
     return {**before, **previous}
 
 
+def owe_rekey(path: Path, why: str) -> None:
+    """Note in the key file that the database key is owed a replacement (an account was
+    removed while it could not be re-encrypted), until a re-encryption clears it: `user list`,
+    `doctor` and a DSL's unlock say so meanwhile."""
+    with _locked(path):
+        doc = _read_checked(path)
+        doc["rekey_owed"] = why
+        _write_doc(path, doc)
+
+
+def rekey_owed(path: Path) -> str:
+    """Why the database key is owed a replacement, or '' (see `owe_rekey`)."""
+    try:
+        owed = _read_checked(path).get("rekey_owed", "")
+    except StoreError:
+        return ""
+    return owed if isinstance(owed, str) else "a replacement was noted"
+
+
+def settle_rekey(path: Path) -> None:
+    """A re-encryption is done: each slot keeps only the new key, and nothing is owed."""
+    with _locked(path):
+        doc = _read_checked(path)
+        doc["slots"] = [settled(s) for s in doc["slots"]]
+        doc.pop("rekey_owed", None)
+        _write_doc(path, doc)
+
+
 def upgrade_slot(path: Path, user: str, passphrase: str, db_key: bytes) -> None:
     """Rewrite `user`'s slot from before key pairs in the new form (at an unlock, the one time
     the passphrase is at hand), so that a later re-encryption can reach it."""

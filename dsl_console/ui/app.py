@@ -30,6 +30,7 @@ from textual.worker import Worker, get_current_worker
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
 from dsl_console.core.wording import plural, some_refs
+from dsl_console.services.accounts import rekey_reminder
 from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.casebook import repair_stale_states
 from dsl_console.services.helpers import HelperUnavailable
@@ -351,7 +352,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # (The demo says so in a line of its own on every screen: widgets.demo_mark.)
         self.sub_title = " · ".join(p for p in (self.config.school, message.session.user) if p)
         if message.session.account_notice:
-            self.notify(message.session.account_notice, severity="error", timeout=30)
+            self.notify(message.session.account_notice, severity="error", timeout=30, markup=False)
+        if reminder := rekey_reminder(message.session):
+            self.notify(reminder, severity="warning", timeout=30, markup=False)
         if message.mode == UnlockMode.LOCKED:
             # Only the lock screen goes: whatever was underneath, unsaved forms included, stays.
             self.pop_screen()

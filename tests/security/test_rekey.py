@@ -166,3 +166,49 @@ def _legacy_slot(creds: Credentials, db_key: bytes) -> dict:
         "wrapped": b64(wrapped),
         "kdf": kdf,
     }
+
+
+def test_a_removal_that_could_not_re_encrypt_is_owed_until_it_is_done(team, session_factory):
+    from dsl_console.services.doctor import database_problems
+
+    keys = keyslots.keys_path(team)
+    console = open_session(team, Config(), READER, clock=lambda: NOW)  # a console is open
+    session = session_factory()
+    try:
+        with console.db.connection_context():
+            console.db.execute_sql("SELECT count(*) FROM escalation")
+            line = user_action(session, argparse.Namespace(action="remove", name=DEPUTY.user))
+    finally:
+        console.close()
+    assert "not yet re-encrypted" in line and "dsl-console user rekey" in line
+    # Said until done: in the account list, by doctor, and when a DSL unlocks.
+    owed = "the database key is still to be replaced (pat.deputy was removed)"
+    assert owed in user_action(session, argparse.Namespace(action="list"))
+    assert any(owed in problem for problem in database_problems(team))
+    assert owed in accounts.rekey_reminder(session)
+    session.close()
+    session = session_factory()
+    accounts.rekey(session, "asked for")
+    assert "still to be replaced" not in user_action(session, argparse.Namespace(action="list"))
+    assert accounts.rekey_reminder(session) == ""
+    session.close()
+    assert not any("still to be replaced" in p for p in database_problems(team))
+    assert "rekey_owed" not in keys.read_text()
+
+
+def test_an_old_key_file_put_back_is_named_and_not_blamed_on_the_database(team, session_factory):
+    keys = keyslots.keys_path(team)
+    kept = team.parent / "kept.keys"
+    shutil.copy(keys, kept)
+    session = session_factory()
+    accounts.rekey(session, "asked for")
+    session.close()
+    shutil.copy(keys, team.parent / "current.keys")
+    shutil.copy(kept, keys)  # someone restores the key file alone, from an old copy
+    with pytest.raises(StoreError) as refused:
+        open_session(team, Config(), READER, clock=lambda: NOW)
+    message = str(refused.value)
+    assert "the key file is not the one that belongs to it" in message
+    assert "put back the key file that belongs to it" in message
+    shutil.copy(team.parent / "current.keys", keys)
+    assert unlocks(team, READER)
