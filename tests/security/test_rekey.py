@@ -24,9 +24,7 @@ from dsl_console.store.cases import load_case
 from dsl_console.store.users import Role
 from tests.conftest import FAST_KDF, NOW
 from tests.security.conftest import add_fictional_cases, audit_verify, raw_connect
-
-DEPUTY = Credentials("pat.deputy", "fictional deputy passphrase")
-READER = Credentials("sam.reader", "fictional reader passphrase")
+from tests.security.test_accounts import DEPUTY, READER, unlocks
 
 
 def opens(db: Path, key: bytes) -> bool:
@@ -39,14 +37,6 @@ def opens(db: Path, key: bytes) -> bool:
         return False
     finally:
         conn.close()
-
-
-def unlocks(db: Path, creds: Credentials) -> bool:
-    try:
-        open_session(db, Config(), creds, clock=lambda: NOW).close()
-    except AccessError:
-        return False
-    return True
 
 
 @pytest.fixture
