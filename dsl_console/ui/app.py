@@ -6,6 +6,7 @@ idle lock. Screens ask it for `session`, `now()`, `case_changed(ref)` and `open_
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import weakref
@@ -90,6 +91,15 @@ class OtherProcessWrote(Message):
 
 
 RISK_TITLE = "Immediate risk"  # the title of a toast about an immediate risk
+
+
+def escape_then_key(event: events.Key) -> str | None:
+    """The key typed after Escape, when a key event is Escape and a letter or digit that came
+    together (Alt+letter, as terminals encode the two); None for any other key."""
+    character = event.character or ""
+    if not event.key.startswith("alt+") or len(character) != 1 or not character.isalnum():
+        return None
+    return character
 
 
 class DslConsoleApp(AppErrorGuard, App[int]):
@@ -236,6 +246,11 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, ACTIVITY):
             self.note_activity()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            plain = escape_then_key(event)
+            if plain is not None:
+                await self._escape_then(events.Key(plain, event.character))
+                return
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 self._focus_an_open_list()
@@ -246,6 +261,25 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             elif await self._bound_where_typed(event):
                 return
         await super().on_event(event)
+
+    async def _escape_then(self, key: events.Key) -> None:
+        """Escape and a key that came in one burst (over SSH, or typed fast) reach the console
+        as the bytes of Alt+key, which Textual reads as one key: "Escape y" typed a "y" into
+        the note instead of closing the form. The console binds no Alt key, so each is taken
+        in turn: Escape's binding now, then, once any screen it opened ("Throw away what you
+        have typed?") is up, the key."""
+        before = self.screen
+        for node, bindings in self.screen._binding_chain:
+            found = [b for b in bindings.key_to_bindings.get("escape", ()) if not b.priority]
+            if found:
+                await self.run_action(found[0].action, node)
+                break
+        for _ in range(50):
+            screen = self.screen
+            if screen is before or (screen.is_mounted and screen.focused is not None):
+                break
+            await asyncio.sleep(0.01)
+        await self.on_event(key)
 
     def _focus_an_open_list(self) -> None:
         """A dropdown opened by the key before this one takes focus at once. Textual gives its

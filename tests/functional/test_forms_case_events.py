@@ -704,3 +704,28 @@ async def test_an_escalation_made_meanwhile_in_another_console_is_named_and_the_
         )
         assert form.query_one("#note", TextArea).text == "No agreement at stage 3."
         assert [e.kind for e in stored(app).events[BEFORE:]] == [EventKind.ESCALATED]
+
+
+async def test_escape_and_a_key_in_one_burst_act_as_typed(make_app):
+    # Escape then y, arriving together (over SSH), reach the console as the bytes of Alt+y:
+    # the y was typed into the note and the form stayed. Each now acts in turn.
+    from textual import events
+
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        await type_into(pilot, "#note", "Spoke to SW")
+        app.post_message(events.Key("alt+y", "y"))  # as the terminal parser reads ESC y
+        # Escape asked "Throw away what you have typed?" and y said yes: the form is gone,
+        # nothing was recorded, and no "y" went anywhere.
+        await back_on_case(pilot)
+        assert form not in app.screen_stack
+        assert len(stored(app).events) == BEFORE
+        # Escape then n, the same way: the form stays, its text as typed.
+        form = await open_form(pilot, "e")
+        await type_into(pilot, "#note", "Spoke to SW")
+        app.post_message(events.Key("alt+n", "n"))
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#note", TextArea).text == "Spoke to SW"
