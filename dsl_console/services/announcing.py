@@ -88,8 +88,9 @@ class SweepNews:
     # The refs with an immediate risk outstanding: few, so sent with the news everywhere; a
     # risk notice still shown about any other case is no longer true and is taken down.
     at_risk: frozenset[str] = frozenset()
-    # The refs whose cached state contradicts their events (written outside the console):
-    # judged from their events by this sweep, and for the console to put right on the record.
+    # The refs whose cached state the sweeper has just found contradicting their events
+    # (written outside the console), for the console to put right on the record; judged from
+    # their events by this sweep and the next, until the sweeper looks again.
     suspect: frozenset[str] = frozenset()
 
 

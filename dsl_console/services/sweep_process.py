@@ -71,9 +71,10 @@ class LocalSweeper:
             # As `check` does: a case whose cached state a write outside the console made
             # contradict its events (a risk cleared, a case marked closed) is judged from its
             # events, so the console announces what `check` would.
-            last = self._suspect_at
+            last, found = self._suspect_at, frozenset[str]()
             if last is None or not last <= as_of < last + SUSPECT_EVERY:
                 self._suspect, self._suspect_at = frozenset(suspect_states()), as_of
+                found = self._suspect
             results = sweep(session, as_of, distrusted=self._suspect)
             changes = audit.head()[0]  # every change is audited: a new entry, a new list
         news = self.memory.compare(results, as_of, session.calendar)
@@ -83,7 +84,9 @@ class LocalSweeper:
         listed = hashlib.blake2b(
             f"{news.digest}|{changes}|{local_date(as_of)}".encode(), digest_size=16
         ).hexdigest()
-        return replace(news, digest=listed, number=self._count, suspect=self._suspect)
+        # Sent only when just found, so that the console puts them right once per look, not
+        # at every sweep until the next.
+        return replace(news, digest=listed, number=self._count, suspect=found)
 
     def accept(self, news: SweepNews) -> None:
         """The news was shown: its flags count as announced from now on."""

@@ -438,8 +438,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     @work(thread=True, exit_on_error=False, group="replay", description="cached states")
     def _check_cached_states(self, session: Session, refs: frozenset[str] | None = None) -> None:
         # After unlocking (REPLAY_EVERY), or for the cases a sweep found suspect (`refs`): the
-        # cached states the list and the sweep read, against the events. A state written outside the console (a risk cleared, a case
-        # marked closed) is recomputed rather than shown. In slices, each followed by a pause,
+        # cached states the list and the sweep read, against the events. A state written
+        # outside the console (a risk cleared, a case marked closed) is recomputed rather
+        # than shown. In slices, each followed by a pause,
         # so that the replay of 100,000 cases gives way to typing.
         try:
             with session.db.connection_context():
