@@ -104,6 +104,7 @@ def demo(args: argparse.Namespace) -> int:
 def check(args: argparse.Namespace) -> int:
     """The sweep, printed; exit 1 when any open case carries a flag."""
     from dsl_console.services.sweep import sweep
+    from dsl_console.store.account_trail import FORGED_CASE_CHANGE, verify_case_authors
     from dsl_console.store.cases import suspect_states
 
     as_of, as_of_day = _as_of(args.as_of)
@@ -118,8 +119,13 @@ def check(args: argparse.Namespace) -> int:
         # could are found in SQL, and those cases are judged from their events alone.
         stale = suspect_states()
         found = sweep(session, as_of, with_duties=True, distrusted=stale)
+        # A case change in someone's name that their key did not sign (a forged resolution
+        # takes a child off this list) is said on every run until it is dealt with.
+        forged, why = verify_case_authors()
     finally:
         session.close()
+    if forged is not None:
+        print(f"warning: {safe(FORGED_CASE_CHANGE.format(why=why))}", file=sys.stderr)
     if stale:
         named = safe(some_refs(stale))
         print(
@@ -444,6 +450,11 @@ def audit(args: argparse.Namespace) -> int:
                     f"audit trail BROKEN at entry {broken}: {why} ({count} entries intact before it)"
                 )
                 return 1
+            # A trigger planted or a guard replaced would make what follows untrustworthy.
+            foreign = trail.foreign_schema()
+            if foreign:
+                print(safe(f"audit trail BROKEN: {foreign[0]}"))
+                return 1
             from dsl_console.store.anchoring import verify_content
 
             changes, broken, why = verify_content()
@@ -451,15 +462,16 @@ def audit(args: argparse.Namespace) -> int:
                 where = f" at entry {broken}" if broken is not None else ""
                 print(f"case records BROKEN{where}: {why} ({changes} changes intact before it)")
                 return 1
-            from dsl_console.store.account_trail import trail_accounts
+            from dsl_console.store.account_trail import verify_authors
 
-            accounts = trail_accounts().problems()
+            # Each entry against its author's signing key and role at the time.
+            broken, why, granted = verify_authors()
+            if broken is not None:
+                print(safe(f"audit trail BROKEN at entry {broken}: {why}"))
+                return 1
+            accounts = granted.problems()
             if accounts:
                 print(safe(f"accounts BROKEN: {accounts[0]}"))
-                return 1
-            foreign = trail.foreign_schema()
-            if foreign:
-                print(safe(f"audit trail BROKEN: {foreign[0]}"))
                 return 1
             from dsl_console.store.cases import stale_states
 

@@ -8,6 +8,7 @@ from dsl_console.core.terminal_text import safe
 from dsl_console.errors import AccessError, InputError
 from dsl_console.services.session import Session, check_passphrase, check_user_name
 from dsl_console.store import audit, keyslots, users
+from dsl_console.store.account_trail import ADDED, PASSPHRASE, REMOVED, with_key
 from dsl_console.store.users import ROLE_LABELS, Account, Profile, Role
 
 
@@ -66,7 +67,10 @@ def add_account(
 
     def change() -> None:
         users.add(name, role, session.now(), profile)
-        audit.record(session.now(), session.user, "account-added", detail=f"{name} ({role})")
+        # The grant names the new account's signing key: signed by this DSL, it is what the
+        # new account's entries are checked against (store/account_trail.py).
+        detail = with_key(f"{name} ({role})", slot["verify"])
+        audit.record(session.now(), session.user, ADDED, detail=detail)
         # Last, inside the transaction: if the key file cannot be written, the row rolls back.
         keyslots.update_slots(keys, lambda slots: keyslots.replace_slot(slots, slot))
 
@@ -86,7 +90,7 @@ def remove_account(session: Session, name: str) -> None:
 
     def change() -> None:
         users.remove(name, session.now())
-        audit.record(session.now(), session.user, "account-removed", detail=name)
+        audit.record(session.now(), session.user, REMOVED, detail=name)
         keyslots.update_slots(keys, lambda slots: keyslots.without_slot(slots, name))
 
     session.write(change)
@@ -152,14 +156,18 @@ def change_passphrase(
     if users.role_of(name) is None:
         raise InputError(f"no user {name}")
     check_passphrase(passphrase)
-    slot = keyslots.make_slot(name, passphrase, session.database_key, kdf_cost)
+    slot, signer = keyslots.slot_and_signer(name, passphrase, session.database_key, kdf_cost)
     keys = keyslots.keys_path(session.path)
 
     def change() -> None:
-        audit.record(session.now(), session.user, "passphrase-changed", detail=name)
+        # A new slot is a new key pair, and so a new signing key: on the record from here on.
+        detail = with_key(name, signer.public)
+        audit.record(session.now(), session.user, PASSPHRASE, detail=detail)
         keyslots.update_slots(keys, lambda slots: keyslots.replace_slot(slots, slot))
 
     session.write(change)
+    if name == session.user:
+        session.db.signer = signer  # what this session writes next is signed with the new key
 
 
 def profile_line(profile: Profile) -> str:

@@ -27,11 +27,12 @@ from dsl_console.core.procedures import ProcedureRegistry, load_registry
 from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.services.outbox import outbox_for, outbox_refusal, server_login
 from dsl_console.store import audit, keyslots, users
-from dsl_console.store.account_trail import granted_role
+from dsl_console.store.account_trail import CREATED, SIGNING_KEY, granted, with_key
 from dsl_console.store.cases import refresh_all_states
 from dsl_console.store.database import CipherDatabase, explain_database_error, open_database
 from dsl_console.store.filesystems import refuse_network_file_system
 from dsl_console.store.models import Setting
+from dsl_console.store.signing import Signer
 from dsl_console.store.users import Role
 
 T = TypeVar("T")
@@ -164,6 +165,7 @@ class Session:
         self._database_key = bytearray(database_key or b"")
         # The login's moment while its audit entry is held back (open_session(hold_writes=True)).
         self.held_login: datetime | None = None
+        self.held_key_record = False  # and whether it records the account's signing key
         # Server mode: where this DSL's exports go (None on a PC of one's own), or why none
         # may be written (started through sudo with no outbox to serve the login).
         self.outbox = outbox_for(config.outbox, server_login())
@@ -176,7 +178,9 @@ class Session:
         the failed attempts before it) and any refresh of the cached case states."""
         if self.held_login is None:
             return
-        _record_login(self.db, self.path, self.user, self.held_login)
+        _record_login(
+            self.db, self.path, self.user, self.held_login, record_key=self.held_key_record
+        )
         self.held_login = None
         _refresh_cached_states(self)
 
@@ -282,6 +286,7 @@ def open_session(
     registry = registry or load_registry(config.procedures_dir)
     keys = keyslots.keys_path(path)
     created = None
+    signer: Signer | None = None
     if not path.exists():
         if not create:
             raise StoreError(
@@ -289,22 +294,24 @@ def open_session(
             )
         created = _create_database(path, credentials, kdf_cost, clock)
     if created is not None:
-        db, key, user = created
+        db, key, user, signer = created
+        db.signer = signer
         role, profile = Role.DSL, users.Profile()
-        account_notice = ""
+        account_notice, record_key = "", False
     else:
         if path.is_dir():
             raise StoreError(f"--db {path} is a folder, not a database file")
         slots = keyslots.read_slots(keys)
         try:
-            held = keyslots.unwrap_keys(slots, credentials.user, credentials.passphrase)
+            opened = keyslots.open_slot(slots, credentials.user, credentials.passphrase)
         except AccessError:
             keyslots.note_failure(keys, credentials.user, clock())
             raise
-        db, key = _open_with(path, held, verify=verify_integrity and not hold_writes)
-        if not any(keyslots.resealable(s) for s in slots if s.get("user") == credentials.user):
+        db, key = _open_with(path, opened.keys, verify=verify_integrity and not hold_writes)
+        signer = opened.signer
+        if signer is None:
             try:
-                keyslots.upgrade_slot(keys, credentials.user, credentials.passphrase, key)
+                signer = keyslots.upgrade_slot(keys, credentials.user, credentials.passphrase, key)
             except StoreError:
                 pass  # the key file cannot be written now: the next unlock tries again
         user = credentials.user
@@ -313,15 +320,19 @@ def open_session(
             db.close()
             raise AccessError("wrong user name or passphrase")
         # The role the audit trail granted, not merely the one the table holds (a role or an
-        # account written into the table directly, with the key, grants nothing).
-        granted, account_notice = granted_role(user, found.role)
-        if granted is None:
+        # account written into the table directly, with the key, grants nothing), and the
+        # signing key the trail holds for this account checked against the one its slot opens.
+        grant = granted(user, found.role, signer)
+        if grant.role is None:
             db.close()
-            raise AccessError(account_notice)
-        role = granted
+            raise AccessError(grant.notice)
+        db.signer = signer
+        role, account_notice = grant.role, grant.notice
+        record_key = grant.record_key
         profile = found.profile
         if not hold_writes:
-            _record_login(db, path, user, clock())
+            _record_login(db, path, user, clock(), record_key=record_key)
+            record_key = False
     session = Session(
         path=path,
         config=config,
@@ -336,6 +347,7 @@ def open_session(
     session.account_notice = account_notice
     if hold_writes and created is None:
         session.held_login = clock()
+        session.held_key_record = record_key
     else:
         _refresh_cached_states(session)
     return session
@@ -345,12 +357,18 @@ def open_session(
 UNVERIFIED_FAILURE = "noted in the key file at the time (unverified)"
 
 
-def _record_login(db: CipherDatabase, path: Path, user: str, at: datetime) -> None:
+def _record_login(
+    db: CipherDatabase, path: Path, user: str, at: datetime, *, record_key: bool = False
+) -> None:
     keys = keyslots.keys_path(path)
     # Cleared from the key file only once they are committed to the audit trail. Anyone who
     # can write the key file can add notes without a passphrase: the trail says so.
     found = keyslots.pending_failures(keys, now=at)
     with db.atomic():
+        if record_key and db.signer is not None:
+            # An account from before signatures: its key goes on the record, signed by itself,
+            # at its first unlock with this version (store/account_trail.py).
+            audit.record(at, user, SIGNING_KEY, detail=db.signer.public)
         for failed in found.notes:
             audit.record(failed["at_dt"], failed["user"], "login-failed", detail=UNVERIFIED_FAILURE)
         if found.rejected:
@@ -366,7 +384,7 @@ def _record_login(db: CipherDatabase, path: Path, user: str, at: datetime) -> No
 
 def _create_database(
     path: Path, credentials: Credentials, kdf_cost: keyslots.KdfCost, clock: Clock
-) -> tuple[CipherDatabase, bytes, str] | None:
+) -> tuple[CipherDatabase, bytes, str, Signer] | None:
     """Create the database with this user as its first DSL; None if another process created it
     meanwhile (the caller then unlocks it like any other).
 
@@ -399,17 +417,16 @@ def _create_database(
                     )
                 keys.unlink()  # renamed into place by the creation that was cut short
             key = keyslots.new_database_key()
-            keyslots.write_new_slots(
-                keyslots.keys_path(staging),
-                [keyslots.make_slot(user, credentials.passphrase, key, kdf_cost)],
-            )
+            slot, signer = keyslots.slot_and_signer(user, credentials.passphrase, key, kdf_cost)
+            keyslots.write_new_slots(keyslots.keys_path(staging), [slot])
             db: CipherDatabase | None = None
             try:
                 db = open_database(staging, key, create=True)
+                db.signer = signer
                 now = clock()
                 with db.atomic():
                     users.add(user, Role.DSL, now)
-                    audit.record(now, user, "account-created", detail="first DSL")
+                    audit.record(now, user, CREATED, detail=with_key("first DSL", signer.public))
                 # Fold the WAL into the file, so the file alone is the whole database.
                 db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
                 db.close()
@@ -424,7 +441,7 @@ def _create_database(
                     part.unlink(missing_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from None
-    return open_database(path, key), key, user
+    return open_database(path, key), key, user, signer
 
 
 def _refresh_cached_states(session: Session) -> None:

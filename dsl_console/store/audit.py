@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dsl_console.store.models import AuditEntry, UtcField
+from dsl_console.store.signing import Signer
 
 GENESIS = "0" * 64
 
@@ -63,12 +64,18 @@ def audit_head_line() -> str:
 
 
 def record(at: datetime, user: str, action: str, ref: str = "", detail: str = "") -> str:
-    """Append an entry; call inside the write transaction of the change it records."""
+    """Append an entry; call inside the write transaction of the change it records.
+
+    Signed by the account that unlocked the database (`CipherDatabase.signer`), when it has a
+    signing key: store/signing.py."""
     last_id, prev = head()
     entry_id = last_id + 1
     at_text = UtcField().db_value(at)
     digest = entry_hash(entry_id, at_text or "", user, action, ref, detail, prev)
+    signer: Signer | None = getattr(AuditEntry._meta.database, "signer", None)
     AuditEntry.insert(
+        signer=signer.name if signer else "",
+        signature=signer.sign(digest) if signer else "",
         id=entry_id,
         at=at,
         user=user,

@@ -21,6 +21,7 @@ from dsl_console.errors import StoreError
 from dsl_console.paths import private_dir
 from dsl_console.store.migrations import migrate
 from dsl_console.store.models import database_proxy
+from dsl_console.store.signing import Signer
 
 BUSY_TIMEOUT_SECONDS = 15
 # Connections kept open for the next thread once a thread is done with its own (see _close).
@@ -73,6 +74,9 @@ class CipherDatabase(SqlCipherDatabase):
             check_same_thread=False,
         )
         self._raw_key = key.hex()
+        # The unlocked account's signing key: every audit entry written through this database
+        # is signed with it (store/audit.record). Dropped with the key.
+        self.signer: Signer | None = None
         # Every connection opened, whatever the thread, so that locking closes them all.
         self._open: dict[int, object] = {}
         # Connections a finished thread gave back (still open, still in _open).
@@ -192,7 +196,9 @@ class CipherDatabase(SqlCipherDatabase):
         old = self._raw_key
         if not old:
             raise StoreError("the database is locked: unlock it first")
+        signer = self.signer  # the same account goes on signing once the key is new
         self.forget_key()  # this process's own connections, in every thread
+        self.signer = signer
         conn = sqlcipher.connect(self.database, timeout=0, isolation_level=None)
         try:
             conn.execute("PRAGMA cipher_log_level = NONE")
@@ -218,6 +224,7 @@ class CipherDatabase(SqlCipherDatabase):
     def forget_key(self) -> None:
         """Close every connection, in every thread, and drop the key (the idle lock)."""
         self._raw_key = ""
+        self.signer = None
         if not self.is_closed() and not self.in_transaction():
             self.close()
         with self._open_lock:

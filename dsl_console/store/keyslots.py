@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - not on POSIX: the key file is then upd
 
 from dsl_console.errors import AccessError, StoreError
 from dsl_console.paths import fsync_folder
+from dsl_console.store.signing import Signer, signing_key
 
 FORMAT = "dsl-console-keys/1"
 KEY_BYTES = 32
@@ -120,21 +121,34 @@ def new_database_key() -> bytes:
 
 
 def make_slot(user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT_COST) -> dict:
-    """A slot that gives `user` the database key when they present `passphrase`."""
+    """A slot that gives `user` the database key when they present `passphrase`. Its
+    "verify" is the public half of the account's new signing key (store/signing.py), for the
+    audit entry that grants it."""
+    return slot_and_signer(user, passphrase, db_key, cost)[0]
+
+
+def slot_and_signer(
+    user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT_COST
+) -> tuple[dict, Signer]:
+    """`make_slot`, with the account's signing key (for the first DSL's own first entry)."""
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     kek = _derive(passphrase, salt, cost)
     private = X25519PrivateKey.generate()
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-    opened = AESGCM(kek).encrypt(nonce, private.private_bytes_raw(), _private_label(user))
-    return {
+    raw = private.private_bytes_raw()
+    opened = AESGCM(kek).encrypt(nonce, raw, _private_label(user))
+    signer = Signer(user, signing_key(raw, user))
+    slot = {
         "user": user,
         "salt": _b64(salt),
         "nonce": _b64(nonce),
         "private": _b64(opened),
         "public": _b64(public),
+        "verify": signer.public,
         "sealed": _seal(db_key, public, user),
         "kdf": {"name": "argon2id", **asdict(cost)},
     }
+    return slot, signer
 
 
 def _private_label(user: str) -> bytes:
@@ -231,17 +245,22 @@ def settle_rekey(path: Path) -> None:
         _write_doc(path, doc)
 
 
-def upgrade_slot(path: Path, user: str, passphrase: str, db_key: bytes) -> None:
+def upgrade_slot(path: Path, user: str, passphrase: str, db_key: bytes) -> Signer | None:
     """Rewrite `user`'s slot from before key pairs in the new form (at an unlock, the one time
-    the passphrase is at hand), so that a later re-encryption can reach it."""
+    the passphrase is at hand), so that a later re-encryption can reach it; the account's new
+    signing key, or None if the slot needed no rewriting."""
+    made: list[Signer] = []
 
     def change(slots: list[dict]) -> list[dict]:
         mine = next((s for s in slots if s.get("user") == user), None)
         if mine is None or resealable(mine):
             return slots
-        return replace_slot(slots, make_slot(user, passphrase, db_key, checked_cost(mine["kdf"])))
+        slot, signer = slot_and_signer(user, passphrase, db_key, checked_cost(mine["kdf"]))
+        made.append(signer)
+        return replace_slot(slots, slot)
 
     update_slots(path, change)
+    return made[0] if made else None
 
 
 def read_slots(path: Path) -> list[dict]:
@@ -317,6 +336,21 @@ def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
 def unwrap_keys(slots: list[dict], user: str, passphrase: str) -> list[bytes]:
     """`unwrap`, with the key the slot held before a re-encryption still under way (if any)
     after it: the database is encrypted with one of them."""
+    return open_slot(slots, user, passphrase).keys
+
+
+@dataclass(frozen=True)
+class OpenedSlot:
+    """What a slot gives its owner: the database key (and, while a re-encryption is under way,
+    the one before it), and the account's signing key (None for a slot from before key
+    pairs, until it is rewritten)."""
+
+    keys: list[bytes]
+    signer: Signer | None
+
+
+def open_slot(slots: list[dict], user: str, passphrase: str) -> OpenedSlot:
+    """`unwrap_keys`, with the account's signing key."""
     costs = [checked_cost(slot.get("kdf")) for slot in slots]
     for slot in slots:
         if slot.get("user") != user:
@@ -324,12 +358,14 @@ def unwrap_keys(slots: list[dict], user: str, passphrase: str) -> list[bytes]:
         cost = checked_cost(slot.get("kdf"))
         try:
             kek = _derive(passphrase, _unb64(slot["salt"]), cost)
-            keys = [_held_key(slot, kek, user)]
+            key, private = _held_key(slot, kek, user)
+            keys = [key]
             previous = slot.get("previous")
             if isinstance(previous, dict) and previous:
                 before = {k: v for k, v in slot.items() if k not in ("sealed", "wrapped")}
-                keys.append(_held_key({**before, **previous}, kek, user))
-            return keys
+                keys.append(_held_key({**before, **previous}, kek, user)[0])
+            signer = Signer(user, signing_key(private, user)) if private else None
+            return OpenedSlot(keys, signer)
         except InvalidTag:
             break
         except (KeyError, TypeError, ValueError, HashingError):
@@ -342,14 +378,15 @@ def unwrap_keys(slots: list[dict], user: str, passphrase: str) -> list[bytes]:
     raise AccessError("wrong user name or passphrase")
 
 
-def _held_key(slot: dict, kek: bytes, user: str) -> bytes:
-    """The database key a slot holds, its key-encryption key derived: sealed to the account's
-    key pair, or (a slot from before key pairs) wrapped by the key-encryption key itself."""
+def _held_key(slot: dict, kek: bytes, user: str) -> tuple[bytes, bytes | None]:
+    """The database key a slot holds, its key-encryption key derived, and the account's private
+    key: sealed to the account's key pair, or (a slot from before key pairs, which has no
+    private key) wrapped by the key-encryption key itself."""
     nonce = _unb64(slot["nonce"])
     if "sealed" in slot:
         raw = AESGCM(kek).decrypt(nonce, _unb64(slot["private"]), _private_label(user))
-        return _open_sealed(slot["sealed"], X25519PrivateKey.from_private_bytes(raw), user)
-    return AESGCM(kek).decrypt(nonce, _unb64(slot["wrapped"]), user.encode("utf-8"))
+        return _open_sealed(slot["sealed"], X25519PrivateKey.from_private_bytes(raw), user), raw
+    return AESGCM(kek).decrypt(nonce, _unb64(slot["wrapped"]), user.encode("utf-8")), None
 
 
 def slot_users(slots: list[dict]) -> list[str]:

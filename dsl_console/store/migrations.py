@@ -156,8 +156,23 @@ def _v6(db: Database) -> None:
     )
 
 
+def _v7(db: Database) -> None:
+    # Audit signatures (store/signing.py). Old entries keep empty ones: they were written
+    # before any account had a signing key.
+    _add_columns(
+        db, "audit", {"signer": "TEXT NOT NULL DEFAULT ''", "signature": "TEXT NOT NULL DEFAULT ''"}
+    )
+    # The grants now include the entries that record a signing key: the index follows.
+    db.execute_sql("DROP INDEX IF EXISTS audit_accounts")
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS audit_grants ON audit (id) WHERE action IN "
+        "('account-created', 'account-added', 'account-removed', 'passphrase-changed', "
+        "'signing-key')"
+    )
+
+
 # Each entry migrates from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 LATEST = len(MIGRATIONS)
 
 

@@ -179,6 +179,11 @@ class AuditEntry(BaseModel):
     detail = TextField(default="")
     prev_hash = TextField()
     hash = TextField()
+    # Schema 7 (store/signing.py): who signed the entry (its author, or for a failed unlock
+    # taken from the key file, the account that unlocked next) and the signature over `hash`;
+    # both empty on entries from before signatures.
+    signer = TextField(default="")
+    signature = TextField(default="")
 
     class Meta:
         table_name = "audit"

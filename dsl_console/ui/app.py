@@ -30,6 +30,7 @@ from textual.worker import Worker, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
+from dsl_console.core.terminal_text import safe
 from dsl_console.core.wording import plural, some_refs
 from dsl_console.services.accounts import rekey_reminder
 from dsl_console.services.announcing import SweepNews, condense
@@ -39,6 +40,7 @@ from dsl_console.services.outbox import server_login
 from dsl_console.services.session import Credentials, Session, account_from_environment
 from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.services.write_watch import WriteWatcher
+from dsl_console.store.account_trail import FORGED_CASE_CHANGE, verify_case_authors
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
@@ -46,6 +48,7 @@ from dsl_console.ui.control_filter import ControlCharacterFilter
 from dsl_console.ui.error_dialog import AppErrorGuard
 from dsl_console.ui.failures import report_failed_worker
 from dsl_console.ui.messages import (
+    CaseChangeForged,
     CasesChanged,
     IntegrityFailed,
     StatesRepaired,
@@ -230,6 +233,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # The session whose cached case states are yet to be checked against the events, and
         # when (time.monotonic) they last were.
         self._unreplayed: Session | None = None
+        # The session whose case changes are still to be checked against their authors.
+        self._unauthored: Session | None = None
         self._replayed_at: float | None = None
         self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
@@ -379,6 +384,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._watcher = WriteWatcher(message.session)
         self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
+        self._unauthored = message.session
         # The replay of every case after unlocking: at the first unlock, then at most hourly
         # (re-unlocking after the idle lock does not replay 100,000 cases each time).
         if self._replayed_at is None or time.monotonic() - self._replayed_at > REPLAY_EVERY:
@@ -429,6 +435,31 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         session, self._unreplayed = self._unreplayed, None
         if session is not None and session is self.session:
             self._check_cached_states(session)
+        session, self._unauthored = self._unauthored, None
+        if session is not None and session is self.session:
+            self._check_case_authors(session)
+
+    @work(thread=True, exit_on_error=False, group="authors", description="case authors")
+    def _check_case_authors(self, session: Session) -> None:
+        # After every unlock: each change to the case records against its author's signing key
+        # and role (a forged resolution, correctly chained, would take a child off the list).
+        try:
+            with session.db.connection_context():
+                forged, why = verify_case_authors()
+        except Exception:
+            if session is not self.session:
+                return  # locked meanwhile: the next unlock checks again
+            raise
+        if forged is not None:
+            self.post_message(CaseChangeForged(session, why))
+
+    @on(CaseChangeForged)
+    def _case_change_forged(self, message: CaseChangeForged) -> None:
+        if message.session is self.session:
+            text = FORGED_CASE_CHANGE.format(why=safe(message.why))
+            self.notify(
+                text[:1].upper() + text[1:] + ".", severity="error", timeout=60, markup=False
+            )
 
     @work(thread=True, exit_on_error=False, group="integrity", description="integrity check")
     def _check_integrity(self, session: Session) -> None:

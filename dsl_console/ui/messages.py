@@ -45,6 +45,15 @@ class StatesRepaired(Message):
 
 
 @dataclass
+class CaseChangeForged(Message):
+    """The check after unlocking found a change to the case records in the audit trail that
+    its author did not sign or was not allowed to make (store/account_trail.py)."""
+
+    session: Session
+    why: str
+
+
+@dataclass
 class IntegrityFailed(Message):
     """The whole-file check run after the list was drawn found `session`'s database damaged."""
 

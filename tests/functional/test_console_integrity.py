@@ -1,4 +1,5 @@
-"""The whole-file integrity check runs after the case list is drawn, not before it."""
+"""The whole-file integrity check runs after the case list is drawn, not before it; so does
+the check of the case changes against their authors' signatures."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from textual.widgets import Static
 from dsl_console.store.database import CipherDatabase
 from dsl_console.ui.screens.unlock import UnlockMode, UnlockScreen
 from dsl_console.ui.widgets.flag_summary import FlagSummary
+from tests.conftest import USER
+from tests.security.conftest import append_entry, database_key, raw_connect
 
 DAMAGED = [("*** in database main ***\nPage 7: btreeInitPage() returns error code 11",)]
 
@@ -94,3 +97,23 @@ async def test_a_cached_state_changed_outside_the_console_is_put_right_and_said(
         )
         (said,) = [n for n in notices(app) if "did not match" in n]
         assert "SCH-2026-001" in said and "changed outside the console" in said
+
+
+async def test_a_forged_case_change_is_said_after_unlocking(make_app, tmp_path):
+    # Someone holding the database key appends a change to the cases in the DSL's name,
+    # correctly chained but without the DSL's signature (tests/security/test_signatures.py).
+    app = make_app()
+    db = tmp_path / "cases.db"
+    conn = raw_connect(db, database_key(db))
+    append_entry(conn, USER, "event:resolved", "SCH-2026-001")
+    conn.close()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        await wait_until(
+            pilot,
+            lambda: any("its author did not make" in n for n in notices(app)),
+            what="the forged change said",
+        )
+        (said,) = [n for n in notices(app) if "its author did not make" in n]
+        assert said.startswith("The audit trail holds a change to the case records")
+        assert f"in {USER}'s name, is not signed" in said

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from dsl_console.config import Config
@@ -17,6 +19,7 @@ from dsl_console.services.casebook import import_cases
 from dsl_console.services.session import Session
 from dsl_console.services.transfer import read_document
 from dsl_console.store import keyslots
+from dsl_console.store.signing import Signer
 from tests.conftest import NOW, PASSPHRASE, USER, case_json, document
 
 CHILD_NAME = "Ada Example"
@@ -104,6 +107,68 @@ def raw_connect(db_path: Path, key: bytes) -> sqlcipher.Connection:
     conn.execute("PRAGMA cipher_log_level = NONE")
     conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
     return conn
+
+
+def rebuild_trail(conn: sqlcipher.Connection, forger: Ed25519PrivateKey | None = None) -> None:
+    """Recompute every entry's hash from the first, as an attacker rewriting the trail would
+    (its guards dropped first); with `forger`, also sign every entry with that key of the
+    attacker's, and name it in every grant in place of the accounts' own."""
+    from dsl_console.store.audit import GENESIS, entry_hash
+    from dsl_console.store.signing import Signer, public_hex
+
+    prev = GENESIS
+    rows = conn.execute(
+        "SELECT id, at, user, action, ref, detail, signer FROM audit ORDER BY id"
+    ).fetchall()
+    for entry_id, at, user, action, ref, detail, signer in rows:
+        if forger is not None:
+            forged = public_hex(forger)
+            detail = re.sub(r"signing key [0-9a-f]{64}", f"signing key {forged}", detail)
+            if action == "signing-key":
+                detail = forged
+        digest = entry_hash(entry_id, at, user, action, ref, detail, prev)
+        signature = Signer(signer or user, forger).sign(digest) if forger is not None else None
+        conn.execute(
+            "UPDATE audit SET detail = ?, prev_hash = ?, hash = ?, "
+            "signature = coalesce(?, signature) WHERE id = ?",
+            (detail, prev, digest, signature, entry_id),
+        )
+        prev = digest
+
+
+def append_entry(
+    conn: sqlcipher.Connection,
+    user: str,
+    action: str,
+    ref: str = "",
+    detail: str = "",
+    *,
+    signer: Signer | None = None,
+    at: str = "2026-11-20 10:00:00.000000",
+) -> int:
+    """Append a correctly chained entry, as anyone holding the database key can; signed with
+    `signer`'s key (under its name) if given. Its id."""
+    from dsl_console.store.audit import entry_hash
+
+    last_id, prev = conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    digest = entry_hash(last_id + 1, at, user, action, ref, detail, prev)
+    conn.execute(
+        "INSERT INTO audit (id, at, user, action, ref, detail, prev_hash, hash, signer, "
+        "signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            last_id + 1,
+            at,
+            user,
+            action,
+            ref,
+            detail,
+            prev,
+            digest,
+            signer.name if signer else "",
+            signer.sign(digest) if signer else "",
+        ),
+    )
+    return int(last_id + 1)
 
 
 def plaintexts(*texts: str) -> list[bytes]:

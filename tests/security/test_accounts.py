@@ -77,12 +77,15 @@ def test_each_change_is_audited_without_a_passphrase(session_factory) -> None:
     )
     accounts.remove_account(session, DEPUTY.user)
     entries = list(audit.lines(limit=100))
-    actions = [(e.user, e.action, e.detail) for e in entries[:3]]
+    # A grant names the signing key it gives (a public key, hex), never a passphrase.
+    actions = [(e.user, e.action, e.detail.split(" signing key ")[0]) for e in entries[:3]]
     assert actions == [
         (USER, "account-removed", DEPUTY.user),
         (USER, "passphrase-changed", DEPUTY.user),
         (USER, "account-added", f"{DEPUTY.user} (deputy)"),
     ]
+    added, changed = entries[2].detail.split()[-1], entries[1].detail.split()[-1]
+    assert len(added) == len(changed) == 64 and added != changed  # a new passphrase, a new key
     text = repr(entries)
     for secret in (PASSPHRASE, DEPUTY.passphrase, "fictional second passphrase"):
         assert secret not in text

@@ -8,11 +8,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from dsl_console.cli import main
 from dsl_console.store import audit
+from dsl_console.store.account_trail import KEY_DISAGREES
 from dsl_console.store.audit import audit_head_line, entry_hash
-from tests.security.conftest import add_fictional_cases, audit_verify, database_key, raw_connect
+from tests.security.conftest import (
+    add_fictional_cases,
+    audit_verify,
+    database_key,
+    raw_connect,
+    rebuild_trail,
+)
 
 
 @pytest.fixture
@@ -106,32 +114,37 @@ def test_a_rewritten_chain_no_longer_matches_an_exported_head(
     exported = audit_head_line()  # what an export printed at the time
     session.close()
     entry_id, prefix = exported.removeprefix("audit head ").split(":")
-    # The attacker changes entry 3 and rebuilds every hash after it: the chain verifies...
+    # The attacker backdates entry 3 and rebuilds every hash after it...
     conn = raw_connect(trail, database_key(trail))
     conn.execute("DROP TRIGGER audit_no_update")
-    conn.execute("UPDATE audit SET user = 'someone.else' WHERE id = 3")
-    prev = audit.GENESIS
-    rows = conn.execute(
-        "SELECT id, at, user, action, ref, detail FROM audit ORDER BY id"
-    ).fetchall()
-    for entry in rows:
-        digest = entry_hash(*entry, prev)
-        conn.execute(
-            "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, entry[0])
-        )
-        prev = digest
+    conn.execute("UPDATE audit SET at = '2026-01-05 09:00:00.000000' WHERE id = 3")
+    rebuild_trail(conn)
     # Left dropped, the missing guard alone gives the attacker away:
     code, out = audit_verify(capsys)
     assert code == 1 and "audit_no_update was removed" in out
-    # ...so they put it back, and now the chain verifies...
-    conn.execute(
-        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
-        "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
-    )
+    # ...and the DSL's signature on entry 3 no longer matches it:
+    conn.execute(audit.APPEND_ONLY_TRIGGERS["audit_no_update"])
+    code, out = audit_verify(capsys)
+    assert code == 1
+    assert "entry 3 was not signed by jo.lead's signing key" in out, out
+    # So they sign every entry again with a key of their own, named in the first DSL's grant
+    # in place of the DSL's, and put the guard back. The chain holds together...
+    conn.execute("DROP TRIGGER audit_no_update")
+    rebuild_trail(conn, forger=Ed25519PrivateKey.generate())
+    conn.execute(audit.APPEND_ONLY_TRIGGERS["audit_no_update"])
     conn.close()
-    code, _ = audit_verify(capsys)
-    assert code == 0
-    # ...but the entry the export named now carries another hash, in `audit show`.
+    # ...but the DSL's next unlock says the trail holds a key that is not theirs...
+    session = session_factory()
+    try:
+        assert session.account_notice == KEY_DISAGREES
+        forged_from = session.db.execute_sql("SELECT max(id) FROM audit").fetchone()[0]
+    finally:
+        session.close()
+    # ...and from that unlock on, what they sign no longer matches the key on record...
+    code, out = audit_verify(capsys)
+    assert code == 1
+    assert f"entry {forged_from} was not signed by jo.lead's signing key on record" in out
+    # ...and the entry the export named carries another hash, in `audit show`.
     main(["audit", "show", "--limit", "1000"])
     shown = capsys.readouterr().out
     line = next(x for x in shown.splitlines() if x.split()[0] == entry_id)

@@ -1,9 +1,12 @@
 """An XLSX export leaves nothing in the system's temporary folder, finished or failed:
 openpyxl's sheet files (the whole log in plaintext XML) are made beside the target, private,
-and removed."""
+and removed; those of an export killed outright go at the next export into that folder."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from dsl_console.cli import main
 from dsl_console.services.exports import summary_log
+from dsl_console.services.exports.atomic import WORK_PREFIX
 from tests.conftest import case_json, document
 
 
@@ -70,5 +74,44 @@ def test_a_failed_xlsx_export_removes_its_working_files(
     monkeypatch.setattr(summary_log, "_fill_and_save", fail_part_way)
     assert main(["export", "log", "--format", "xlsx", "--out", str(out_dir / "log.xlsx")]) == 2
     assert "Traceback" not in capsys.readouterr().err
-    assert seen and any(name.startswith(".openpyxl.") for name in seen[0])
+    assert seen and any(
+        name.startswith(f"{WORK_PREFIX}{os.getpid()}.openpyxl.") for name in seen[0]
+    )
     assert list(out_dir.iterdir()) == [] and list(watched_tmp.iterdir()) == []
+
+
+def ended_pid() -> int:
+    """The pid of a process that has run and ended (as an export killed outright has)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_killed_export_s_working_files_go_at_the_next_export_there(with_cases, tmp_path):
+    out_dir = tmp_path / "exports"
+    out_dir.mkdir()
+    dead = ended_pid()
+    # What kill -9 left: the sheet's XML and the export's own part-written file, private.
+    abandoned = [
+        out_dir / f"{WORK_PREFIX}{dead}.openpyxl.k2j4.xml",
+        out_dir / f"{WORK_PREFIX}{dead}.log.xlsx.x8q1.tmp",
+    ]
+    for path in abandoned:
+        path.write_text("<row>Ada Example</row>")
+        path.chmod(0o600)
+    # Not to be touched: a live export's working file, and a link planted under a dead name.
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    elsewhere = tmp_path / "someone-elses.txt"
+    elsewhere.write_text("kept")
+    try:
+        busy = out_dir / f"{WORK_PREFIX}{live.pid}.log.xlsx.a1b2.tmp"
+        busy.write_text("in progress")
+        link = out_dir / f"{WORK_PREFIX}{dead}.link.tmp"
+        link.symlink_to(elsewhere)
+        assert main(["export", "log", "--format", "csv", "--out", str(out_dir / "log.csv")]) == 0
+        left = sorted(p.name for p in out_dir.iterdir())
+        assert left == sorted(["log.csv", busy.name, link.name])
+        assert elsewhere.read_text() == "kept"
+    finally:
+        live.kill()
+        live.wait()
