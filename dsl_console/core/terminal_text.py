@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls, DEL, and the bidirectional overrides and isolates (which reorder what
-# follows them on screen).
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The bidirectional embeddings, overrides and isolates, as a character class's range: they
+# reorder what follows them (a name or a ref shown backwards), on screen, in a cell, on a form.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+# C0 and C1 controls, DEL, and the bidirectional ones.
+CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
 def safe(text: str) -> str:

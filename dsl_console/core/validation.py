@@ -28,7 +28,7 @@ from dsl_console.core.records import (
     Professional,
     professional_from,
 )
-from dsl_console.core.terminal_text import CONTROL
+from dsl_console.core.terminal_text import BIDI_CONTROLS, CONTROL
 from dsl_console.core.wording import stamp
 from dsl_console.errors import InputError
 
@@ -57,7 +57,7 @@ AFTER_CLOSING = frozenset(
 _FORM_ID = re.compile(r"^[a-z0-9-]+$")
 # C0 controls but tab, line feed and carriage return; DEL; C1 controls; bidi overrides and
 # isolates. A single-line field refuses tab and line breaks too (contract section 6).
-_CONTROL_MULTI = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_MULTI = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 _CONTROL_SINGLE = CONTROL  # every control character, as what reaches a terminal is judged
 
 

@@ -91,10 +91,11 @@ def test_the_leading_quote_is_the_only_change(cli_env, tmp_path):
     assert any("' =1" in row for row in rows)
 
 
-def test_a_stored_bidirectional_override_is_left_out_of_the_logs(cli_env, tmp_path):
+def test_a_stored_bidirectional_override_is_left_out_of_the_logs_and_forms(cli_env, tmp_path):
     # Import refuses U+202E; one written into the database with the key would show the
-    # summary backwards in the partnership's spreadsheet.
+    # summary backwards in the partnership's spreadsheet, and on its form.
     import openpyxl
+    import pypdf
 
     from dsl_console.config import Config
     from dsl_console.services.session import Credentials, open_session
@@ -115,9 +116,15 @@ def test_a_stored_bidirectional_override_is_left_out_of_the_logs(cli_env, tmp_pa
     csv_out, xlsx_out = tmp_path / "log.csv", tmp_path / "log.xlsx"
     assert main(["export", "log", "--format", "csv", "--out", str(csv_out)]) == 0
     assert main(["export", "log", "--format", "xlsx", "--out", str(xlsx_out)]) == 0
+    pdf_out = tmp_path / "form.pdf"
+    assert (
+        main(["export", "report", "SCH-2026-001", "--form", "liverpool", "--out", str(pdf_out)])
+        == 0
+    )
     text = csv_out.read_text(encoding="utf-8-sig")
     sheet = openpyxl.load_workbook(xlsx_out, read_only=True).active
     cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c]
-    for found in (text, " ".join(cells)):
+    form = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(pdf_out).pages).split())
+    for found in (text, " ".join(cells), form):
         assert "\u202e" not in found and "\u202c" not in found
         assert "Agreed no action today." in found

@@ -15,6 +15,8 @@ import re
 import unicodedata
 from typing import Final
 
+from dsl_console.core.terminal_text import BIDI
+
 # OWASP "CSV Injection": a cell starting with one of these may be read as a formula by Excel,
 # LibreOffice or Google Sheets; with their full-width forms, which some read the same way.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n") | frozenset("\uff1d\uff0b\uff0d\uff20")
@@ -24,10 +26,8 @@ QUOTING: Final = csv.QUOTE_ALL
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-# The bidirectional overrides and isolates: refused on input, but a database written outside
-# the console may hold them, and in a cell they reorder what a reader sees (a name or a ref
-# shown backwards). Exports leave them out.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# The bidirectional overrides and isolates are refused on input, but a database written
+# outside the console may hold them: exports leave them out (core.terminal_text.BIDI).
 
 
 def _unseen(char: str) -> bool:
@@ -62,7 +62,7 @@ def neutralise(text: str) -> str:
     formula, and one after any separator or line break that a formula would follow; any
     bidirectional override left out."""
     if not text.isascii():
-        text = _BIDI.sub("", text)
+        text = BIDI.sub("", text)
     first = text[:1]
     if not first:
         return text

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from fpdf import FPDF
 
+from dsl_console.core.terminal_text import BIDI
+
 FAMILY = "body"  # the family name every PDF export sets its text in
 FALLBACK_FAMILY = "helvetica"
 
@@ -61,8 +63,10 @@ _LATIN = str.maketrans(
 )  # fmt: skip
 
 
-# Control characters dropped from drawn text; tab becomes a space, a lone CR a new line.
-_CONTROLS = {c: None for c in range(32) if c != 10} | {9: " ", 13: "\n"}
+# Control characters dropped from drawn text (C0, DEL, C1, and the bidirectional ones, which
+# a database written outside the console may hold: a name drawn backwards on a form); tab
+# becomes a space, a lone CR a new line.
+_CONTROLS = {c: None for c in (*range(32), *range(0x7F, 0xA0)) if c != 10} | {9: " ", 13: "\n"}
 
 
 def find_unicode_font(candidates: Sequence[tuple[Path, Path]] | None = None) -> tuple[Path, Path]:
@@ -132,4 +136,5 @@ def _latin_form(ch: str) -> str:
 
 def _drop_controls(text: str) -> str:
     """Text without control characters other than newlines (a stray CR or NUL draws a box)."""
-    return text.replace("\r\n", "\n").translate(_CONTROLS)
+    text = text.replace("\r\n", "\n").translate(_CONTROLS)
+    return text if text.isascii() else BIDI.sub("", text)
