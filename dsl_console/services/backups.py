@@ -266,15 +266,24 @@ def _restore_question(file: Path, holds: str, db_path: Path, clock: Clock) -> st
 def _authorise_on_live(
     db_path: Path, credentials: Credentials, backup_key: bytes, keys_source: Path
 ) -> bytes | None:
-    """The live database's key once its DSL is confirmed; None when it cannot be read at all
-    (missing or damaged), which is when a restore is most needed.
+    """The live database's key once its DSL is confirmed; None when there is none, or when
+    its accounts say this is one of its DSLs but the rest of the file is damaged.
 
     With its key file lost or damaged, the backup's key is tried on it: a backup shares the
-    database key, so the live database is still checked for this DSL, and locked while it
-    is set aside. (A removed DSL once appended a byte to the live key file and restored an
-    old backup, undoing their own removal, even while a console had the database open.)"""
+    database key (unless it was replaced since), so the live database is still checked for
+    this DSL, and locked while it is set aside. A live database whose accounts cannot be read
+    at all is refused: that is what a removed DSL gets by appending a byte to the key file once
+    the key was replaced after their removal (they once restored an old backup that way,
+    undoing their own removal). Someone who can move the files can recover from a wreck:
+    moved out of the way, there is no live database to confirm."""
     if not db_path.exists():
         return None
+    unconfirmed = AccessError(
+        f"the accounts of the current database {db_path.name} cannot be read (it or its key "
+        "file is damaged), so it cannot be confirmed that you are one of its DSLs; nothing was "
+        f"changed. If it is beyond use, move {db_path.name} and {keyslots.keys_path(db_path).name} out "
+        "of the folder yourself, then restore"
+    )
     live_keys = keyslots.keys_path(db_path)
     try:
         slots = keyslots.read_slots(live_keys)
@@ -295,7 +304,7 @@ def _authorise_on_live(
     try:
         conn = raw_connection(db_path, live_key)
     except sqlcipher.DatabaseError:
-        return None
+        raise unconfirmed from None
     try:
         try:
             # Who may replace it is asked first, while any of it can be read: a page damaged
@@ -307,7 +316,7 @@ def _authorise_on_live(
         except sqlcipher.DatabaseError as exc:
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise StoreError(BUSY) from None
-            return None  # not even its accounts can be read: damaged beyond checking
+            raise unconfirmed from None
         if row is None or row[0] != "dsl":
             raise AccessError("only a DSL account can restore a backup; nothing was changed")
         try:

@@ -231,7 +231,7 @@ def test_a_read_only_account_is_told_backups_are_for_a_dsl_or_deputy(
     assert not (tmp_path / "b.db").exists() and not (tmp_path / "b.db.keys").exists()
 
 
-def test_a_damaged_live_database_can_be_restored_and_is_kept(
+def test_a_live_database_damaged_past_its_accounts_is_moved_aside_by_hand_then_restored(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
     session = session_factory()
@@ -242,10 +242,18 @@ def test_a_damaged_live_database_can_be_restored_and_is_kept(
     stale_wal = new_db.with_name(new_db.name + "-wal")
     stale_wal.write_bytes(b"\x00" * 4096)  # left by a crash: must not meet the restored file
     damaged = new_db.read_bytes()
-
-    aside = restore(backup, new_db)
-
-    assert aside is not None and aside.read_bytes() == damaged
+    # Who may replace it cannot be read from it: refused, with what to do, and left as it is.
+    with pytest.raises(AccessError, match=r"move cases\.db and cases\.db\.keys out of the folder"):
+        restore(backup, new_db)
+    assert new_db.read_bytes() == damaged
+    # The DSL moves the wreck aside (the files, as the line says), and restores.
+    kept = tmp_path / "damaged"
+    kept.mkdir()
+    for name in ("cases.db", "cases.db-wal", "cases.db.keys"):
+        if (tmp_path / name).exists():
+            (tmp_path / name).rename(kept / name)
+    restore(backup, new_db)
+    assert (kept / "cases.db").read_bytes() == damaged
     assert case_count(new_db, database_key(new_db)) == 1
 
 
@@ -303,6 +311,25 @@ def test_a_removed_dsl_cannot_restore_by_damaging_the_key_file_and_one_page(
     data[last_page + 100 : last_page + 200] = bytes(100)
     new_db.write_bytes(bytes(data))
     refused_with_the_key_file_damaged(backup, new_db)
+
+
+def test_a_removed_dsl_cannot_restore_once_the_key_is_replaced_by_damaging_the_key_file(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    # As `user remove` does: the database re-encrypted after the removal. The old backup's key
+    # then opens nothing of the live database, whose accounts cannot be read to say who may
+    # replace it; the restore must still be refused, not taken for the recovery of a wreck.
+    backup = backup_of_a_removed_dsl(session_factory, tmp_path / "b.db")
+    session = session_factory()
+    accounts.rekey(session, "an account was removed")
+    session.close()
+    keys = keyslots.keys_path(new_db)
+    keys.write_bytes(keys.read_bytes() + b"x")
+    live = new_db.read_bytes()
+    with pytest.raises(AccessError, match="cannot be confirmed"):
+        restore(backup, new_db, REMOVED_DSL)
+    assert new_db.read_bytes() == live
+    assert not list(new_db.parent.glob("*.before-restore-*"))
 
 
 def test_with_the_live_key_file_damaged_a_restore_waits_for_an_open_console(
