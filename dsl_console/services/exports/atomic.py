@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,56 @@ def kept_only_if(check: Callable[[], None]) -> Iterator[None]:
         _keep_check.reset(token)
 
 
+# Every working file an export makes starts with this, then the pid of the process making it:
+# one left by an export killed outright (kill -9, a power cut) is recognised by the next export
+# into the same folder, and removed once that process is gone.
+WORK_PREFIX = ".dsl-console-work."
+
+
+def work_file(folder: Path, label: str, suffix: str = ".tmp") -> tuple[int, str]:
+    """A private working file in `folder` (mkstemp: created exclusively, 0600, under a name
+    nobody can guess), as (descriptor, name); the working files of killed exports there are
+    removed first."""
+    remove_abandoned(folder)
+    return tempfile.mkstemp(
+        prefix=f"{WORK_PREFIX}{os.getpid()}.{label}.", suffix=suffix, dir=folder
+    )
+
+
+def remove_abandoned(folder: Path) -> int:
+    """Remove the working files in `folder` left by exports whose process has ended (this
+    user's regular files only; never a link, never another live process's); how many."""
+    removed = 0
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(WORK_PREFIX)]
+    except OSError:
+        return 0
+    for entry in entries:
+        pid = entry.name[len(WORK_PREFIX) :].split(".", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive, and not ours to judge
+    return True
+
+
 @contextlib.contextmanager
 def atomic_output(
     path: Path, mode: Literal["wb", "w"] = "wb", *, encoding: str = "utf-8"
@@ -51,8 +102,8 @@ def atomic_output(
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder")
     try:
-        # mkstemp creates the file with mode 0600: exports hold personal data.
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        # Created 0600: exports hold personal data.
+        fd, tmp_name = work_file(folder, path.name)
     except OSError as exc:
         raise InputError(f"cannot write {path.name} in {folder}: {exc.strerror}") from exc
     tmp = Path(tmp_name)

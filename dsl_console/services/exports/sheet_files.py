@@ -4,19 +4,20 @@ In write-only mode openpyxl writes each sheet's XML to a temporary file first, i
 temporary folder (`/tmp/openpyxl.*`): an XLSX log of 100,000 cases left there in plaintext by
 an export killed part-way, readable by whoever can read /tmp. Here those files are made
 (0600, by mkstemp) in the target's own folder, which the export's file goes to anyway, and
-removed when the export ends, finished or not.
+removed when the export ends, finished or not (or, if it is killed outright, by the next export
+into that folder: atomic.work_file).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from dsl_console.errors import InputError
+from dsl_console.services.exports.atomic import work_file
 
 _LOCK = threading.Lock()  # openpyxl's hook is one module global: one XLSX export at a time
 
@@ -33,7 +34,7 @@ def sheet_files_beside(folder: Path) -> Iterator[list[str]]:
     made: list[str] = []
 
     def beside(suffix: str = "") -> str:
-        fd, name = tempfile.mkstemp(prefix=".openpyxl.", suffix=suffix, dir=folder)
+        fd, name = work_file(folder, "openpyxl", suffix)
         os.close(fd)
         _writer.ALL_TEMP_FILES.append(name)  # openpyxl removes it when the sheet is saved
         made.append(name)
