@@ -105,7 +105,7 @@ def check(args: argparse.Namespace) -> int:
     """The sweep, printed; exit 1 when any open case carries a flag."""
     from dsl_console.services.sweep import sweep
     from dsl_console.store.account_trail import FORGED_CASE_CHANGE, verify_case_authors
-    from dsl_console.store.cases import suspect_states
+    from dsl_console.store.cases import refs_changed_by, suspect_states
 
     as_of, as_of_day = _as_of(args.as_of)
     session = _session(args)
@@ -118,14 +118,25 @@ def check(args: argparse.Namespace) -> int:
         # risk, a case marked closed) must not hide a flag here. The contradictions that
         # could are found in SQL, and those cases are judged from their events alone.
         stale = suspect_states()
-        found = sweep(session, as_of, with_duties=True, distrusted=stale)
-        # A case change in someone's name that their key did not sign (a forged resolution
-        # takes a child off this list) is said on every run until it is dealt with.
-        forged, why = verify_case_authors()
+        # A case change in someone's name that their key did not sign, or beyond their role
+        # (a forged resolution once took a child at risk off this list): the cases it touched
+        # are judged from their events without it, and it is said on every run.
+        forged = verify_case_authors()
+        changed = refs_changed_by(forged.entries)
+        found = sweep(
+            session,
+            as_of,
+            with_duties=True,
+            distrusted=set(stale) | changed,
+            forged=forged.entries,
+        )
     finally:
         session.close()
-    if forged is not None:
-        print(f"warning: {safe(FORGED_CASE_CHANGE.format(why=why))}", file=sys.stderr)
+    if forged.first is not None:
+        said = FORGED_CASE_CHANGE.format(why=forged.why)
+        if changed:
+            said += f"; the case(s) it changed ({some_refs(sorted(changed))}) are judged here without it"
+        print(f"warning: {safe(said)}", file=sys.stderr)
     if stale:
         named = safe(some_refs(stale))
         print(

@@ -154,7 +154,11 @@ def _trusted_rows(
 
 
 def _listed(
-    session: Session, as_of: datetime, with_duties: bool, distrusted: Collection[str]
+    session: Session,
+    as_of: datetime,
+    with_duties: bool,
+    distrusted: Collection[str],
+    forged: Collection[int] = (),
 ) -> Iterator[_Listed]:
     moment = _moment_reader()
     owed = _owed_reader(session, as_of) if with_duties else None
@@ -172,7 +176,7 @@ def _listed(
             duties = owed(ref, proc, version) if owed and standing.owes else ()
             yield ref, proc, version, standing, duties
             continue
-        case = load_case(ref)
+        case = load_case(ref, without=forged)
         procedure = session.registry.get(proc, version or None)
         state = case_state(case, procedure, session.calendar, as_of)
         duties = tuple(
@@ -267,11 +271,13 @@ def sweep(
     *,
     with_duties: bool = False,
     distrusted: Collection[str] = (),
+    forged: Collection[int] = (),
 ) -> list[CaseFlags]:
     """Every case listed at the moment, most urgent first, with its flags (and, when asked,
     its outstanding duties, which `check` prints and the console's sweep does not need).
     `distrusted`: cases whose cached state was found to disagree with their events
-    (store.cases.stale_states), judged from the events alone."""
+    (store.cases.stale_states), judged from the events alone, less any written by the audit
+    entries `forged` (changes their authors did not make: store.account_trail)."""
     as_of = as_of or session.now()
     calendar = session.calendar
     # Working days left and flags depend only on the standing (the moment is fixed): computed
@@ -281,7 +287,7 @@ def sweep(
     review = refs_for_review(as_of)
     found = []
     for ref, proc, _version, standing, duties in _listed(
-        session, as_of, with_duties, frozenset(distrusted)
+        session, as_of, with_duties, frozenset(distrusted), frozenset(forged)
     ):
         if not standing.listed:
             continue

@@ -225,14 +225,21 @@ class _Replay:
         return f"entry {entry_id}: {author} {had} then, and could not change the case records"
 
 
-def _replayed(rows: Iterable[tuple]) -> tuple[_Replay, int | None, str]:
+def _replayed(rows: Iterable[tuple]) -> tuple[_Replay, int | None, str, set[int]]:
+    """The trail replayed; the first entry not to be believed and why; every such entry that
+    wrote case records."""
     replay = _Replay()
     first: tuple[int | None, str] = (None, "")
+    forged: set[int] = set()
     for row in rows:
         why = replay.take(row)
-        if why and first[0] is None:
+        if not why:
+            continue
+        if first[0] is None:
             first = (row[0], why)
-    return replay, *first
+        if writes_rows(row[2] or ""):
+            forged.add(row[0])
+    return replay, *first, forged
 
 
 def trail_accounts() -> TrailAccounts:
@@ -246,21 +253,29 @@ def verify_authors() -> tuple[int | None, str, TrailAccounts]:
     accounts the whole trail grants.
 
     Reads the whole trail (tens of microseconds an entry, for the signature)."""
-    replay, entry_id, why = _replayed(AuditEntry._meta.database.execute_sql(_ALL_SQL))
+    replay, entry_id, why, _forged = _replayed(AuditEntry._meta.database.execute_sql(_ALL_SQL))
     return entry_id, why, replay.found
 
 
-def verify_case_authors() -> tuple[int | None, str]:
-    """`verify_authors` for the entries that wrote case records only: the first of them its
-    author did not sign or was not allowed to make, as (entry id, why), else (None, '')."""
-    _replay, entry_id, why = _replayed(AuditEntry._meta.database.execute_sql(_CASE_WRITES_SQL))
-    return entry_id, why
+@dataclass(frozen=True)
+class CaseForgeries:
+    """The changes to the case records that their authors did not make: the first, why, and
+    every one (the audit entries that wrote them)."""
+
+    first: int | None = None
+    why: str = ""
+    entries: frozenset[int] = frozenset()
+
+
+def verify_case_authors() -> CaseForgeries:
+    """`verify_authors` for the grants and the entries that wrote case records only."""
+    _replay, first, why, forged = _replayed(AuditEntry._meta.database.execute_sql(_CASE_WRITES_SQL))
+    return CaseForgeries(first, why, frozenset(forged))
 
 
 FORGED_CASE_CHANGE = (
     "the audit trail holds a change to the case records that its author did not make ({why}): "
-    "it was written outside the console, and what is shown may hide a flag; tell your DSL and "
-    "run `dsl-console audit verify`"
+    "it was written outside the console; tell your DSL and run `dsl-console audit verify`"
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from functools import reduce
@@ -290,8 +290,10 @@ def last_moment(case: Case) -> datetime:
     return max((e.at for e in case.events), default=case.opened_at)
 
 
-def load_case(ref: str) -> Case:
-    """One case with its whole history (read as `iter_cases` reads every case)."""
+def load_case(ref: str, *, without: Collection[int] = ()) -> Case:
+    """One case with its whole history (read as `iter_cases` reads every case); `without`
+    leaves out the events written by those audit entries (ones their authors did not make:
+    store/account_trail.py)."""
     db = Escalation._meta.database
     sql, params = (
         Escalation.select(*_CASE_COLUMNS).join(ChildRow).where(Escalation.ref == ref).sql()
@@ -305,8 +307,31 @@ def load_case(ref: str) -> Case:
         .order_by(EventRow.seq)
         .sql()
     )
+    if without:
+        sql, params = (
+            EventRow.select(*_EVENT_COLUMNS)
+            .where((EventRow.escalation == row[0]) & EventRow.anchor.not_in(list(without)))
+            .order_by(EventRow.seq)
+            .sql()
+        )
     events = [_event_from_row(e) for e in db.execute_sql(sql, params)]
     return _case_from_row(row, events, _people_reader())
+
+
+def refs_changed_by(entries: Collection[int]) -> set[str]:
+    """The cases with events written by these audit entries."""
+    db = Escalation._meta.database
+    found: set[str] = set()
+    for some in chunked(sorted(entries), 500):
+        sql, params = (
+            Escalation.select(Escalation.ref)
+            .join(EventRow, on=EventRow.escalation == Escalation.id)
+            .where(EventRow.anchor.in_(some))
+            .distinct()
+            .sql()
+        )
+        found.update(ref for (ref,) in db.execute_sql(sql, params))
+    return found
 
 
 # Cases per page of iter_cases: a page's events are read in one indexed query.

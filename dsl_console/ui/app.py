@@ -445,18 +445,21 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # and role (a forged resolution, correctly chained, would take a child off the list).
         try:
             with session.db.connection_context():
-                forged, why = verify_case_authors()
+                forged = verify_case_authors()
         except Exception:
             if session is not self.session:
                 return  # locked meanwhile: the next unlock checks again
             raise
-        if forged is not None:
-            self.post_message(CaseChangeForged(session, why))
+        if forged.first is not None:
+            self.post_message(CaseChangeForged(session, forged.why))
 
     @on(CaseChangeForged)
     def _case_change_forged(self, message: CaseChangeForged) -> None:
         if message.session is self.session:
-            text = FORGED_CASE_CHANGE.format(why=safe(message.why))
+            text = FORGED_CASE_CHANGE.format(why=safe(message.why)) + (
+                "; until then the list may not show what it hid (`dsl-console check` judges "
+                "the cases it changed without it)"
+            )
             self.notify(
                 text[:1].upper() + text[1:] + ".", severity="error", timeout=60, markup=False
             )

@@ -107,11 +107,13 @@ def forge_resolution(db_path: Path, creds: Credentials, *, as_user: str, sign: b
         session.close()
 
 
-def check_run(capsys: pytest.CaptureFixture[str]) -> tuple[list[str], str]:
+def check_run(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, list[str]], str]:
+    """`check --json`: each case listed with its flags, and what it said on stderr."""
     capsys.readouterr()
     main(["check", "--json", "--as-of", NOW.isoformat()])
     captured = capsys.readouterr()
-    return [c["ref"] for c in json.loads(captured.out)["cases"]], captured.err
+    cases = json.loads(captured.out)["cases"]
+    return {c["ref"]: c["flags"] for c in cases}, captured.err
 
 
 def test_the_trail_of_a_team_at_work_verifies(team, capsys):
@@ -126,8 +128,8 @@ def test_the_trail_of_a_team_at_work_verifies(team, capsys):
     )
     code, out = audit_verify(capsys)
     assert code == 0, out
-    listed, warning = check_run(capsys)
-    assert AT_RISK in listed and warning == ""
+    flagged, warning = check_run(capsys)
+    assert "immediate-risk" in flagged[AT_RISK] and warning == ""
     conn = raw_connect(team, database_key(team))
     unsigned = conn.execute("SELECT count(*) FROM audit WHERE signature = ''").fetchone()[0]
     conn.close()
@@ -147,10 +149,12 @@ def test_a_resolution_forged_in_the_dsl_s_name_is_named_everywhere(team, capsys,
         else f"was not signed by {USER}'s signing key on record"
     )
     assert why in out, out
-    # `check` no longer lists the child (the events say resolved), and says why not to trust it.
-    listed, warning = check_run(capsys)
-    assert AT_RISK not in listed
+    # `check` judges the child's case without the forged resolution: still at immediate
+    # risk, and it says why.
+    flagged, warning = check_run(capsys)
+    assert "immediate-risk" in flagged[AT_RISK]
     assert "a change to the case records that its author did not make" in warning
+    assert f"the case(s) it changed ({AT_RISK}) are judged here without it" in warning
 
 
 def test_a_reader_s_own_signed_case_change_is_beyond_their_role(team, capsys):
@@ -158,8 +162,9 @@ def test_a_reader_s_own_signed_case_change_is_beyond_their_role(team, capsys):
     code, out = audit_verify(capsys)
     assert code == 1
     assert f"{READER.user} had a read-only account then, and could not change the case" in out
-    _listed, warning = check_run(capsys)
+    flagged, warning = check_run(capsys)
     assert "its author did not make" in warning
+    assert "immediate-risk" in flagged[AT_RISK]
 
 
 def test_a_grant_in_the_dsl_s_name_gives_nothing(team, capsys):
