@@ -37,6 +37,7 @@ from dsl_console.services.session import (
     open_session,
 )
 from dsl_console.store.keyslots import KdfCost
+from dsl_console.tables import table
 
 
 def _session(
@@ -334,17 +335,19 @@ def procedures(args: argparse.Namespace) -> int:
         print(safe(f"  {proc.partnership}" + (f". Source: {proc.source}" if proc.source else "")))
         if proc.shorten_only:
             print("  A deadline set by hand may only shorten a stage's timescale.")
-        print("  Stages:")
-        width = max(len(s.name) for s in proc.stages)
-        for stage in proc.stages:
-            optional = " (optional)" if stage.optional else ""
-            print(
-                safe(
-                    f"    {stage.number}  {stage.name:<{width}}  {stage.timescale.describe()}{optional}"
-                )
+        stages = [
+            (
+                stage.number,
+                stage.name + (" (optional)" if stage.optional else ""),
+                stage.timescale.describe(),
+                stage.holder,
             )
-            if stage.holder:
-                print(safe(f"       held by: {stage.holder}"))
+            for stage in proc.stages
+        ]
+        for line in table(
+            ("Stage", "Name", "Timescale", "Held by"), stages, right={0}, indent="  "
+        ):
+            print(line)
         if proc.duties:
             print("  Duties:")
             for duty in proc.duties:
@@ -506,15 +509,25 @@ def audit(args: argparse.Namespace) -> int:
             )
             return 0
         # The hash column lets a reviewer match an exported "audit head N:hash" to entry N.
-        for line in trail.lines(limit=args.limit, ref=args.ref):
-            # Every field may hold text written outside the console: printed inert.
-            print(
-                safe(
-                    f"{line.id:>6}  {line.at.astimezone(LONDON):%d/%m/%Y %H:%M}  "
-                    f"{line.user:<16} {line.action:<20} {line.ref:<14} "
-                    f"{line.hash[: trail.HEAD_PREFIX_CHARS]}  {line.detail}".rstrip()
-                )
+        # Every field may hold text written outside the console: the table prints it inert.
+        entries = [
+            (
+                line.id,
+                f"{line.at.astimezone(LONDON):%d/%m/%Y %H:%M}",
+                line.user,
+                line.action,
+                line.ref,
+                line.hash[: trail.HEAD_PREFIX_CHARS],
+                line.detail,
             )
+            for line in trail.lines(limit=args.limit, ref=args.ref)
+        ]
+        if not entries:
+            print("no audit entries" + (f" for {safe(args.ref)}" if args.ref else ""))
+            return 0
+        headers = ("Entry", "When", "User", "Action", "Ref", "Hash", "Detail")
+        for text in table(headers, entries, right={0}):
+            print(text)
         return 0
     finally:
         session.close()

@@ -10,6 +10,7 @@ from dsl_console.services.session import Session, check_passphrase, check_user_n
 from dsl_console.store import audit, keyslots, users
 from dsl_console.store.account_trail import ADDED, PASSPHRASE, REMOVED, with_key
 from dsl_console.store.users import ROLE_LABELS, Account, Profile, Role
+from dsl_console.tables import table
 
 
 def check_profile(profile: Profile) -> Profile:
@@ -181,24 +182,26 @@ def profile_line(profile: Profile) -> str:
 
 def accounts_text(session: Session, accounts: list[Account]) -> str:
     slots = set(keyslots.slot_users(keyslots.read_slots(keyslots.keys_path(session.path))))
-    # A name written to the database directly could hold control characters: shown inert.
-    names = {a.name: safe(a.name) for a in accounts}
-    width = max((len(shown) for shown in names.values()), default=4)
-    lines = []
+    rows = []
     for account in accounts:
         notes = []
         if account.name == session.user:
             notes.append("you")
         if account.name not in slots:
             notes.append("no key slot: cannot unlock; set one with `user passwd`")
-        since = account.created_at.astimezone(LONDON).strftime("%d/%m/%Y")
-        suffix = f"  ({'; '.join(notes)})" if notes else ""
-        who = safe(profile_line(account.profile)) if account.profile.full_name else ""
-        lines.append(
-            f"{names[account.name]:<{width}}  {ROLE_LABELS[account.role]:<11} since {since}"
-            f"{'  ' + who if who else ''}{suffix}"
+        rows.append(
+            (
+                account.name,
+                ROLE_LABELS[account.role],
+                account.created_at.astimezone(LONDON).strftime("%d/%m/%Y"),
+                profile_line(account.profile) if account.profile.full_name else "",
+                "; ".join(notes),
+            )
         )
+    # A name written to the database directly could hold control characters: the table
+    # shows every cell inert.
+    lines = table(("User", "Role", "Since", "Who", "Notes"), rows) if rows else ["no accounts"]
     owed = keyslots.rekey_owed(keyslots.keys_path(session.path))
     if owed:
         lines.append(REKEY_OWED.format(why=safe(owed)))
-    return "\n".join(lines) if lines else "no accounts"
+    return "\n".join(lines)

@@ -164,7 +164,10 @@ def test_run_takes_the_new_passphrase_from_the_environment(
     message = user_action(session, args("add", DEPUTY.user), kdf_cost=FAST_KDF)
     assert message.startswith(f"added {DEPUTY.user} (Deputy DSL)")
     listing = user_action(session, args("list"))
-    assert f"{USER}" in listing and "(you)" in listing and "Deputy DSL" in listing
+    header, *rows = listing.splitlines()
+    assert header.split() == ["User", "Role", "Since", "Who", "Notes"]
+    assert any(row.split()[0] == USER and row.endswith("you") for row in rows)
+    assert any(row.split()[0] == DEPUTY.user and "Deputy DSL" in row for row in rows)
     assert DEPUTY.passphrase not in message + listing
     session.close()
     assert unlocks(new_db, DEPUTY)

@@ -376,7 +376,9 @@ def test_an_export_audits_the_login_then_the_export(cli_env, tmp_path, capsys):
     assert "SCH-2026-014" in out.read_text(encoding="utf-8-sig")
     capsys.readouterr()
     assert main(["audit", "show"]) == 0
-    actions = [line.split()[4] for line in capsys.readouterr().out.splitlines()]
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split() == ["Entry", "When", "User", "Action", "Ref", "Hash", "Detail"]
+    actions = [line.split()[4] for line in lines]
     # Newest first: this command's login, the export, the import's login and import.
     assert actions[1:5] == ["export", "login", "import", "login"]
     assert main(["audit", "verify"]) == 0
