@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from dsl_console import __version__
 from dsl_console.config import Config, load_config
@@ -205,7 +205,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FOLDER",
         help="where the scheduled backups are written (default: backups/ beside the database)",
     )
+    completion = command(
+        "completion",
+        "print a tab-completion script for your shell (bash: save it as "
+        "~/.local/share/bash-completion/completions/dsl-console)",
+    )
+    completion.add_argument("shell", choices=COMPLETION_SHELLS, help="the shell it is for")
     return parser
+
+
+COMPLETION_SHELLS = ("bash", "zsh", "tcsh")
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for `shell`, made from this very parser (shtab), so it always
+    offers the commands and options there are; paths complete as files or folders."""
+    import shtab
+
+    parser = build_parser()
+    _complete_paths(parser, shtab)
+    return shtab.complete(parser, shell=shell)
+
+
+def _complete_paths(parser: argparse.ArgumentParser, shtab: Any) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                _complete_paths(child, shtab)
+        elif action.metavar == "FOLDER":
+            action.complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+        elif isinstance(action.metavar, str) and action.metavar.startswith(("FILE", "PATH")):
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
 
 
 # -- context -------------------------------------------------------------------------------------
@@ -263,6 +293,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
         "backup": commands.backup,
         "restore": commands.restore,
         "doctor": commands.doctor,
+        "completion": commands.completion,
     }
 
 

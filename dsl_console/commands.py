@@ -14,6 +14,7 @@ from typing import Any
 from dsl_console.cli import (
     DEMO_PASSPHRASE,
     DEMO_USER,
+    completion_script,
     print_json,
     resolve_config,
     resolve_db,
@@ -599,4 +600,10 @@ def doctor(args: argparse.Namespace) -> int:
         print(f"{count} problem{'' if count == 1 else 's'} found", file=sys.stderr)
         return 1
     print(f"no problem found with {path}")
+    return 0
+
+
+def completion(args: argparse.Namespace) -> int:
+    """Print a shell's tab-completion script (no database needed)."""
+    print(completion_script(args.shell), end="")
     return 0
