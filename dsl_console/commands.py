@@ -211,10 +211,12 @@ def import_file(args: argparse.Namespace) -> int:
     from dsl_console.core.clock import system_clock
 
     # Everything is checked before the database is opened, let alone written.
-    cases = read_document(data, registry, system_clock(), config.calendar())
+    with progress_on_stderr("reading") as progress:
+        cases = read_document(data, registry, system_clock(), config.calendar(), progress=progress)
     session = open_session(path, config, credentials, create=True, registry=registry)
     try:
-        count = import_cases(session, cases)
+        with progress_on_stderr("importing") as progress:
+            count = import_cases(session, cases, progress=progress)
     finally:
         session.close()
     print(f"imported {count} case(s)")
@@ -283,13 +285,13 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-BAR_FROM = 2_000  # cases: below this an export is over before a bar would mean anything
+BAR_FROM = 2_000  # cases: below this an import or export is over before a bar means anything
 
 
 @contextlib.contextmanager
 def progress_on_stderr(what: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr for a long export when stderr is a terminal; quiet otherwise
-    (a script, cron), so standard output keeps only the "wrote ..." line."""
+    """A progress bar on stderr for a long import or export when stderr is a terminal; quiet
+    otherwise (a script, cron), so standard output keeps only the result line."""
     if not sys.stderr.isatty():
         yield None
         return

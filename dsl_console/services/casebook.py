@@ -37,8 +37,11 @@ def _anchored(session: Session, action: str, ref: str, detail: str, write: Calla
     return result
 
 
-def import_cases(session: Session, cases: Sequence[Case]) -> int:
-    """Add checked cases, all or nothing; a ref already present refuses the whole import."""
+def import_cases(
+    session: Session, cases: Sequence[Case], *, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Add checked cases, all or nothing; a ref already present refuses the whole import.
+    `progress(done, total)` is told how many are in as they go in."""
     session.require_write()
 
     def write(anchor: int) -> int:
@@ -49,6 +52,7 @@ def import_cases(session: Session, cases: Sequence[Case]) -> int:
             now=None,
             user=session.user,
             anchor=anchor,
+            progress=progress,
         )
         return len(cases)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -190,11 +190,18 @@ def _refuse_lone_surrogates(text: str, doc: object) -> None:
 
 
 def read_document(
-    data: bytes, registry: ProcedureRegistry, now: datetime, calendar: WorkingCalendar
+    data: bytes,
+    registry: ProcedureRegistry,
+    now: datetime,
+    calendar: WorkingCalendar,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Case]:
     """Parse and check a whole document; the first fault found is raised, nothing is kept.
 
     `now` (aware UTC) is the moment of reading: no opening or event may be after it.
+    `progress(done, total)` is told how many cases are read, out of an estimate from how far
+    into the file they reach (exact once all are read).
 
     The cases are read one at a time, each checked as it is read: the whole document is
     never held as parsed JSON (a 240 MB file of empty objects once took 5.9 GB that way), so
@@ -228,6 +235,10 @@ def read_document(
                     raise InputError(f"case {case.ref}: ref appears twice in the file")
                 seen.add(case.ref)
                 cases.append(case)
+                if progress is not None and index % READ_PROGRESS_EVERY == 0 and index:
+                    progress(index, _estimated_cases(index, value.reached, len(text)))
+            if progress is not None:
+                progress(len(cases), len(cases))
         elif escapes:
             _refuse_lone_surrogates(text, value)
     if members.get("format") != FORMAT:
@@ -235,6 +246,14 @@ def read_document(
     if "cases" not in members:
         raise InputError("cases must be a list")
     return cases
+
+
+READ_PROGRESS_EVERY = 200  # cases between progress calls while reading
+
+
+def _estimated_cases(read: int, reached: int, size: int) -> int:
+    """The number of cases in the file, judged from how far the first `read` reach."""
+    return max(read, round(read * size / reached)) if reached else read
 
 
 _DECODER = json.JSONDecoder()
@@ -289,9 +308,9 @@ def _top_level(text: str) -> Iterator[tuple[str, Any]]:
             raise _expected("Expecting ':' delimiter", text, at)
         at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
         if key == "cases" and text[at : at + 1] == "[":
-            position = [at]
-            yield key, _elements(text, position)
-            at = position[0]
+            array = _Array(text, at)
+            yield key, array
+            at = array.reached
         else:
             value, at = _decode(text, at)
             if key == "cases":
@@ -307,24 +326,33 @@ def _top_level(text: str) -> Iterator[tuple[str, Any]]:
         raise _expected("Expecting ',' delimiter", text, at)
 
 
-def _elements(text: str, position: list[int]) -> Iterator[Any]:
-    """The elements of the array at position[0], one at a time; position[0] is left just
-    after the array once they are all read."""
-    at = _BLANK.match(text, position[0] + 1).end()  # type: ignore[union-attr]
-    if text[at : at + 1] == "]":
-        position[0] = at + 1
-        return
-    while True:
-        value, at = _decode(text, at)
-        yield value
-        at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
-        if text[at : at + 1] == ",":
-            at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
-            continue
+class _Array:
+    """The elements of the array at `at`, parsed one at a time as they are iterated over;
+    `reached` is how far into the text the reading has got (just after the array once all
+    are read)."""
+
+    def __init__(self, text: str, at: int) -> None:
+        self._text = text
+        self.reached = at
+
+    def __iter__(self) -> Iterator[Any]:
+        text = self._text
+        at = _BLANK.match(text, self.reached + 1).end()  # type: ignore[union-attr]
         if text[at : at + 1] == "]":
-            position[0] = at + 1
+            self.reached = at + 1
             return
-        raise _expected("Expecting ',' delimiter", text, at)
+        while True:
+            value, at = _decode(text, at)
+            self.reached = at
+            yield value
+            at = _BLANK.match(text, at).end()  # type: ignore[union-attr]
+            if text[at : at + 1] == ",":
+                at = _BLANK.match(text, at + 1).end()  # type: ignore[union-attr]
+                continue
+            if text[at : at + 1] == "]":
+                self.reached = at + 1
+                return
+            raise _expected("Expecting ',' delimiter", text, at)
 
 
 def _end(text: str, at: int) -> None:

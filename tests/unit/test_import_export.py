@@ -537,3 +537,40 @@ def test_a_long_export_shows_a_bar_on_a_terminal_and_nothing_in_a_script(
     shown = "".join(terminal.written)
     assert "exporting" in shown and "30/30" in shown
     assert capsys.readouterr().out.startswith("wrote ")  # the result line alone on stdout
+
+
+def test_a_long_import_shows_its_reading_and_writing_on_a_terminal_and_nothing_in_a_script(
+    cli_env, tmp_path, capsys, monkeypatch
+):
+    from dsl_console import commands
+    from dsl_console.services import transfer
+    from dsl_console.store import cases as stored
+
+    monkeypatch.setattr(commands, "BAR_FROM", 10)  # as if 600 cases were many thousands
+    monkeypatch.setattr(stored, "PROGRESS_EVERY", 50)
+    monkeypatch.setattr(transfer, "READ_PROGRESS_EVERY", 50)
+
+    def source(first: int) -> Path:
+        path = tmp_path / f"in-{first}.json"
+        path.write_text(
+            document(
+                *(
+                    case_json(f"SCH-{n:04d}", opened_at="2026-11-16T09:30:00+00:00")
+                    for n in range(first, first + 600)
+                )
+            )
+        )
+        return path
+
+    capsys.readouterr()
+    assert main(["import", str(source(0))]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == "" and quiet.out == "imported 600 case(s)\n"
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["import", str(source(1000))]) == 0
+    shown = "".join(terminal.written)
+    # Reading, with an estimate of the total from how far into the file it has got, then
+    # writing; the counts end exact.
+    assert "reading" in shown and "600/600" in shown and "importing" in shown
+    assert capsys.readouterr().out == "imported 600 case(s)\n"  # alone on stdout
