@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dsl_console.errors import InputError
-from dsl_console.services.exports.atomic import atomic_output, kept_only_if
+from dsl_console.services.exports.atomic import WORK_PREFIX, atomic_output, kept_only_if
 
 
 def leftovers(folder: Path, keep: str) -> list[str]:
@@ -79,11 +79,17 @@ def test_a_killed_writer_never_leaves_a_half_file(tmp_path: Path):
         "    handle.flush()\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(out)], check=False, timeout=60)
-    assert result.returncode == -signal.SIGKILL
+    writer = subprocess.Popen([sys.executable, "-c", script, str(out)])
+    assert writer.wait(timeout=60) == -signal.SIGKILL
     assert out.read_text() == "complete old log\n"
-    # What a kill leaves is a hidden temp file beside it, never the target half-written.
-    assert all(name.startswith(".log.csv.") for name in leftovers(tmp_path, "log.csv"))
+    # What a kill leaves is a hidden working file beside it, never the target half-written,
+    # named for the process that made it...
+    (left,) = leftovers(tmp_path, "log.csv")
+    assert left.startswith(f"{WORK_PREFIX}{writer.pid}.log.csv.")
+    # ...and the next write into the folder removes it, that process being gone.
+    with atomic_output(out, "w") as handle:
+        handle.write("complete new log\n")
+    assert leftovers(tmp_path, "log.csv") == [] and out.read_text() == "complete new log\n"
 
 
 def test_a_missing_folder_is_one_readable_line(tmp_path: Path):
