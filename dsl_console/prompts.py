@@ -63,5 +63,5 @@ def new_passphrase(whom: str, *, interactive: bool | None = None) -> str:
     except (EOFError, KeyboardInterrupt):
         raise AccessError("cancelled; nothing was changed") from None
     if first != second:
-        raise InputError("passphrase: the two entries differ; nothing was changed")
+        raise InputError("the two entries differ; nothing was changed", field="passphrase")
     return first

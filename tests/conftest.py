@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -149,3 +150,22 @@ def login() -> Iterator[Any]:
         yield pwd.getpwnam(name)
     finally:
         subprocess.run(["userdel", name], capture_output=True)
+
+
+# A database written by an earlier release's own code, before duties and before signatures
+# (tests/fixtures/schema3/README.md), with the credentials it was made with.
+SCHEMA3 = Path(__file__).parent / "fixtures" / "schema3"
+SCHEMA3_CREDENTIALS = Credentials("jo.lead", "fictional test passphrase")
+
+
+@pytest.fixture
+def old_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the schema-3 database, its key file beside it, and the CLI's environment
+    set to unlock it."""
+    for name in ("cases.db", "cases.db.keys"):
+        shutil.copy(SCHEMA3 / name, tmp_path / name)
+        (tmp_path / name).chmod(0o600)
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "cases.db"))
+    monkeypatch.setenv("DSL_CONSOLE_USER", SCHEMA3_CREDENTIALS.user)
+    monkeypatch.setenv("DSL_CONSOLE_PASSPHRASE", SCHEMA3_CREDENTIALS.passphrase)
+    return tmp_path / "cases.db"

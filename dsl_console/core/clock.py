@@ -48,7 +48,7 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
     repeat takes its first occurrence (fold 0).
     """
     if not isinstance(text, str) or not _TIMESTAMP.match(text.strip()):
-        raise InputError(f"{field}: not an ISO 8601 timestamp (e.g. 2026-12-14T09:30:00+00:00)")
+        raise InputError("not an ISO 8601 timestamp (e.g. 2026-12-14T09:30:00+00:00)", field=field)
     text = text.strip()
     try:
         # The standard library reads what the pattern admits some fifty times faster than
@@ -63,7 +63,7 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
             # arrow alone takes 24:00 (midnight at the end of the day) and refuses the rest.
             parsed = arrow.get(text).datetime
         except (arrow.parser.ParserError, ValueError) as exc:
-            raise InputError(f"{field}: not a real date and time") from exc
+            raise InputError("not a real date and time", field=field) from exc
     has_offset = text.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", text) is not None
     try:
         if has_offset:
@@ -72,20 +72,22 @@ def parse_moment(text: str, field: str = "timestamp") -> datetime:
         local = naive.replace(tzinfo=LONDON, fold=0)
         # A wall time that does not survive the round trip through UTC lies in the DST gap.
         if local.astimezone(UTC).astimezone(LONDON).replace(tzinfo=None) != naive:
-            raise InputError(f"{field}: {text} does not exist in London (clocks go forward then)")
+            raise InputError(
+                f"{text} does not exist in London (clocks go forward then)", field=field
+            )
         return local.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 moved across midnight UTC
-        raise InputError(f"{field}: {text} is out of range") from None
+        raise InputError(f"{text} is out of range", field=field) from None
 
 
 def parse_date(text: str, field: str = "date") -> date:
     """Parse a calendar date YYYY-MM-DD with a four-digit year."""
     if not isinstance(text, str) or not _DATE.match(text.strip()):
-        raise InputError(f"{field}: not a date in the form YYYY-MM-DD")
+        raise InputError("not a date in the form YYYY-MM-DD", field=field)
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise InputError(f"{field}: {text.strip()} is not a real calendar date") from exc
+        raise InputError(f"{text.strip()} is not a real calendar date", field=field) from exc
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -67,24 +67,24 @@ def check_text(value: str, limit: int, field: str, *, required: bool = False) ->
     Text bounded like a name (MAX_NAME) is single-line; longer text may hold line breaks.
     """
     if not isinstance(value, str):
-        raise InputError(f"{field}: must be text")
+        raise InputError("must be text", field=field)
     if required and not value.strip():
-        raise InputError(f"{field}: is required")
+        raise InputError("is required", field=field)
     if len(value) > limit:
-        raise InputError(f"{field}: is longer than {limit:,} characters")
+        raise InputError(f"is longer than {limit:,} characters", field=field)
     pattern = _CONTROL_SINGLE if limit <= MAX_NAME else _CONTROL_MULTI
     found = pattern.search(value)
     if found:
-        raise InputError(f"{field}: contains a control character (U+{ord(found.group()):04X})")
+        raise InputError(f"contains a control character (U+{ord(found.group()):04X})", field=field)
     return value
 
 
 def check_dob(dob: date, today: date, field: str = "child.dob") -> date:
     """A date of birth must be in the past."""
     if dob >= today:
-        raise InputError(f"{field}: {dob.isoformat()} is not in the past")
+        raise InputError(f"{dob.isoformat()} is not in the past", field=field)
     if dob.year < 1900:
-        raise InputError(f"{field}: {dob.isoformat()} is too far in the past")
+        raise InputError(f"{dob.isoformat()} is too far in the past", field=field)
     return dob
 
 
@@ -99,7 +99,7 @@ MAX_DUE_AHEAD = timedelta(days=3653)
 def check_moment(moment: datetime | None, field: str) -> None:
     """A moment (or none) within the years a case can hold."""
     if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise InputError(f"{field}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+        raise InputError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}", field=field)
 
 
 def check_fact(field: str, value: object, today: date, name: str = "") -> object:
@@ -108,25 +108,25 @@ def check_fact(field: str, value: object, today: date, name: str = "") -> object
     name = name or field
     if field in ("cp_plan", "looked_after"):
         if not isinstance(value, bool):
-            raise InputError(f"{name}: must be true or false")
+            raise InputError("must be true or false", field=name)
         return value
     if not isinstance(value, str):
-        raise InputError(f"{name}: must be text")
+        raise InputError("must be text", field=name)
     if field == "child.dob":
         from dsl_console.core.clock import parse_date
 
         if value != value.strip():  # stored as given: it must read as the date it is
-            raise InputError(f"{name}: a date of birth in the form YYYY-MM-DD, without spaces")
+            raise InputError("a date of birth in the form YYYY-MM-DD, without spaces", field=name)
         return check_dob(parse_date(value, name), today, name).isoformat()
     if field == "level_of_need":
         if value not in LEVELS:
-            raise InputError(f"{name}: must be one of {', '.join(sorted(LEVELS))}")
+            raise InputError(f"must be one of {', '.join(sorted(LEVELS))}", field=name)
     elif field == "other_agency_kind":
         if value not in AGENCY_KINDS:
-            raise InputError(f"{name}: must be one of {', '.join(AGENCY_KINDS)}")
+            raise InputError(f"must be one of {', '.join(AGENCY_KINDS)}", field=name)
     elif field == "reason":
         if value and value not in REASONS:
-            raise InputError(f"{name}: {value!r} is not a known reason ({', '.join(REASONS)})")
+            raise InputError(f"{value!r} is not a known reason ({', '.join(REASONS)})", field=name)
     elif field == "child.name":
         check_text(value, MAX_NAME, name, required=True)
     elif field == "other_agency":
@@ -144,12 +144,12 @@ def check_case_facts(case: Case, procedure: Procedure, now: datetime) -> None:
     # A case records what has happened (contract section 6), so it cannot open later than now;
     # `check --as-of` still looks at any moment, future or past, over the cases as they are.
     if case.opened_at > now:
-        raise InputError("opened_at: is in the future; record what has happened")
+        raise InputError("is in the future; record what has happened", field="opened_at")
     today = local_date(now)
     check_fact("child.name", case.child.name, today)
     check_dob(case.child.dob, today)
     if case.child.dob > to_local(case.opened_at).date():
-        raise InputError("opened_at: is before the child's date of birth")
+        raise InputError("is before the child's date of birth", field="opened_at")
     for field, value in (
         ("level_of_need", case.level_of_need),
         ("other_agency", case.other_agency),
@@ -231,28 +231,29 @@ def check_event(
 ) -> None:
     """One event against the state of the case just before it; `now` is aware UTC."""
     if event.kind not in KINDS:
-        raise InputError(f"{where}.kind: {event.kind!r} is not a known kind of event")
+        raise InputError(f"{event.kind!r} is not a known kind of event", field=f"{where}.kind")
     for name in ("at", "due", "recorded_at"):
         check_moment(getattr(event, name), f"{where}.{name}")
     if event.at < context.opened_at:
         raise InputError(
-            f"{where}.at: is before the case was opened ({stamp(context.opened_at)} London time)"
+            f"is before the case was opened ({stamp(context.opened_at)} London time)",
+            field=f"{where}.at",
         )
     # Events are what has happened (contract section 6): none, nor its recording, after now.
     if event.at > now:
-        raise InputError(f"{where}.at: is in the future; record what has happened")
+        raise InputError("is in the future; record what has happened", field=f"{where}.at")
     if event.recorded_at is not None and event.recorded_at > now:
-        raise InputError(f"{where}.recorded_at: is in the future")
+        raise InputError("is in the future", field=f"{where}.recorded_at")
     if event.due is not None and event.due > now + MAX_DUE_AHEAD:
         # A deadline or an action's date years ahead is a slip; hundreds of them in the year
         # 2999 once made every sweep count working days one by one for minutes.
-        raise InputError(f"{where}.due: is more than ten years ahead")
+        raise InputError("is more than ten years ahead", field=f"{where}.due")
     if event.at < context.previous_at:
         raise InputError(
-            f"{where}.at: is earlier than the event before it (events go in time order)"
+            "is earlier than the event before it (events go in time order)", field=f"{where}.at"
         )
     if event.recorded_at is not None and event.recorded_at < event.at:
-        raise InputError(f"{where}.recorded_at: is before the event happened")
+        raise InputError("is before the event happened", field=f"{where}.recorded_at")
     for field in SHORT_FIELDS:
         check_text(getattr(event, field), MAX_NAME, f"{where}.{field}")
     for field in LONG_FIELDS:
@@ -260,16 +261,17 @@ def check_event(
     kind = event.kind
     if context.closed and kind not in AFTER_CLOSING:
         raise InputError(
-            f"{where}.kind: the case is already {context.closed}; "
-            f"{EVENT_LABELS.get(kind, kind).lower()} cannot follow"
+            f"the case is already {context.closed}; "
+            f"{EVENT_LABELS.get(kind, kind).lower()} cannot follow",
+            field=f"{where}.kind",
         )
     if kind == EventKind.ESCALATED:
         if event.stage is None:
-            raise InputError(f"{where}.stage: an escalated event needs a stage")
+            raise InputError("an escalated event needs a stage", field=f"{where}.stage")
         if not procedure.has_stage(event.stage):
             raise InputError(
-                f"{where}.stage: {procedure.id} has stages 1 to {procedure.last_stage}, "
-                f"not {event.stage}"
+                f"{procedure.id} has stages 1 to {procedure.last_stage}, not {event.stage}",
+                field=f"{where}.stage",
             )
         # Two DSLs on one case: say who got there first, so the second knows what happened.
         reached = (
@@ -280,19 +282,21 @@ def check_event(
         )
         if event.stage < context.stage:
             raise InputError(
-                f"{where}.stage: escalation cannot go down, from stage {context.stage} "
-                f"to {event.stage}{reached}"
+                f"escalation cannot go down, from stage {context.stage} to {event.stage}{reached}",
+                field=f"{where}.stage",
             )
         if event.stage == context.stage:
-            raise InputError(f"{where}.stage: the case is already at stage {event.stage}{reached}")
+            raise InputError(
+                f"the case is already at stage {event.stage}{reached}", field=f"{where}.stage"
+            )
     elif kind == EventKind.TIMESCALE_MISSED:
         if event.stage is not None and not procedure.has_stage(event.stage):
-            raise InputError(f"{where}.stage: {procedure.id} has no stage {event.stage}")
+            raise InputError(f"{procedure.id} has no stage {event.stage}", field=f"{where}.stage")
         check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
     elif kind == EventKind.NOTIFIED:
         check_text(event.whom, MAX_NAME, f"{where}.whom", required=True)
         if event.form and not _FORM_ID.match(event.form):
-            raise InputError(f"{where}.form: must be a form id such as liverpool")
+            raise InputError("must be a form id such as liverpool", field=f"{where}.form")
     elif kind == EventKind.DEADLINE_SET:
         _check_deadline(event, context, procedure, calendar, where)
     elif kind == EventKind.ACTION:
@@ -300,27 +304,32 @@ def check_event(
     elif kind == EventKind.ACTION_DONE and (
         event.action is None or not 1 <= event.action <= context.actions
     ):
-        raise InputError(f"{where}.action: there is no agreed action {event.action}")
+        raise InputError(f"there is no agreed action {event.action}", field=f"{where}.action")
     elif kind == EventKind.AMENDED:
         if event.field not in AMENDABLE_FIELDS:
-            raise InputError(f"{where}.field: must be one of {', '.join(AMENDABLE_FIELDS)}")
+            raise InputError(
+                f"must be one of {', '.join(AMENDABLE_FIELDS)}", field=f"{where}.field"
+            )
         try:
             check_fact(event.field, event.value, local_date(now), f"{where}.value")
         except InputError as exc:
-            raise InputError(f"{exc} (for {event.field})") from None
+            raise InputError(f"{exc.reason} (for {event.field})", field=exc.field) from None
         if (
             event.field == "child.dob"
             and str(event.value) > to_local(context.opened_at).date().isoformat()
         ):
-            raise InputError(f"{where}.value: the child's date of birth is after the opening")
+            raise InputError(
+                "the child's date of birth is after the opening", field=f"{where}.value"
+            )
         check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
     elif kind == EventKind.PROFESSIONAL:
         _check_professional(event, context, where)
     elif kind in (EventKind.RESOLVED, EventKind.VOIDED):
         if context.risk_outstanding and not context.closed:
             raise InputError(
-                f"{where}.kind: an immediate risk is outstanding: escalate the immediate risk "
-                f"first (record it as escalated), then {'resolve' if kind == EventKind.RESOLVED else 'void'} the case"
+                f"an immediate risk is outstanding: escalate the immediate risk "
+                f"first (record it as escalated), then {'resolve' if kind == EventKind.RESOLVED else 'void'} the case",
+                field=f"{where}.kind",
             )
         if kind == EventKind.VOIDED:
             check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
@@ -333,53 +342,55 @@ def _check_professional(event: Event, context: Context, where: str) -> None:
         event.field.isdigit() and 1 <= int(event.field) <= context.professionals
     ):
         raise InputError(
-            f"{where}.field: there is no professional {event.field} (the case has "
-            f"{context.professionals}); leave it blank to add one"
+            f"there is no professional {event.field} (the case has "
+            f"{context.professionals}); leave it blank to add one",
+            field=f"{where}.field",
         )
     value = event.value
     if not isinstance(value, dict):
-        raise InputError(f"{where}.value: must be an object with name, role, agency, email")
+        raise InputError("must be an object with name, role, agency, email", field=f"{where}.value")
     for key in value:
         if key not in (*PERSON_FIELDS, "involved", "lead"):
-            raise InputError(f"{where}.value: {key!r} is not a professional's field")
+            raise InputError(f"{key!r} is not a professional's field", field=f"{where}.value")
     for key in PERSON_FIELDS:
         if not isinstance(value.get(key, ""), str):
-            raise InputError(f"{where}.value.{key}: must be text")
+            raise InputError("must be text", field=f"{where}.value.{key}")
     for flag in ("involved", "lead"):
         if not isinstance(value.get(flag, flag == "involved"), bool):
-            raise InputError(f"{where}.value.{flag}: must be true or false")
+            raise InputError("must be true or false", field=f"{where}.value.{flag}")
     check_person(professional_from(value), f"{where}.value.")
 
 
 def _check_resolution_extras(value: object, where: str) -> None:
     if not isinstance(value, dict):
-        raise InputError(f"{where}: must be an object with learning and the yes / no answers")
+        raise InputError("must be an object with learning and the yes / no answers", field=where)
     for key, answer in value.items():
         if key == PARTNERSHIP_LEARNING:
             check_text(answer, MAX_TEXT, f"{where}.{key}")
         elif key in RESOLUTION_QUESTIONS:
             if answer is not None and not isinstance(answer, bool):
-                raise InputError(f"{where}.{key}: must be true, false or null")
+                raise InputError("must be true, false or null", field=f"{where}.{key}")
         else:
-            raise InputError(f"{where}: {key!r} is not something a resolution records")
+            raise InputError(f"{key!r} is not something a resolution records", field=where)
 
 
 def _check_deadline(
     event: Event, context: Context, procedure: Procedure, calendar: WorkingCalendar, where: str
 ) -> None:
     if event.due is None:
-        raise InputError(f"{where}.due: a deadline-set event needs a due")
+        raise InputError("a deadline-set event needs a due", field=f"{where}.due")
     check_text(event.note, MAX_TEXT, f"{where}.note", required=True)
     if event.due <= event.at:
-        raise InputError(f"{where}.due: must be later than the event itself")
+        raise InputError("must be later than the event itself", field=f"{where}.due")
     if procedure.shorten_only:
         own = stage_due(
             procedure.stage(context.stage), context.opened_at, context.entered_at, calendar
         )
         if own is not None and event.due > own:
             raise InputError(
-                f"{where}.due: later than the stage's own due ({to_local(own):%d/%m/%Y %H:%M}); "
-                f"under {procedure.name} a deadline set by hand may only shorten the timescale"
+                f"later than the stage's own due ({to_local(own):%d/%m/%Y %H:%M}); "
+                f"under {procedure.name} a deadline set by hand may only shorten the timescale",
+                field=f"{where}.due",
             )
 
 
@@ -390,8 +401,8 @@ def check_history(
     calendar: WorkingCalendar,
     where: str = "",
 ) -> None:
-    """A whole case: its facts and every event in order, as they stand at `now` (aware UTC)."""
-    prefix = f"{where}: " if where else ""
+    """A whole case: its facts and every event in order, as they stand at `now` (aware UTC).
+    An error names the case's field; with `where` (an import's "cases[3]"), the case first."""
     try:
         check_case_facts(case, procedure, now)
         context = opening_context(case)
@@ -399,7 +410,9 @@ def check_history(
             check_event(event, context, procedure, calendar, now, f"events[{index}]")
             context = context.after(event)
     except InputError as exc:
-        raise InputError(f"{prefix}{exc}") from None
+        if not where:
+            raise
+        raise InputError(str(exc), field=where) from None
 
 
 def check_addition(
@@ -425,10 +438,11 @@ def check_addition(
         except InputError as exc:
             if _passes(later, without, procedure, calendar, now):
                 label = EVENT_LABELS.get(later.kind, later.kind).lower()
-                reason = str(exc).partition(": ")[2]
+                reason = exc.reason
                 raise InputError(
-                    f"event.at: conflicts with the later entry '{label}' of "
-                    f"{to_local(later.at):%d/%m/%Y %H:%M} ({reason})"
+                    f"conflicts with the later entry '{label}' of "
+                    f"{to_local(later.at):%d/%m/%Y %H:%M} ({reason})",
+                    field="event.at",
                 ) from None
             # It broke a rule before this event came along: not this event's doing.
         with_new, without = with_new.after(later), without.after(later)

@@ -137,16 +137,16 @@ def export_to(
     any were (see `report_blanks`).
     """
     if what not in WHATS:
-        raise InputError(f"what: unknown export {what!r}")
+        raise InputError(f"unknown export {what!r}", field="what")
     if session.outbox_refusal:
-        raise InputError(f"out: {session.outbox_refusal}")
+        raise InputError(session.outbox_refusal, field="out")
     outbox = session.outbox
     if outbox is not None:
         out = outbox.place(out)
         empty_outboxes(outbox.root, session.now())
     check_target(out, session.path, force=force)
     if date_from and date_to and date_to < date_from:
-        raise InputError("to: is before from")
+        raise InputError("is before from", field="to")
     school = session.config.school
     now = session.now()
     if what == "json":
@@ -158,7 +158,7 @@ def export_to(
         from dsl_console.services.exports.summary_log import LogFormat, write_encoded
 
         if fmt not in ("csv", "xlsx"):
-            raise InputError("format: the log is written as csv or xlsx")
+            raise InputError("the log is written as csv or xlsx", field="format")
         log_format: LogFormat = "csv" if fmt == "csv" else "xlsx"
         total = count_cases(date_from, date_to)
         rows = split_log_rows(
@@ -176,7 +176,7 @@ def export_to(
         from dsl_console.services.exports.forms import write_form
 
         if not ref:
-            raise InputError("ref: is required")
+            raise InputError("is required", field="ref")
         form = printable_form(form)
         if progress is not None:
             progress(0, 1)
@@ -200,7 +200,7 @@ def export_to(
         from dsl_console.services.exports.analysis import write_analysis, yearly_figures
 
         if year is None:
-            raise InputError("year: is required")
+            raise InputError("is required", field="year")
         by_suffix = "csv" if out.suffix.lower() == ".csv" else "pdf"
         chosen: Literal["pdf", "csv"] = "csv" if (fmt or by_suffix) == "csv" else "pdf"
         figures = yearly_figures(

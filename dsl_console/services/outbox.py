@@ -180,16 +180,18 @@ class Outbox:
         inside = out.is_absolute() and out.parent == self.folder
         if not inside and (os.sep in text or (os.altsep and os.altsep in text)):
             raise InputError(
-                f"out: in server mode exports go to your outbox ({self.folder}): "
-                "give a file name only, such as log.csv"
+                f"in server mode exports go to your outbox ({self.folder}): "
+                "give a file name only, such as log.csv",
+                field="out",
             )
         name = out.name
         if name in ("", ".", "..") or name.startswith("."):
-            raise InputError("out: give a file name, such as log.csv")
+            raise InputError("give a file name, such as log.csv", field="out")
         if (why := self.problem()) is not None:
             raise InputError(
-                f"out: your outbox is not ready: {why}; the server's administrator runs: "
-                f"{self.setup_command()}"
+                f"your outbox is not ready: {why}; the server's administrator runs: "
+                f"{self.setup_command()}",
+                field="out",
             )
         return self.folder / name
 

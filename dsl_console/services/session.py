@@ -57,12 +57,13 @@ def check_passphrase(passphrase: str) -> None:
     """A passphrase long and varied enough to resist guessing against a copied key file."""
     if len(passphrase) < MIN_PASSPHRASE:
         raise InputError(
-            f"passphrase: use at least {MIN_PASSPHRASE} characters (three random words work well)"
+            f"use at least {MIN_PASSPHRASE} characters (three random words work well)",
+            field="passphrase",
         )
     if len(set(passphrase)) < 5:
-        raise InputError("passphrase: too repetitive; use three or more random words")
+        raise InputError("too repetitive; use three or more random words", field="passphrase")
     if len(passphrase) > 1024:
-        raise InputError("passphrase: at most 1,024 characters")
+        raise InputError("at most 1,024 characters", field="passphrase")
 
 
 def check_user_name(name: str) -> str:

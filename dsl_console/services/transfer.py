@@ -29,23 +29,23 @@ def _text(raw: dict[str, Any], key: str, where: str, *, required: bool = False) 
     value = raw.get(key)
     if value is None:
         if required:
-            raise InputError(f"{where}: {key} is required")
+            raise InputError(f"{key} is required", field=where)
         return ""
     if not isinstance(value, str):
-        raise InputError(f"{where}: {key} must be text")
+        raise InputError(f"{key} must be text", field=where)
     return value
 
 
 def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
     value = raw.get(key, False)
     if not isinstance(value, bool):
-        raise InputError(f"{where}: {key} must be true or false")
+        raise InputError(f"{key} must be true or false", field=where)
     return value
 
 
 def _person(raw: Any, where: str) -> Professional:
     if not isinstance(raw, dict):
-        raise InputError(f"{where}: must be an object with name, role, agency, email")
+        raise InputError("must be an object with name, role, agency, email", field=where)
     return Professional(
         name=_text(raw, "name", where, required=True),
         role=_text(raw, "role", where),
@@ -58,16 +58,16 @@ def _person(raw: Any, where: str) -> Professional:
 
 def _event(raw: Any, where: str) -> Event:
     if not isinstance(raw, dict):
-        raise InputError(f"{where}: must be an object")
+        raise InputError("must be an object", field=where)
     kind = _text(raw, "kind", where, required=True)
     stage = raw.get("stage")
     if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):
-        raise InputError(f"{where}.stage: must be a whole number")
+        raise InputError("must be a whole number", field=f"{where}.stage")
     action = raw.get("action")
     if action is not None and (not isinstance(action, int) or isinstance(action, bool)):
-        raise InputError(f"{where}.action: must be a whole number")
+        raise InputError("must be a whole number", field=f"{where}.action")
     if kind in ("amended", "professional") and "value" not in raw:
-        raise InputError(f"{where}.value: an {kind} event needs a value")
+        raise InputError(f"an {kind} event needs a value", field=f"{where}.value")
     return Event(
         at=parse_moment(_text(raw, "at", where, required=True), f"{where}.at"),
         kind=kind,
@@ -91,7 +91,7 @@ def _optional_moment(raw: dict[str, Any], key: str, where: str) -> datetime | No
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InputError(f"{where}.{key}: must be an ISO 8601 timestamp")
+        raise InputError("must be an ISO 8601 timestamp", field=f"{where}.{key}")
     return parse_moment(value, f"{where}.{key}")
 
 
@@ -100,17 +100,18 @@ def case_from_json(
 ) -> Case:
     """One case of the document, fully checked as it stands at `now` (aware UTC)."""
     if not isinstance(raw, dict):
-        raise InputError(f"cases[{index}]: must be an object")
+        raise InputError("must be an object", field=f"cases[{index}]")
     ref = raw.get("ref")
     where = f"case {ref}" if isinstance(ref, str) and ref.strip() else f"cases[{index}]"
     if not isinstance(ref, str) or not ref.strip():
-        raise InputError(f"{where}: ref is required")
+        raise InputError("ref is required", field=where)
     if len(ref) > MAX_NAME:
-        raise InputError(f"cases[{index}]: ref is longer than {MAX_NAME} characters")
+        raise InputError(f"ref is longer than {MAX_NAME} characters", field=f"cases[{index}]")
     proc_id = _text(raw, "procedure", where, required=True)
     if proc_id not in registry:
         raise InputError(
-            f"{where}: procedure {proc_id!r} is not known (known: {', '.join(registry.ids())})"
+            f"procedure {proc_id!r} is not known (known: {', '.join(registry.ids())})",
+            field=where,
         )
     opened_at = parse_moment(_text(raw, "opened_at", where, required=True), f"{where}: opened_at")
     version = _text(raw, "procedure_version", where)
@@ -122,11 +123,11 @@ def case_from_json(
         )
     except KeyError:
         raise InputError(
-            f"{where}: procedure_version {version!r} of {proc_id} is not known"
+            f"procedure_version {version!r} of {proc_id} is not known", field=where
         ) from None
     child_raw = raw.get("child")
     if not isinstance(child_raw, dict):
-        raise InputError(f"{where}: child is required (with name and dob)")
+        raise InputError("child is required (with name and dob)", field=where)
     child = Child(
         name=_text(child_raw, "name", f"{where}: child", required=True),
         dob=parse_date(
@@ -137,13 +138,13 @@ def case_from_json(
     )
     level = raw.get("level_of_need", "unknown")
     if not isinstance(level, str):
-        raise InputError(f"{where}: level_of_need must be text")
+        raise InputError("level_of_need must be text", field=where)
     events_raw = raw.get("events", [])
     if not isinstance(events_raw, list):
-        raise InputError(f"{where}: events must be a list")
+        raise InputError("events must be a list", field=where)
     people_raw = raw.get("professionals", [])
     if not isinstance(people_raw, list):
-        raise InputError(f"{where}: professionals must be a list")
+        raise InputError("professionals must be a list", field=where)
     raised_raw = raw.get("raised_by")
     case = Case(
         ref=ref,
@@ -232,7 +233,7 @@ def read_document(
                     _refuse_lone_surrogates(text, raw)
                 case = case_from_json(raw, index, registry, now, calendar)
                 if case.ref in seen:
-                    raise InputError(f"case {case.ref}: ref appears twice in the file")
+                    raise InputError("ref appears twice in the file", field=f"case {case.ref}")
                 seen.add(case.ref)
                 cases.append(case)
                 if progress is not None and index % READ_PROGRESS_EVERY == 0 and index:

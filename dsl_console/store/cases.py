@@ -230,7 +230,7 @@ def insert_cases(
     """
     clash = existing_refs(c.ref for c in cases)
     if clash:
-        raise InputError(f"case {sorted(clash)[0]}: ref is already in the database")
+        raise InputError("ref is already in the database", field=f"case {sorted(clash)[0]}")
     children = _child_ids(cases)
     first_id = _next_id(Escalation)
 

@@ -150,7 +150,7 @@ async def test_a_service_refusal_is_mapped_to_its_field(make_app, monkeypatch):
     from dsl_console.ui.forms import new_case
 
     def refuse(session, case):  # type: ignore[no-untyped-def]
-        raise InputError("child.name: contains a NUL character")
+        raise InputError("contains a NUL character", field="child.name")
 
     monkeypatch.setattr(new_case, "open_case", refuse)
     app = make_app(cases=CASES)

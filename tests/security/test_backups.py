@@ -275,13 +275,15 @@ def test_with_the_live_key_file_lost_the_backup_key_still_checks_and_keeps_the_d
     assert case_count(new_db, key) == 1
 
 
-def refused_with_the_key_file_damaged(backup: Path, live_db: Path) -> None:
+def refused_with_the_key_file_damaged(
+    backup: Path, live_db: Path, why: str = "only a DSL account can restore"
+) -> None:
     """The removed DSL appends a byte to the live key file, so that its slots cannot be read,
-    and restores: refused, and the live database is left exactly as it was."""
+    and restores: refused (`why`), and the live database is left exactly as it was."""
     keys = keyslots.keys_path(live_db)
     keys.write_bytes(keys.read_bytes() + b"x")
     live = live_db.read_bytes()
-    with pytest.raises(AccessError, match="only a DSL account can restore"):
+    with pytest.raises(AccessError, match=why):
         restore(backup, live_db, REMOVED_DSL)
     assert live_db.read_bytes() == live
     assert not list(live_db.parent.glob("*.before-restore-*"))
@@ -323,13 +325,7 @@ def test_a_removed_dsl_cannot_restore_once_the_key_is_replaced_by_damaging_the_k
     session = session_factory()
     accounts.rekey(session, "an account was removed")
     session.close()
-    keys = keyslots.keys_path(new_db)
-    keys.write_bytes(keys.read_bytes() + b"x")
-    live = new_db.read_bytes()
-    with pytest.raises(AccessError, match="cannot be confirmed"):
-        restore(backup, new_db, REMOVED_DSL)
-    assert new_db.read_bytes() == live
-    assert not list(new_db.parent.glob("*.before-restore-*"))
+    refused_with_the_key_file_damaged(backup, new_db, "cannot be confirmed")
 
 
 def test_with_the_live_key_file_damaged_a_restore_waits_for_an_open_console(

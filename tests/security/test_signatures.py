@@ -8,7 +8,6 @@ console after unlocking, and a forged grant gives nothing."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from dsl_console.store.cases import append_event
 from dsl_console.store.database import open_database
 from dsl_console.store.signing import Signer
 from dsl_console.store.users import Role
-from tests.conftest import FAST_KDF, NOW, PASSPHRASE, USER
+from tests.conftest import FAST_KDF, NOW, PASSPHRASE, SCHEMA3_CREDENTIALS, USER
 from tests.security.conftest import (
     add_fictional_cases,
     append_entry,
@@ -41,7 +40,6 @@ from tests.security.conftest import (
 READER = Credentials("sam.reader", "fictional reader passphrase")
 DEPUTY = Credentials("pat.deputy", "fictional deputy passphrase")
 AT_RISK = "SCH-2026-201"
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "schema3"
 
 
 @pytest.fixture
@@ -221,19 +219,7 @@ def test_a_signing_key_put_on_record_for_the_dsl_is_refused(team, capsys):
     assert code == 1 and "signed by" in out
 
 
-@pytest.fixture
-def old_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A database written by an earlier release, before signatures (tests/fixtures/schema3)."""
-    for name in ("cases.db", "cases.db.keys"):
-        shutil.copy(FIXTURE / name, tmp_path / name)
-        (tmp_path / name).chmod(0o600)
-    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "cases.db"))
-    monkeypatch.setenv("DSL_CONSOLE_USER", "jo.lead")
-    monkeypatch.setenv("DSL_CONSOLE_PASSPHRASE", "fictional test passphrase")
-    return tmp_path / "cases.db"
-
-
-OLD = Credentials("jo.lead", "fictional test passphrase")
+OLD = SCHEMA3_CREDENTIALS
 
 
 def test_an_old_database_puts_each_key_on_record_at_its_first_unlock(old_db, capsys):

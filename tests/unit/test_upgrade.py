@@ -7,25 +7,10 @@ is run by hand between that release and this one.
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
 from dsl_console.cli import main
-
-FIXTURE = Path(__file__).parent.parent / "fixtures" / "schema3"
-
-
-@pytest.fixture
-def old_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("cases.db", "cases.db.keys"):
-        shutil.copy(FIXTURE / name, tmp_path / name)
-        (tmp_path / name).chmod(0o600)
-    monkeypatch.setenv("DSL_CONSOLE_DB", str(tmp_path / "cases.db"))
-    monkeypatch.setenv("DSL_CONSOLE_USER", "jo.lead")
-    monkeypatch.setenv("DSL_CONSOLE_PASSPHRASE", "fictional test passphrase")
-    return tmp_path / "cases.db"
 
 
 def check(capsys: pytest.CaptureFixture[str], as_of: str) -> dict[str, dict]:

@@ -43,8 +43,9 @@ def check_target(out: Path, database: Path, *, force: bool = False) -> None:
     resolved = out.expanduser().resolve()
     if resolved in _protected(database) or _is_database_file(resolved):
         raise InputError(
-            f"out: {out} is the database, a backup or one of their files; "
-            "choose another name (an export never replaces them)"
+            f"{out} is the database, a backup or one of their files; "
+            "choose another name (an export never replaces them)",
+            field="out",
         )
     if resolved.exists() and not force:
         raise TargetExists(

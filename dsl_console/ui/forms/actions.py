@@ -105,7 +105,7 @@ class ActionDoneForm(CaseEventForm):
     def events(self, session: Session) -> list[Event]:
         number = self.query_one("#action", Select).value
         if not isinstance(number, int):
-            raise InputError("action: choose the action that is done")
+            raise InputError("choose the action that is done", field="action")
         note = optional_text(self.query_one("#note", TextArea).text, "note", long=True)
         return [
             Event(

@@ -24,7 +24,7 @@ from dsl_console.core.records import (
     as_amended,
 )
 from dsl_console.core.wording import fact_label, fact_value
-from dsl_console.errors import InputError
+from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.session import Session
 from dsl_console.ui.forms.base import CaseEventForm
 from dsl_console.ui.forms.fields import FormField
@@ -129,9 +129,12 @@ class AmendForm(CaseEventForm):
             text = fact_value(field, value) if field == "child.dob" else str(value or "")
             self.query_one("#value-text", Input).value = text
 
-    def show_error(self, message: str, *, focus: bool = True) -> FormField | None:
+    def show_error(self, error: ConsoleError | str, *, focus: bool = True) -> FormField | None:
         # The form shows which fact is meant; the service's "(for child.dob)" is for imports.
-        return super().show_error(message.removesuffix(f" (for {self.chosen_fact})"), focus=focus)
+        if isinstance(error, InputError):
+            reason = error.reason.removesuffix(f" (for {self.chosen_fact})")
+            error = InputError(reason, field=error.field)
+        return super().show_error(error, focus=focus)
 
     def field_for(self, prefix: str) -> FormField | None:
         # The services name the new value `value`: it is whichever control is on show.
@@ -157,7 +160,9 @@ class AmendForm(CaseEventForm):
         field = self.chosen_fact
         value = self.new_value()
         if value == current_value(self.case, field):
-            raise InputError(f"value: is what the case already says ({fact_value(field, value)})")
+            raise InputError(
+                f"is what the case already says ({fact_value(field, value)})", field="value"
+            )
         note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
         return [
             Event(

@@ -1,9 +1,9 @@
 """The modal form every write goes through: fields with in-place messages, a worker that writes.
 
-A form reads its fields on the UI thread (pure parsing, InputError "field: reason" on bad
+A form reads its fields on the UI thread (pure parsing, an InputError naming its field on bad
 input), then writes in a thread worker. A refusal from the services (InputError, AccessError,
-StoreError) comes back as a message and is shown next to the field it names, or at the foot of
-the form; the form stays open with everything typed still in it. Nothing raised by a write
+StoreError) comes back as a message with the error itself, and is shown next to the field its
+`field` names, or at the foot of the form; the form stays open with everything typed still in it. Nothing raised by a write
 ever reaches the user as a traceback.
 """
 
@@ -147,13 +147,13 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
 
     @dataclass
     class Refused(Message):
-        """The write was refused; `reason` is the one-line message to show in place."""
+        """The write was refused: the error to show in place (next to the field it names)."""
 
-        reason: str
+        error: ConsoleError
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._gathered: list[str] = []  # per save: the messages of the fields read wrong
+        self._gathered: list[ConsoleError] = []  # per save: the errors of the fields read wrong
 
     def compose(self) -> ComposeResult:
         yield from demo_mark(self.app)
@@ -190,7 +190,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         yield from ()
 
     def collect(self, session: Session) -> Any:
-        """Read the fields into what `write` needs; InputError("field: reason") if bad."""
+        """Read the fields into what `write` needs; an InputError naming its field if bad."""
         raise NotImplementedError
 
     def write(self, session: Session, collected: Any) -> Any:
@@ -223,22 +223,24 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         try:
             return reading()
         except InputError as exc:
-            self._gathered.append(str(exc))
+            self._gathered.append(exc)
             return instead
 
-    def show_error(self, message: str, *, focus: bool = True) -> FormField | None:
+    def show_error(self, error: ConsoleError | str, *, focus: bool = True) -> FormField | None:
         """Show a refusal next to the field it names (with the cursor there, unless `focus` is
         False), else at the foot of the form; the field, if it has one."""
-        prefix, sep, reason = message.partition(": ")
-        field = self.field_for(prefix) if sep else None
+        named = error.field if isinstance(error, InputError) else ""
+        reason = error.reason if isinstance(error, InputError) else str(error)
+        field = self.field_for(named) if named else None
         if field is not None:
             field.show_error(reason)
             if focus:
                 self.bring_into_view(field)
             return field
+        message = str(error)
         # A field this form does not have (event.kind: …) is named in the service's terms:
         # the reason alone reads as a sentence.
-        if sep and re.fullmatch(r"(event|later)\.[a-z_.]+", prefix):
+        if named and re.fullmatch(r"(event|later)\.[a-z_.]+", named):
             message = reason
         if RISK_FIRST in message:
             message += " On the case screen: e, then 'Immediate risk escalated'."
@@ -365,10 +367,10 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             session = session_of(self.app)
             collected = self.collect(session)
         except ConsoleError as exc:
-            self._gathered.append(str(exc))
+            self._gathered.append(exc)
         if self._gathered:
             # Every field's message at once, the cursor on the first.
-            shown = [self.show_error(message, focus=False) for message in self._gathered]
+            shown = [self.show_error(error, focus=False) for error in self._gathered]
             first = next((field for field in shown if field is not None), None)
             if first is not None:
                 self.bring_into_view(first)
@@ -388,7 +390,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             with session.db.connection_context():
                 self.precheck(session, collected)
         except ConsoleError as exc:
-            self.post_message(self.Refused(str(exc)))
+            self.post_message(self.Refused(exc))
             return
         self.post_message(self.Checked(session, collected))
 
@@ -414,14 +416,14 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             with session.db.connection_context():
                 result = self.write(session, collected)
         except ConsoleError as exc:
-            self.post_message(self.Refused(str(exc)))
+            self.post_message(self.Refused(exc))
             return
         self.post_message(self.Saved(result))
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:
         self.query_one("#save", Button).disabled = False
-        self.show_error(message.reason)
+        self.show_error(message.error)
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
@@ -489,7 +491,7 @@ class CaseEventForm(FormScreen):
         return optional_text(self.query_one("#by", Input).value, "by")
 
     def events(self, session: Session) -> list[Event]:
-        """The events the form's fields describe; InputError("field: reason") if bad."""
+        """The events the form's fields describe; an InputError naming its field if bad."""
         raise NotImplementedError
 
     def collect(self, session: Session) -> list[Event]:

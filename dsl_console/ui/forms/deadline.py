@@ -79,5 +79,5 @@ class DeadlineForm(CaseEventForm):
         )
         by = self.read(lambda: self.typed_by(session), "")
         if due is not None and due <= at:
-            raise InputError("due-date: must be later than when the deadline was set")
+            raise InputError("must be later than when the deadline was set", field="due-date")
         return [Event(at=at, kind=EventKind.DEADLINE_SET, due=due, by=by, note=note)]

@@ -83,14 +83,15 @@ class DutyDoneForm(CaseEventForm):
         chosen = self.query_one("#duty", Select).value
         owed = {value: (status, discharge) for value, status, discharge in choices(self.state)}
         if not isinstance(chosen, str) or chosen not in owed:
-            raise InputError("duty: choose the duty that was done")
+            raise InputError("choose the duty that was done", field="duty")
         status, discharge = owed[chosen]
         at = self.typed_when(session)
         if status.arose_at is not None and at < status.arose_at:
             # Recorded then, it would not discharge the duty, which would stay owed.
             raise InputError(
-                f"when: is before the duty arose ({stamp(status.arose_at)}); "
-                "a duty is done by what happens once it is owed"
+                f"is before the duty arose ({stamp(status.arose_at)}); "
+                "a duty is done by what happens once it is owed",
+                field="when",
             )
         by = optional_text(self.query_one("#by", Input).value, "by")
         note = optional_text(self.query_one("#note", TextArea).text, "note", long=True)

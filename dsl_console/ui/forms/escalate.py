@@ -94,9 +94,9 @@ class EscalateForm(CaseEventForm):
     def _stage(self) -> int:
         value = self.query_one("#stage", Select).value
         if not isinstance(value, int):
-            raise InputError("stage: choose the stage to escalate to")
+            raise InputError("choose the stage to escalate to", field="stage")
         if value <= self.state.stage:
-            raise InputError(f"stage: escalation must go above stage {self.state.stage}")
+            raise InputError(f"escalation must go above stage {self.state.stage}", field="stage")
         return value
 
     def events(self, session: Session) -> list[Event]:

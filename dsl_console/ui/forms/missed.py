@@ -85,7 +85,7 @@ class TimescaleMissedForm(CaseEventForm):
     def events(self, session: Session) -> list[Event]:
         stage = self.query_one("#stage", Select).value
         if not isinstance(stage, int):
-            raise InputError("stage: choose the stage that missed its timescale")
+            raise InputError("choose the stage that missed its timescale", field="stage")
         note = required_text(self.query_one("#note", TextArea).text, "note", long=True)
         return [
             Event(

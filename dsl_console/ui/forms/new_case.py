@@ -24,7 +24,7 @@ from dsl_console.core.records import (
     Professional,
     agency_kind_for,
 )
-from dsl_console.errors import InputError
+from dsl_console.errors import ConsoleError, InputError
 from dsl_console.services.casebook import open_case, refs_in_use
 from dsl_console.services.exporting import completed_by
 from dsl_console.services.session import Session
@@ -234,7 +234,9 @@ class NewCaseForm(FormScreen):
             for part in ("name", "role", "agency", "email")
         ]
         if any(person[1:]) and not person[0]:
-            raise InputError("pro-name: give the professional's name, or clear their details")
+            raise InputError(
+                "give the professional's name, or clear their details", field="pro-name"
+            )
         name_, role, agency, email = person
         professionals = (Professional(name_, role, agency, email),) if name_ else ()
         return Case(
@@ -260,13 +262,13 @@ class NewCaseForm(FormScreen):
     def _procedure(self, session: Session) -> str:
         procedure = self.query_one("#procedure", Select).value
         if not isinstance(procedure, str) or procedure not in session.registry:
-            raise InputError("procedure: choose a procedure")
+            raise InputError("choose a procedure", field="procedure")
         return procedure
 
     def _reason(self) -> str:
         reason = self.query_one("#reason", Select).value
         if not isinstance(reason, str):
-            raise InputError("reason: choose the main reason for the disagreement")
+            raise InputError("choose the main reason for the disagreement", field="reason")
         return reason
 
     def confirmation(self) -> tuple[str, str] | None:
@@ -298,15 +300,18 @@ class NewCaseForm(FormScreen):
             return open_case(session, collected).ref
         except KeyError:
             # The registry names no such procedure (it was removed while the form was open).
-            raise InputError("procedure: is no longer known; choose another") from None
+            raise InputError("is no longer known; choose another", field="procedure") from None
 
-    def show_error(self, message: str, *, focus: bool = True) -> FormField | None:
+    def show_error(self, error: ConsoleError | str, *, focus: bool = True) -> FormField | None:
         # The store names a clash by case ("case SCH-2026-001: ref is already ..."): put it
         # under the ref.
-        prefix, _, reason = message.partition(": ")
-        if prefix.startswith("case ") and reason.startswith("ref "):
-            message = f"ref: this {reason}; choose another ref"
-        return super().show_error(message, focus=focus)
+        if (
+            isinstance(error, InputError)
+            and error.field.startswith("case ")
+            and error.reason.startswith("ref ")
+        ):
+            error = InputError(f"this {error.reason}; choose another ref", field="ref")
+        return super().show_error(error, focus=focus)
 
     def after_saved(self, result: object) -> None:
         ref = str(result)

@@ -1,6 +1,6 @@
 """Reading what was typed into a form: London local times, dates, required text.
 
-Each parser raises InputError("field: reason") so the form can show the reason under the field
+Each parser raises InputError("reason", field="field") so the form can show the reason under the field
 it names; none of them touches the database.
 """
 
@@ -47,19 +47,19 @@ def moment_typed(text: str, field: str, *, not_after: datetime | None = None) ->
     after `not_after`."""
     typed = text.strip()
     if not typed:
-        raise InputError(f"{field}: is required")
+        raise InputError("is required", field=field)
     if _UK_DATE.match(typed) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed):
-        raise InputError(f"{field}: add the time too, e.g. {typed} 14:30")
+        raise InputError(f"add the time too, e.g. {typed} 14:30", field=field)
     text = _iso_from_uk(typed)
     try:
         moment = parse_moment(text, field)
     except InputError as exc:
-        reason = str(exc).partition(": ")[2]
+        reason = exc.reason
         if reason.startswith("not an ISO 8601"):
             reason = "not a date and time in the form DD/MM/YYYY HH:MM"
-        raise InputError(f"{field}: {reason}") from None
+        raise InputError(reason, field=field) from None
     if not_after is not None and moment > not_after:
-        raise InputError(f"{field}: is in the future; record what has happened")
+        raise InputError("is in the future; record what has happened", field=field)
     return moment
 
 
@@ -67,16 +67,16 @@ def day_typed(text: str, field: str) -> date:
     """A calendar date typed as DD/MM/YYYY or YYYY-MM-DD."""
     typed = text.strip()
     if not typed:
-        raise InputError(f"{field}: is required")
+        raise InputError("is required", field=field)
     try:
         return parse_date(_iso_from_uk(typed), field)
     except InputError as exc:
-        reason = str(exc).partition(": ")[2]
+        reason = exc.reason
         if reason.startswith("not a date"):
             reason = "not a date in the form DD/MM/YYYY"
         elif reason.endswith("is not a real calendar date"):
             reason = f"{typed} is not a real calendar date"  # as typed, not as rewritten
-        raise InputError(f"{field}: {reason}") from None
+        raise InputError(reason, field=field) from None
 
 
 def due_typed(day_text: str, time_text: str, field: str, time_field: str) -> datetime:
@@ -84,7 +84,7 @@ def due_typed(day_text: str, time_text: str, field: str, time_field: str) -> dat
     day = day_typed(day_text, field)
     match = _HHMM.match(time_text.strip())
     if not match:
-        raise InputError(f"{time_field}: not a time in the form HH:MM (e.g. 17:00)")
+        raise InputError("not a time in the form HH:MM (e.g. 17:00)", field=time_field)
     hour, minute = int(match.group(1)), int(match.group(2))
     return parse_moment(f"{day.isoformat()}T{hour:02d}:{minute:02d}", field)
 
@@ -93,12 +93,12 @@ def dob_typed(text: str, field: str, today: date) -> date:
     """A date of birth: a real date, in the past."""
     dob = day_typed(text, field)
     if dob >= today:
-        raise InputError(f"{field}: {dob.isoformat()} is not in the past")
+        raise InputError(f"{dob.isoformat()} is not in the past", field=field)
     return dob
 
 
 def not_before_today(day: date, now: datetime, field: str) -> date:
     """Refuse a date before today (London)."""
     if day < local_date(now):
-        raise InputError(f"{field}: is before today")
+        raise InputError("is before today", field=field)
     return day

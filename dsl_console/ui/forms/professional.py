@@ -88,7 +88,7 @@ class ProfessionalForm(CaseEventForm):
     def events(self, session: Session) -> list[Event]:
         number = self.query_one("#who", Select).value
         if not isinstance(number, int):
-            raise InputError("who: choose a professional, or a new one")
+            raise InputError("choose a professional, or a new one", field="who")
         role, agency, email = (
             optional_text(self.query_one(f"#pro-{part}", Input).value, f"pro-{part}")
             for part in PARTS[1:]
@@ -102,9 +102,9 @@ class ProfessionalForm(CaseEventForm):
             lead=self.query_one("#lead", Checkbox).value,
         )
         if number != NEW and person == self.people[number - 1]:
-            raise InputError("pro-name: nothing has changed for this professional")
+            raise InputError("nothing has changed for this professional", field="pro-name")
         if number == NEW and not person.involved:
-            raise InputError("involved: a new professional is involved; tick the box")
+            raise InputError("a new professional is involved; tick the box", field="involved")
         return [
             Event(
                 at=self.typed_when(session),

@@ -65,7 +65,7 @@ class RecordEventForm(CaseEventForm):
     def events(self, session: Session) -> list[Event]:
         choice = self.query_one("#kind", Select).value
         if not isinstance(choice, str) or choice not in CHOICES:
-            raise InputError("kind: choose what to record")
+            raise InputError("choose what to record", field="kind")
         _label, kind, whom = CHOICES[choice]
         at = self.read(lambda: self.typed_when(session), session.now())
         by = self.read(lambda: self.typed_by(session), "")

@@ -370,23 +370,23 @@ class ExportScreen(FormScreen):
         what = self.what
         raw_out = self.query_one("#out", Input).value.strip()
         if not raw_out:
-            raise InputError("out: is required")
+            raise InputError("is required", field="out")
         out = Path(raw_out).expanduser()
         if session.outbox_refusal:
-            raise InputError(f"out: {session.outbox_refusal}")
+            raise InputError(session.outbox_refusal, field="out")
         if session.outbox is not None:
             out = session.outbox.place(out)
         if not out.parent.is_dir():
-            raise InputError("out: that folder does not exist")
+            raise InputError("that folder does not exist", field="out")
         if out.is_dir():
-            raise InputError("out: that is a folder; give a file name")
+            raise InputError("that is a folder; give a file name", field="out")
         fmt_value = self.query_one("#format", Select).value
         fmt = fmt_value if isinstance(fmt_value, str) else None
         if what == "log":
             start = self._date("from")
             end = self._date("to")
             if start and end and end < start:
-                raise InputError("to: is before the from date")
+                raise InputError("is before the from date", field="to")
             return ExportRequest(
                 what,
                 out,
@@ -398,13 +398,13 @@ class ExportScreen(FormScreen):
         if what == "report":
             ref = self.query_one("#ref", Input).value.strip()
             if not ref:
-                raise InputError("ref: is required")
+                raise InputError("is required", field="ref")
             form = self.query_one("#form", Select).value
             return ExportRequest(what, out, ref=ref, form=str(form))
         if what == "analysis":
             text = self.query_one("#year", Input).value.strip()
             if not (text.isdigit() and len(text) == 4):
-                raise InputError("year: a four-digit year, such as 2026")
+                raise InputError("a four-digit year, such as 2026", field="year")
             return ExportRequest(what, out, fmt=fmt, year=int(text))
         return ExportRequest(what, out)
 
@@ -439,7 +439,7 @@ class ExportScreen(FormScreen):
             self.app.push_screen(ConfirmScreen(question, yes="Replace"), answered)
             return
         except ConsoleError as exc:
-            self.show_error(str(exc))
+            self.show_error(exc)
             return
         self._start(session, request)
 
@@ -464,7 +464,7 @@ class ExportScreen(FormScreen):
                     try:
                         load_case(request.ref)
                     except InputError as exc:
-                        raise InputError(f"ref: {exc}") from None
+                        raise InputError(exc.reason, field="ref") from None
                 line = exporting.export_to(
                     session,
                     request.what,
@@ -480,11 +480,13 @@ class ExportScreen(FormScreen):
                     force=request.force,
                 )
         except ConsoleError as exc:
-            self.post_message(self.Refused(str(exc)))
+            self.post_message(self.Refused(exc))
             return
         except OSError as exc:
             # The reason only (permission denied, disk full): never the file's contents.
-            self.post_message(self.Refused(f"out: could not write the file ({exc.strerror})"))
+            self.post_message(
+                self.Refused(InputError(f"could not write the file ({exc.strerror})", field="out"))
+            )
             return
         self.post_message(self.Written(line))
 
@@ -500,7 +502,7 @@ class ExportScreen(FormScreen):
         message.stop()
         self.query_one("#save", Button).disabled = False
         self.query_one("#export-progress", ProgressBar).display = False
-        self.show_error(message.reason)
+        self.show_error(message.error)
 
     @on(Written)
     def _written(self, message: Written) -> None:
