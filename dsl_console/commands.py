@@ -154,7 +154,9 @@ def check(args: argparse.Namespace) -> int:
         from dsl_console.services.sweep import remembering_iso
 
         text_of = remembering_iso()
-        print_json({"as_of": iso(as_of), "cases": [c.to_json(text_of) for c in found]})
+        # To the second, as the contract's example: the moment of the run, not of the clock tick.
+        shown = iso(as_of.replace(microsecond=0))
+        print_json({"as_of": shown, "cases": [c.to_json(text_of) for c in found]})
     else:
         _print_check(found, as_of, session.calendar)
     return 1 if flagged else 0

@@ -303,3 +303,15 @@ def test_a_plain_date_as_of_is_the_end_of_that_days_working_hours(cli_env, tmp_p
     _, result = check(capsys, "2026-11-22")
     assert result["as_of"] == "2026-11-22T17:00:00+00:00"
     assert entry(result, "GLO-D")["working_days_left"] == 1
+
+
+def test_as_of_now_is_given_to_the_second(cli_env, capsys):
+    # Without --as-of, the moment is the clock's: printed as the contract's example prints it.
+    from datetime import UTC, datetime, timedelta
+
+    capsys.readouterr()
+    assert main(["check", "--json"]) in (0, 1)
+    as_of = json.loads(capsys.readouterr().out)["as_of"]
+    moment = datetime.fromisoformat(as_of)
+    assert "." not in as_of and as_of.endswith("+00:00")
+    assert abs(datetime.now(UTC) - moment) < timedelta(minutes=1)
