@@ -215,7 +215,14 @@ def import_file(args: argparse.Namespace) -> int:
     # Everything is checked before the database is opened, let alone written.
     with progress_on_stderr("reading") as progress:
         cases = read_document(data, registry, system_clock(), config.calendar(), progress=progress)
+    created = not path.exists()
     session = open_session(path, config, credentials, create=True, registry=registry)
+    if created:
+        # Said on stderr, so that standard output keeps the one result line scripts read.
+        print(
+            safe(f"created the database {path} with {session.user} as its first DSL account"),
+            file=sys.stderr,
+        )
     try:
         with progress_on_stderr("importing") as progress:
             count = import_cases(session, cases, progress=progress)

@@ -574,3 +574,24 @@ def test_a_long_import_shows_its_reading_and_writing_on_a_terminal_and_nothing_i
     # writing; the counts end exact.
     assert "reading" in shown and "600/600" in shown and "importing" in shown
     assert capsys.readouterr().out == "imported 600 case(s)\n"  # alone on stdout
+
+
+def test_an_import_that_creates_the_database_says_who_its_first_dsl_is(
+    tmp_path, capsys, monkeypatch
+):
+    from tests.conftest import PASSPHRASE, USER
+
+    db = tmp_path / "new" / "cases.db"
+    monkeypatch.setenv("DSL_CONSOLE_DB", str(db))
+    monkeypatch.setenv("DSL_CONSOLE_USER", USER)
+    monkeypatch.setenv("DSL_CONSOLE_PASSPHRASE", PASSPHRASE)
+    source = tmp_path / "in.json"
+    source.write_text(document(case_json()))
+    capsys.readouterr()
+    assert main(["import", str(source)]) == 0
+    first = capsys.readouterr()
+    assert first.out == "imported 1 case(s)\n"
+    assert first.err == f"created the database {db} with {USER} as its first DSL account\n"
+    source.write_text(document(case_json("SCH-2026-015")))
+    assert main(["import", str(source)]) == 0
+    assert capsys.readouterr().err == ""  # only the first time
