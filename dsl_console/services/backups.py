@@ -82,7 +82,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_copy(path: Path, key: bytes, label: str) -> sqlcipher.Connection:
+def _check_copy(path: Path, key: bytes | bytearray, label: str) -> sqlcipher.Connection:
     """Open a copy and run both integrity checks; a damaged one is refused with one line."""
     damaged = StoreError(
         f"the backup {label} is damaged (it failed its integrity check); nothing was changed"
@@ -264,8 +264,8 @@ def _restore_question(file: Path, holds: str, db_path: Path, clock: Clock) -> st
 
 
 def _authorise_on_live(
-    db_path: Path, credentials: Credentials, backup_key: bytes, keys_source: Path
-) -> bytes | None:
+    db_path: Path, credentials: Credentials, backup_key: bytes | bytearray, keys_source: Path
+) -> bytes | bytearray | None:
     """The live database's key once its DSL is confirmed; None when there is none, or when
     its accounts say this is one of its DSLs but the rest of the file is damaged.
 
@@ -379,7 +379,7 @@ def _aside_name(db_path: Path, clock: Clock) -> Path:
     return aside
 
 
-def _set_aside(db_path: Path, live_key: bytes | None, clock: Clock) -> Path | None:
+def _set_aside(db_path: Path, live_key: bytes | bytearray | None, clock: Clock) -> Path | None:
     """Move the live database (and a copy of its key file) aside; refuse while it is open."""
     live_keys = keyslots.keys_path(db_path)
     if not db_path.exists() and not live_keys.exists():
@@ -404,7 +404,7 @@ def _keep_aside(db_path: Path, aside: Path) -> None:
         os.replace(db_path, aside)
 
 
-def _move_database(db_path: Path, aside: Path, live_key: bytes | None) -> None:
+def _move_database(db_path: Path, aside: Path, live_key: bytes | bytearray | None) -> None:
     if live_key is None:
         # Unreadable: kept as it is, its WAL with it (it may hold the last commits).
         _keep_aside(db_path, aside)

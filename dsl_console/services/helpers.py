@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import struct
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,12 +36,31 @@ class HelperUnavailable(StoreError):
     """No helper process could be started on this machine (the work is done here instead)."""
 
 
-Opening = tuple[str, bytes, Config, ProcedureRegistry]
+Opening = tuple[str, Config, ProcedureRegistry]
 
 
 def opening(session: Session) -> Opening:
-    """What a helper needs to open the session's database."""
-    return (str(session.path), session.database_key, session.config, session.registry)
+    """What a helper needs to open the session's database, but its key (`send_key`)."""
+    return (str(session.path), session.config, session.registry)
+
+
+def send_key(conn: Any, key: bytearray) -> None:
+    """Send the database key down a helper's pipe, as `recv_bytes` takes it, written from the
+    session's own buffer: pickled (or framed by `send_bytes`, which joins it to its header), it
+    would leave a copy in this process's freed memory, there after a lock."""
+    if os.name != "posix":
+        conn.send_bytes(bytes(key))  # a Windows pipe handle is not a file descriptor
+        return
+    fd = conn.fileno()
+    os.write(fd, struct.pack("!i", len(key)))
+    view, sent = memoryview(key), 0
+    while sent < len(key):
+        sent += os.write(fd, view[sent:])
+
+
+def receive_key(conn: Any) -> bytearray:
+    """In a helper: the key `send_key` sent."""
+    return bytearray(conn.recv_bytes())
 
 
 def context() -> Any:
@@ -128,9 +148,9 @@ def quiet() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def reader(opened: Opening) -> Session:
+def reader(key: bytearray, opened: Opening) -> Session:
     """In a helper: the session's database, opened read-only."""
-    path, key, config, registry = opened
+    path, config, registry = opened
     db = CipherDatabase(path, key, read_only=True)  # a helper never writes
     database_proxy.initialize(db)
     return Session(

@@ -29,7 +29,12 @@ from dsl_console.services.outbox import outbox_for, outbox_refusal, server_login
 from dsl_console.store import audit, keyslots, users
 from dsl_console.store.account_trail import CREATED, SIGNING_KEY, granted, with_key
 from dsl_console.store.cases import refresh_all_states
-from dsl_console.store.database import CipherDatabase, explain_database_error, open_database
+from dsl_console.store.database import (
+    CipherDatabase,
+    explain_database_error,
+    open_database,
+    wipe,
+)
 from dsl_console.store.filesystems import refuse_network_file_system
 from dsl_console.store.models import Setting
 from dsl_console.store.signing import Signer
@@ -148,7 +153,7 @@ class Session:
         user: str,
         role: Role,
         clock: Clock,
-        database_key: bytes | None = None,
+        database_key: bytes | bytearray | None = None,
         profile: users.Profile | None = None,
     ) -> None:
         self.path = path
@@ -185,17 +190,19 @@ class Session:
         self.held_login = None
         _refresh_cached_states(self)
 
-    def rekeyed(self, key: bytes) -> None:
+    def rekeyed(self, key: bytes | bytearray) -> None:
         """The database is now encrypted with `key` (services.accounts.rekey)."""
-        self._database_key[:] = b"\0" * len(self._database_key)
+        wipe(self._database_key)
         self._database_key = bytearray(key)
 
     @property
-    def database_key(self) -> bytes:
-        """The raw database key, for wrapping into a new key slot or keying a backup."""
+    def database_key(self) -> bytearray:
+        """The raw database key, for sealing into a new key slot or keying a backup: the
+        session's own buffer, wiped on lock (copy it only into another buffer, never into
+        bytes, whose copy would stay in memory)."""
         if not self._database_key:
             raise AccessError("the database is locked: unlock it first")
-        return bytes(self._database_key)
+        return self._database_key
 
     @property
     def display_name(self) -> str:
@@ -245,12 +252,13 @@ class Session:
     def close(self) -> None:
         """Close the database and drop the key."""
         self.db.forget_key()
-        for i in range(len(self._database_key)):
-            self._database_key[i] = 0
+        wipe(self._database_key)
         self._database_key = bytearray()
 
 
-def _open_with(path: Path, held: list[bytes], *, verify: bool) -> tuple[CipherDatabase, bytes]:
+def _open_with(
+    path: Path, held: list[bytearray], *, verify: bool
+) -> tuple[CipherDatabase, bytearray]:
     """The database opened with the key a slot holds; while a re-encryption is under way (or
     was cut short) the slot holds two, and the file is encrypted with one of them."""
     for number, key in enumerate(held):
@@ -288,6 +296,7 @@ def open_session(
     keys = keyslots.keys_path(path)
     created = None
     signer: Signer | None = None
+    held: list[bytearray] = []  # the keys a slot gave, wiped once the session has its own
     if not path.exists():
         if not create:
             raise StoreError(
@@ -308,7 +317,8 @@ def open_session(
         except AccessError:
             keyslots.note_failure(keys, credentials.user, clock())
             raise
-        db, key = _open_with(path, opened.keys, verify=verify_integrity and not hold_writes)
+        held = opened.keys
+        db, key = _open_with(path, held, verify=verify_integrity and not hold_writes)
         signer = opened.signer
         if signer is None:
             try:
@@ -346,6 +356,9 @@ def open_session(
         profile=profile,
     )
     session.account_notice = account_notice
+    # The session and its database hold their own copies now, in buffers wiped on lock.
+    for spent in (key, *held):
+        wipe(spent)
     if hold_writes and created is None:
         session.held_login = clock()
         session.held_key_record = record_key
@@ -385,7 +398,7 @@ def _record_login(
 
 def _create_database(
     path: Path, credentials: Credentials, kdf_cost: keyslots.KdfCost, clock: Clock
-) -> tuple[CipherDatabase, bytes, str, Signer] | None:
+) -> tuple[CipherDatabase, bytearray, str, Signer] | None:
     """Create the database with this user as its first DSL; None if another process created it
     meanwhile (the caller then unlocks it like any other).
 

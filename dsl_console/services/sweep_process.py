@@ -107,8 +107,10 @@ class SweepProcess:
     """
 
     def __init__(self, session: Session) -> None:
-        # What the process needs to open the database; dropped by `close` (it holds the key).
+        # What the process needs to open the database, and the session's own key buffer
+        # (wiped when the session locks); dropped by `close`.
         self._opening: helpers.Opening | None = helpers.opening(session)
+        self._key: bytearray | None = session.database_key
         self._lock = threading.Lock()  # one sweep at a time through the pipe
         self._process: Any = None
         self._conn: Connection | None = None
@@ -149,7 +151,7 @@ class SweepProcess:
         way: that sweep's process is ended, and the sweep's own thread then meets a closed pipe.
         """
         self._closed = True
-        self._opening = None
+        self._opening = self._key = None
         if self._lock.acquire(blocking=False):
             try:
                 self._stop()
@@ -169,6 +171,9 @@ class SweepProcess:
         # after unlocking.
         self._accepted = 0
         try:
+            if self._key is None or self._opening is None:
+                raise OSError("closed")
+            helpers.send_key(ours, self._key)
             ours.send(self._opening)
         except OSError:
             process.kill()
@@ -193,10 +198,11 @@ def serve(conn: Connection) -> None:
     """The sweep process: open the database read-only, then answer sweeps until told to stop."""
     helpers.quiet()
     try:
+        key = helpers.receive_key(conn)
         opened = conn.recv()
     except EOFError:
         return
-    sweeper = LocalSweeper(helpers.reader(opened))
+    sweeper = LocalSweeper(helpers.reader(key, opened))
     pending: SweepNews | None = None
     try:
         while True:

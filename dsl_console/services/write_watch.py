@@ -39,7 +39,7 @@ class WriteWatcher:
             if not self._key:
                 return False  # closed: the console locked meanwhile
             if self._conn is None:
-                self._conn = raw_connection(self._path, bytes(self._key), read_only=True)
+                self._conn = raw_connection(self._path, self._key, read_only=True)
             version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
             if version == self._version:
                 return False

@@ -35,22 +35,52 @@ PRAGMAS = {
 }
 
 
+_HEX = [f"{n:02x}".encode("ascii") for n in range(256)]
+
+
+def key_text(key: bytes | bytearray) -> bytearray:
+    """The key in SQLCipher's raw-key form (x'…', so that no passphrase derivation runs),
+    built digit by digit in a buffer that `wipe` clears. Never a str, and never the SQL of a
+    PRAGMA: text cannot be wiped, and a statement's text stays behind in Python's and SQLite's
+    freed memory (a scan of the console's memory after a lock found the key there that way)."""
+    # Sized once: a buffer that grew would leave each smaller copy behind, unwiped.
+    text = bytearray(3 + 2 * len(key))
+    text[0:2], text[-1:] = b"x'", b"'"
+    for at, byte in enumerate(key):
+        text[2 + 2 * at : 4 + 2 * at] = _HEX[byte]
+    return text
+
+
+def wipe(buffer: bytearray) -> None:
+    """Overwrite a buffer that held key material with zeros."""
+    buffer[:] = bytes(len(buffer))
+
+
+def _keyed(conn: sqlcipher.Connection, key_text: bytearray) -> None:
+    # sqlite3_key with the buffer itself: SQLCipher copies it into its codec, which wipes it
+    # when the connection closes.
+    conn.set_key(key_text)
+
+
 def raw_connection(
-    path: Path, key: bytes, *, timeout: float = 5.0, read_only: bool = False
+    path: Path, key: bytes | bytearray, *, timeout: float = 5.0, read_only: bool = False
 ) -> sqlcipher.Connection:
     """A SQLCipher connection outside Peewee, keyed like the console's own and as quiet on
     stderr (backups, restores, the write watcher); usable from any thread."""
     conn = sqlcipher.connect(
         str(path), timeout=timeout, isolation_level=None, check_same_thread=False
     )
+    text = key_text(key)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        _keyed(conn, text)
         if read_only:
             conn.execute("PRAGMA query_only = 1")
     except Exception:
         conn.close()
         raise
+    finally:
+        wipe(text)
     return conn
 
 
@@ -63,7 +93,7 @@ OPEN_ELSEWHERE = (
 class CipherDatabase(SqlCipherDatabase):
     """SQLCipher keyed with a raw key, quiet on stderr, with a busy timeout."""
 
-    def __init__(self, path: str, key: bytes, *, read_only: bool = False) -> None:
+    def __init__(self, path: str, key: bytes | bytearray, *, read_only: bool = False) -> None:
         # read_only: every connection refuses to write (SQLite's query_only), for a process
         # that only reads, such as the console's background sweep.
         super().__init__(
@@ -73,7 +103,8 @@ class CipherDatabase(SqlCipherDatabase):
             lock_type="IMMEDIATE",
             check_same_thread=False,
         )
-        self._raw_key = key.hex()
+        # The key as SQLCipher takes it, in a buffer wiped on lock (key_text).
+        self._key = key_text(key)
         # The unlocked account's signing key: every audit entry written through this database
         # is signed with it (store/audit.record). Dropped with the key.
         self.signer: Signer | None = None
@@ -84,7 +115,7 @@ class CipherDatabase(SqlCipherDatabase):
         self._open_lock = threading.Lock()
 
     def _connect(self):  # type: ignore[no-untyped-def]
-        if not self._raw_key:
+        if not self._key:
             raise StoreError("the database is locked: unlock it first")
         with self._open_lock:
             if self._idle:
@@ -103,7 +134,7 @@ class CipherDatabase(SqlCipherDatabase):
         try:
             # SQLCipher logs to stderr by default, which would garble the console's screen.
             conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute(f"PRAGMA key = \"x'{self._raw_key}'\"")
+            _keyed(conn, self._key)
             self._add_conn_hooks(conn)
         except Exception:
             conn.close()
@@ -131,7 +162,7 @@ class CipherDatabase(SqlCipherDatabase):
             conn = None if self._state.closed else self._state.conn
             kept = (
                 conn is not None
-                and bool(self._raw_key)
+                and bool(self._key)
                 and id(conn) in self._open
                 and len(self._idle) < IDLE_CONNECTIONS
                 and not self.in_transaction()
@@ -188,42 +219,46 @@ class CipherDatabase(SqlCipherDatabase):
                 self._open.pop(id(conn), None)
             conn.close()
 
-    def rekey(self, new_key: bytes) -> None:
+    def rekey(self, new_key: bytes | bytearray) -> None:
         """Re-encrypt the file under `new_key` (SQLCipher's rekey: every page rewritten in one
         transaction, out of WAL mode, which it needs) and use it for every later connection.
         StoreError, with the file as it was, while any other connection (of this process or
         another: a console) has the database open."""
-        old = self._raw_key
-        if not old:
+        if not self._key:
             raise StoreError("the database is locked: unlock it first")
+        old, new = bytearray(self._key), key_text(new_key)
         signer = self.signer  # the same account goes on signing once the key is new
         self.forget_key()  # this process's own connections, in every thread
         self.signer = signer
         conn = sqlcipher.connect(self.database, timeout=0, isolation_level=None)
         try:
             conn.execute("PRAGMA cipher_log_level = NONE")
-            conn.execute(f"PRAGMA key = \"x'{old}'\"")
+            _keyed(conn, old)
             conn.execute("PRAGMA locking_mode = EXCLUSIVE")
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
             if not mode or str(mode[0]).lower() != "delete":
                 raise StoreError(OPEN_ELSEWHERE)
-            conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
+            conn.reset_key(new)  # sqlite3_rekey: every page rewritten under the new key
             conn.execute("PRAGMA journal_mode = WAL")
         except sqlcipher.DatabaseError as exc:
-            self._raw_key = old
+            self._key, old = old, bytearray()
+            wipe(new)
             if "locked" in str(exc).lower() or "busy" in str(exc).lower():
                 raise StoreError(OPEN_ELSEWHERE) from None
             raise _explain(exc, Path(self.database)) from None
         except StoreError:
-            self._raw_key = old
+            self._key, old = old, bytearray()
+            wipe(new)
             raise
         finally:
             conn.close()
-        self._raw_key = new_key.hex()
+            wipe(old)
+        self._key = new
 
     def forget_key(self) -> None:
         """Close every connection, in every thread, and drop the key (the idle lock)."""
-        self._raw_key = ""
+        wipe(self._key)
+        self._key = bytearray()
         self.signer = None
         if not self.is_closed() and not self.in_transaction():
             self.close()
@@ -325,7 +360,7 @@ def integrity_failed(path: Path) -> StoreError:
 
 
 def open_database(
-    path: Path, key: bytes, *, create: bool = False, verify: bool = True
+    path: Path, key: bytes | bytearray, *, create: bool = False, verify: bool = True
 ) -> CipherDatabase:
     """Open (or create) the encrypted database, check it, migrate it, bind the models to it.
 

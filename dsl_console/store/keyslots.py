@@ -31,6 +31,7 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -42,6 +43,7 @@ except ImportError:  # pragma: no cover - not on POSIX: the key file is then upd
 
 from dsl_console.errors import AccessError, StoreError
 from dsl_console.paths import fsync_folder
+from dsl_console.store.database import wipe
 from dsl_console.store.signing import Signer, signing_key
 
 FORMAT = "dsl-console-keys/1"
@@ -115,12 +117,22 @@ def _derive(passphrase: str, salt: bytes, cost: KdfCost) -> bytes:
     )
 
 
-def new_database_key() -> bytes:
-    """A fresh random database key."""
-    return secrets.token_bytes(KEY_BYTES)
+def new_database_key() -> bytearray:
+    """A fresh random database key, in a buffer that can be wiped."""
+    key = bytearray(KEY_BYTES)
+    try:
+        with open("/dev/urandom", "rb", buffering=0) as source:
+            if source.readinto(key) == KEY_BYTES:
+                return key
+    except OSError:
+        pass
+    key[:] = secrets.token_bytes(KEY_BYTES)  # no /dev/urandom (Windows): an immutable copy too
+    return key
 
 
-def make_slot(user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT_COST) -> dict:
+def make_slot(
+    user: str, passphrase: str, db_key: bytes | bytearray, cost: KdfCost = DEFAULT_COST
+) -> dict:
     """A slot that gives `user` the database key when they present `passphrase`. Its
     "verify" is the public half of the account's new signing key (store/signing.py), for the
     audit entry that grants it."""
@@ -128,7 +140,7 @@ def make_slot(user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT
 
 
 def slot_and_signer(
-    user: str, passphrase: str, db_key: bytes, cost: KdfCost = DEFAULT_COST
+    user: str, passphrase: str, db_key: bytes | bytearray, cost: KdfCost = DEFAULT_COST
 ) -> tuple[dict, Signer]:
     """`make_slot`, with the account's signing key (for the first DSL's own first entry)."""
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
@@ -164,7 +176,7 @@ def _sealing_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
     ).derive(shared)
 
 
-def _seal(db_key: bytes, public: bytes, user: str) -> str:
+def _seal(db_key: bytes | bytearray, public: bytes, user: str) -> str:
     """The database key sealed to an account's public key: only its private key opens it."""
     ephemeral = X25519PrivateKey.generate()
     ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -176,14 +188,28 @@ def _seal(db_key: bytes, public: bytes, user: str) -> str:
     return _b64(ephemeral_public + nonce + sealed)
 
 
-def _open_sealed(sealed: str, private: X25519PrivateKey, user: str) -> bytes:
+def _open_sealed(sealed: str, private: X25519PrivateKey, user: str) -> bytearray:
     data = _unb64(sealed)
     ephemeral_public, nonce, body = data[:32], data[32:44], data[44:]
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-    return AESGCM(_sealing_key(shared, ephemeral_public, public)).decrypt(
-        nonce, body, user.encode("utf-8")
+    return _opened(
+        _sealing_key(shared, ephemeral_public, public), nonce, body, user.encode("utf-8")
     )
+
+
+def _opened(key: bytes, nonce: bytes, sealed: bytes, label: bytes) -> bytearray:
+    """AES-256-GCM opened into a buffer that can be wiped, for the database key: AESGCM's
+    decrypt returns bytes, whose copy of the key would stay in memory after a lock."""
+    body, tag = sealed[:-16], sealed[-16:]
+    decryptor = Cipher(algorithms.AES(key), modes.GCM(nonce, tag)).decryptor()
+    decryptor.authenticate_additional_data(label)
+    buffer = bytearray(len(body) + 15)  # update_into's room: the data and a block less one
+    size = decryptor.update_into(body, buffer)
+    decryptor.finalize()  # InvalidTag when the passphrase (or the slot) is wrong
+    opened = buffer[:size]
+    wipe(buffer)
+    return opened
 
 
 def resealable(slot: dict) -> bool:
@@ -191,7 +217,7 @@ def resealable(slot: dict) -> bool:
     return isinstance(slot.get("public"), str) and isinstance(slot.get("private"), str)
 
 
-def reseal(slot: dict, db_key: bytes, *, keep_previous: bool) -> dict:
+def reseal(slot: dict, db_key: bytes | bytearray, *, keep_previous: bool) -> dict:
     """The slot holding `db_key` instead (its owner's passphrase unchanged). With
     `keep_previous`, the key it held is kept beside it, for an unlock while the database is
     being re-encrypted: whichever of the two the file is encrypted with opens it."""
@@ -245,7 +271,9 @@ def settle_rekey(path: Path) -> None:
         _write_doc(path, doc)
 
 
-def upgrade_slot(path: Path, user: str, passphrase: str, db_key: bytes) -> Signer | None:
+def upgrade_slot(
+    path: Path, user: str, passphrase: str, db_key: bytes | bytearray
+) -> Signer | None:
     """Rewrite `user`'s slot from before key pairs in the new form (at an unlock, the one time
     the passphrase is at hand), so that a later re-encryption can reach it; the account's new
     signing key, or None if the slot needed no rewriting."""
@@ -324,7 +352,7 @@ def without_slot(slots: list[dict], user: str) -> list[dict]:
     return [s for s in slots if s.get("user") != user]
 
 
-def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
+def unwrap(slots: list[dict], user: str, passphrase: str) -> bytearray:
     """The database key from `user`'s slot; AccessError when the user or passphrase is wrong.
 
     A key file any of whose slots asks Argon2id for too little or too much is refused first,
@@ -333,7 +361,7 @@ def unwrap(slots: list[dict], user: str, passphrase: str) -> bytes:
     return unwrap_keys(slots, user, passphrase)[0]
 
 
-def unwrap_keys(slots: list[dict], user: str, passphrase: str) -> list[bytes]:
+def unwrap_keys(slots: list[dict], user: str, passphrase: str) -> list[bytearray]:
     """`unwrap`, with the key the slot held before a re-encryption still under way (if any)
     after it: the database is encrypted with one of them."""
     return open_slot(slots, user, passphrase).keys
@@ -345,7 +373,7 @@ class OpenedSlot:
     the one before it), and the account's signing key (None for a slot from before key
     pairs, until it is rewritten)."""
 
-    keys: list[bytes]
+    keys: list[bytearray]
     signer: Signer | None
 
 
@@ -378,7 +406,7 @@ def open_slot(slots: list[dict], user: str, passphrase: str) -> OpenedSlot:
     raise AccessError("wrong user name or passphrase")
 
 
-def _held_key(slot: dict, kek: bytes, user: str) -> tuple[bytes, bytes | None]:
+def _held_key(slot: dict, kek: bytes, user: str) -> tuple[bytearray, bytes | None]:
     """The database key a slot holds, its key-encryption key derived, and the account's private
     key: sealed to the account's key pair, or (a slot from before key pairs, which has no
     private key) wrapped by the key-encryption key itself."""
@@ -386,7 +414,7 @@ def _held_key(slot: dict, kek: bytes, user: str) -> tuple[bytes, bytes | None]:
     if "sealed" in slot:
         raw = AESGCM(kek).decrypt(nonce, _unb64(slot["private"]), _private_label(user))
         return _open_sealed(slot["sealed"], X25519PrivateKey.from_private_bytes(raw), user), raw
-    return AESGCM(kek).decrypt(nonce, _unb64(slot["wrapped"]), user.encode("utf-8")), None
+    return _opened(kek, nonce, _unb64(slot["wrapped"]), user.encode("utf-8")), None
 
 
 def slot_users(slots: list[dict]) -> list[str]:

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Select, TextArea
-from textual.worker import Worker, get_current_worker
+from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from dsl_console.config import Config
 from dsl_console.core.clock import Clock, system_clock
@@ -71,6 +71,7 @@ ACTIVITY = (
 
 # How long locking waits for reads under way in other workers before closing the database.
 CLOSE_WAIT_SECONDS = 10.0
+UNMOUNT_WAIT_SECONDS = 2.0
 # After the list is first drawn, the collection before gc.freeze() (tens of ms) waits this
 # long, so that it falls after first paint rather than in it.
 FREEZE_AFTER_SECONDS = 0.5
@@ -753,18 +754,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def _close_session(
         self, session: Session, sweeper: SweepProcess | LocalSweeper | None, *, audit: bool = True
     ) -> None:
-        # forget_key closes the connections of every thread, and closing one in the middle of
-        # a query crashes SQLite (seen when a lock came straight after a sweep's refresh), so
-        # reads still under way in other workers finish first; once locked they post nothing.
-        me = get_current_worker()
-        busy = [
-            w
-            for w in list(self.workers)
-            if w is not me and w.group not in ("lock", "unlock") and not w.is_finished
-        ]
-        deadline = time.monotonic() + CLOSE_WAIT_SECONDS
-        while any(not w.is_finished for w in busy) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        self._let_reads_finish()
         try:
             if sweeper is not None:
                 sweeper.close()  # its process holds the key too
@@ -773,6 +763,26 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                     session.audit("lock")
         finally:
             session.close()
+
+    def _let_reads_finish(self, wait: float = CLOSE_WAIT_SECONDS) -> None:
+        """Wait (up to `wait` seconds) for the thread workers still reading the database.
+
+        forget_key closes the connections of every thread, and closing one in the middle of a
+        query crashes SQLite: seen when a lock came straight after a sweep's refresh, and when
+        the console closed while the list was still counting (a segmentation fault). Once
+        locked or closed, those workers post nothing."""
+        try:
+            me: Worker | None = get_current_worker()
+        except NoActiveWorker:
+            me = None  # the UI thread: the console closing
+        busy = [
+            w
+            for w in list(self.workers)
+            if w is not me and w.group not in ("lock", "unlock") and not w.is_finished
+        ]
+        deadline = time.monotonic() + wait
+        while any(not w.is_finished for w in busy) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     # -- navigation ------------------------------------------------------------------------------
     def open_case(self, ref: str) -> None:
@@ -837,6 +847,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self._watcher.close()
             self._watcher = None
         if self.session is not None:
+            # Briefly, on the UI thread: a worker waiting on it (call_from_thread) cannot end.
+            self._let_reads_finish(wait=UNMOUNT_WAIT_SECONDS)
             self.session.close()
             self.session = None
 

@@ -103,6 +103,7 @@ def _merged(
 ) -> Iterator[Encoded]:
     helper = _HelperRows(process, conn)
     try:
+        helpers.send_key(conn, session.database_key)
         conn.send((helpers.opening(session), spec))
         helper.start()
         yield from _merge(_keyed_rows(session, spec, OURS), helper)
@@ -207,10 +208,11 @@ def serve(conn: Connection) -> None:
     """The helper: build the rows of every other case and send them in chunks."""
     helpers.quiet()
     try:
+        key = helpers.receive_key(conn)
         opened, spec = conn.recv()
     except EOFError:
         return
-    session = helpers.reader(opened)
+    session = helpers.reader(key, opened)
     try:
         chunk: list[Keyed] = []
         with session.db.connection_context():
