@@ -260,7 +260,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 self._focus_an_open_list()
-                if await self._bound_in_order(event):
+                if self._priority_after_typing(event) or await self._bound_in_order(event):
                     return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
                 self._key_targets[event] = self.focused
@@ -295,6 +295,23 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if isinstance(focused, Select) and focused.expanded:
             for overlay in focused.query("SelectOverlay").results(Widget):
                 self.screen.set_focus(overlay, scroll_visible=False)
+
+    def _priority_after_typing(self, event: events.Key) -> bool:
+        """Run a priority binding (Ctrl+S: save) pressed in a text box behind the characters
+        typed before it, in that box's own queue.
+
+        Textual runs a priority binding the moment its key arrives, before the box has taken
+        the characters that came just before it: in one burst (over SSH, a text expander),
+        "the note, then Ctrl+S" saved the form without its note, or found it still empty."""
+        focused = self.focused
+        if not isinstance(focused, Input | TextArea) or event.is_printable:
+            return False
+        for node, bindings in self.screen._binding_chain:
+            for binding in bindings.key_to_bindings.get(event.key, ()):
+                if binding.priority and binding.action == "save":
+                    focused.call_later(self.run_action, binding.action, node)
+                    return True
+        return False
 
     async def _bound_in_order(self, event: events.Key) -> bool:
         """Run the focused widget's own binding for a key now, in the order the keys came.

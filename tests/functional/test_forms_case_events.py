@@ -729,3 +729,22 @@ async def test_escape_and_a_key_in_one_burst_act_as_typed(make_app):
         await settle(pilot)
         assert app.screen is form
         assert form.query_one("#note", TextArea).text == "Spoke to SW"
+
+
+async def test_text_and_ctrl_s_in_one_burst_save_the_text(make_app):
+    # A note typed and Ctrl+S pressed in one burst (over SSH, from a text expander) arrive
+    # together: Ctrl+S, a priority binding, ran before the note box had taken the text, and
+    # the form saved without it, or found it empty. It now waits behind the text.
+    from textual import events
+
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        await open_form(pilot, "e")
+        app.screen.query_one("#note", TextArea).focus()
+        await pilot.pause()
+        for character in "Spoke to SW":
+            app.post_message(events.Key(character if character != " " else "space", character))
+        app.post_message(events.Key("ctrl+s", None))
+        await back_on_case(pilot)
+        assert stored(app).events[-1].note == "Spoke to SW"
