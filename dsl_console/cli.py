@@ -177,12 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
     awhat = aud.add_subparsers(
         dest="action", parser_class=OneLineParser, metavar="ACTION", required=True
     )
-    av = _sub(awhat, "verify", "check the hash chain (exit 1 naming the first break)")
+    av = _sub(
+        awhat,
+        "verify",
+        "check the hash chain, each entry's signature and its author's role, the case records "
+        "and the accounts (exit 1 naming the first break)",
+    )
     ash = _sub(awhat, "show", "the newest entries")
     ash.add_argument(
         "--limit", type=_whole_number, default=50, metavar="N", help="how many (default 50)"
     )
     ash.add_argument("--ref", help="only entries about this case")
+    ash.add_argument(
+        "--full",
+        action="store_true",
+        help="every digest and signing key in full (shortened to 16 characters otherwise)",
+    )
     for p in (av, ash):
         _global_options(p, suppress=True)
 

@@ -134,19 +134,20 @@ def check(args: argparse.Namespace) -> int:
         )
     finally:
         session.close()
+    warnings = []
     if forged.first is not None:
         said = FORGED_CASE_CHANGE.format(why=forged.why)
         if changed:
-            said += f"; the case(s) it changed ({some_refs(sorted(changed))}) are judged here without it"
-        print(f"warning: {safe(said)}", file=sys.stderr)
+            said += f". This check leaves that change out of {some_refs(sorted(changed))}"
+        warnings.append(said)
     if stale:
-        named = safe(some_refs(stale))
-        print(
-            f"warning: the stored state of {len(stale)} case(s) ({named}) disagrees with their "
-            "events, so it was changed outside the console; they are judged from their events. "
-            "Open the console (it recomputes them) and run `dsl-console audit verify`",
-            file=sys.stderr,
+        warnings.append(
+            f"the stored state of {len(stale)} case(s) ({some_refs(stale)}) disagrees with "
+            "their events, so it was changed outside the console; they are judged from their "
+            "events. Open the console (it recomputes them) and run `dsl-console audit verify`"
         )
+    for said in warnings:
+        print(f"warning: {safe(said)}", file=sys.stderr)
     # cron runs this every few minutes on a server: the day-old exports go with it.
     empty_outboxes(session.config.outbox, session.now())
     flagged = [c for c in found if c.flags]
@@ -156,7 +157,14 @@ def check(args: argparse.Namespace) -> int:
         text_of = remembering_iso()
         # To the second, as the contract's example: the moment of the run, not of the clock tick.
         shown = iso(as_of.replace(microsecond=0))
-        print_json({"as_of": shown, "cases": [c.to_json(text_of) for c in found]})
+        document: dict[str, object] = {
+            "as_of": shown,
+            "cases": [c.to_json(text_of) for c in found],
+        }
+        if warnings:
+            # Only when there are any: a script reading the JSON alone learns of them too.
+            document["warnings"] = warnings
+        print_json(document)
     else:
         _print_check(found, as_of, session.calendar)
     return 1 if flagged else 0
@@ -493,7 +501,13 @@ def audit(args: argparse.Namespace) -> int:
             # Each entry against its author's signing key and role at the time.
             broken, why, granted = verify_authors()
             if broken is not None:
-                print(safe(f"audit trail BROKEN at entry {broken}: {why}"))
+                print(
+                    safe(
+                        f"audit trail BROKEN: {why}; it was written outside the console by "
+                        "someone with the database's key. Keep the files as they are and "
+                        "restore the last backup made before it"
+                    )
+                )
                 return 1
             accounts = granted.problems()
             if accounts:
@@ -530,7 +544,7 @@ def audit(args: argparse.Namespace) -> int:
                 line.action,
                 line.ref,
                 line.hash[: trail.HEAD_PREFIX_CHARS],
-                line.detail,
+                line.detail if args.full else _DIGEST.sub(_shortened, line.detail),
             )
             for line in trail.lines(limit=args.limit, ref=args.ref)
         ]
@@ -543,6 +557,17 @@ def audit(args: argparse.Namespace) -> int:
         return 0
     finally:
         session.close()
+
+
+# A content digest or a signing key in an entry's detail: 64 hex digits, shortened to the head
+# length `audit show` gives hashes, so that a row fits a terminal (--full shows them whole).
+_DIGEST = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def _shortened(found: re.Match[str]) -> str:
+    from dsl_console.store.audit import HEAD_PREFIX_CHARS
+
+    return found.group()[:HEAD_PREFIX_CHARS] + "..."
 
 
 def backup(args: argparse.Namespace) -> int:

@@ -194,13 +194,13 @@ def accounts_text(session: Session, accounts: list[Account]) -> str:
                 account.name,
                 ROLE_LABELS[account.role],
                 account.created_at.astimezone(LONDON).strftime("%d/%m/%Y"),
-                profile_line(account.profile) if account.profile.full_name else "",
                 "; ".join(notes),
+                profile_line(account.profile) if account.profile.full_name else "",
             )
         )
     # A name written to the database directly could hold control characters: the table
-    # shows every cell inert.
-    lines = table(("User", "Role", "Since", "Who", "Notes"), rows) if rows else ["no accounts"]
+    # shows every cell inert. The longest column last, where it pads nothing.
+    lines = table(("User", "Role", "Since", "Notes", "Who"), rows) if rows else ["no accounts"]
     owed = keyslots.rekey_owed(keyslots.keys_path(session.path))
     if owed:
         lines.append(REKEY_OWED.format(why=safe(owed)))

@@ -279,10 +279,10 @@ def _authorise_on_live(
     if not db_path.exists():
         return None
     unconfirmed = AccessError(
-        f"the accounts of the current database {db_path.name} cannot be read (it or its key "
-        "file is damaged), so it cannot be confirmed that you are one of its DSLs; nothing was "
-        f"changed. If it is beyond use, move {db_path.name} and {keyslots.keys_path(db_path).name} out "
-        "of the folder yourself, then restore"
+        f"the accounts of the current database {db_path} cannot be read (it or its key file "
+        "is damaged), so it cannot be confirmed that you are one of its DSLs; nothing was "
+        f"changed. If it is beyond use, move {db_path.name} and "
+        f"{keyslots.keys_path(db_path).name} out of {db_path.parent} yourself, then restore"
     )
     live_keys = keyslots.keys_path(db_path)
     try:
@@ -385,13 +385,15 @@ def _set_aside(db_path: Path, live_key: bytes | bytearray | None, clock: Clock) 
     if not db_path.exists() and not live_keys.exists():
         return None
     aside = _aside_name(db_path, clock)
-    if db_path.exists():
+    had_database = db_path.exists()
+    if had_database:
         _move_database(db_path, aside, live_key)
     if live_keys.exists():
         # A copy: the live key file stays until the backup's replaces it (or for good, when
         # the backup came without one), and the database kept aside opens with `--db`.
         _copy_private(live_keys, keyslots.keys_path(aside))
-    return aside
+    # Only a database kept is named as kept (a key file alone is copied beside, unnamed).
+    return aside if had_database else None
 
 
 def _keep_aside(db_path: Path, aside: Path) -> None:

@@ -152,18 +152,15 @@ class _Replay:
                 return f"entry {entry_id} is signed by {signer}, who holds no signing key"
             if not self._verifier.signed(public, signer, digest, signature):
                 return (
-                    f"entry {entry_id} was not signed by {signer}'s signing key on record: the "
-                    "entry, or the record of the key, was changed outside the console"
+                    f"entry {entry_id} was not signed by {signer}'s signing key on record (the "
+                    "entry, or the record of the key, was changed)"
                 )
             found.signing = True
             return ""
         if action == LOGIN_FAILED:
             return ""  # unverified by nature (anyone can plant one in the key file)
         if author in found.keys or (found.signing and author not in found.roles):
-            return (
-                f"entry {entry_id}, in {author}'s name, is not signed: it was written outside "
-                "the console"
-            )
+            return f"entry {entry_id}, in {author}'s name, is not signed by {author}"
         return ""  # an account from before signatures, until its first unlock records its key
 
     def _grant(self, entry_id: int, author: str, action: str, detail: str) -> str:
@@ -274,8 +271,10 @@ def verify_case_authors() -> CaseForgeries:
 
 
 FORGED_CASE_CHANGE = (
-    "the audit trail holds a change to the case records that its author did not make ({why}): "
-    "it was written outside the console; tell your DSL and run `dsl-console audit verify`"
+    "the audit trail holds a change to the case records that the person it names did not make "
+    "({why}): someone with the database's key changed it outside the console. Keep the files "
+    "as they are, tell the other DSLs, and restore the last backup made before it; "
+    "`dsl-console audit verify` names the first such entry"
 )
 
 

@@ -71,6 +71,7 @@ ACTIVITY = (
 
 # How long locking waits for reads under way in other workers before closing the database.
 CLOSE_WAIT_SECONDS = 10.0
+FORGED_NOTICE_SECONDS = 24 * 3600
 UNMOUNT_WAIT_SECONDS = 2.0
 # After the list is first drawn, the collection before gc.freeze() (tens of ms) waits this
 # long, so that it falls after first paint rather than in it.
@@ -475,11 +476,16 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def _case_change_forged(self, message: CaseChangeForged) -> None:
         if message.session is self.session:
             text = FORGED_CASE_CHANGE.format(why=safe(message.why)) + (
-                "; until then the list may not show what it hid (`dsl-console check` judges "
-                "the cases it changed without it)"
+                ". Until then this list may show that change (a case resolved that was not); "
+                "`dsl-console check` leaves it out"
             )
+            # Shown until dismissed (Ctrl+D), not for a minute: a DSL must not miss it.
             self.notify(
-                text[:1].upper() + text[1:] + ".", severity="error", timeout=60, markup=False
+                text[:1].upper() + text[1:] + ".",
+                title="Audit trail",
+                severity="error",
+                timeout=FORGED_NOTICE_SECONDS,
+                markup=False,
             )
 
     @work(thread=True, exit_on_error=False, group="integrity", description="integrity check")

@@ -111,9 +111,9 @@ async def test_a_forged_case_change_is_said_after_unlocking(make_app, tmp_path):
         await unlocked(pilot)
         await wait_until(
             pilot,
-            lambda: any("its author did not make" in n for n in notices(app)),
+            lambda: any("the person it names did not make" in n for n in notices(app)),
             what="the forged change said",
         )
-        (said,) = [n for n in notices(app) if "its author did not make" in n]
+        (said,) = [n for n in notices(app) if "the person it names did not make" in n]
         assert said.startswith("The audit trail holds a change to the case records")
         assert f"in {USER}'s name, is not signed" in said

@@ -165,7 +165,7 @@ def test_run_takes_the_new_passphrase_from_the_environment(
     assert message.startswith(f"added {DEPUTY.user} (Deputy DSL)")
     listing = user_action(session, args("list"))
     header, *rows = listing.splitlines()
-    assert header.split() == ["User", "Role", "Since", "Who", "Notes"]
+    assert header.split() == ["User", "Role", "Since", "Notes", "Who"]
     assert any(row.split()[0] == USER and row.endswith("you") for row in rows)
     assert any(row.split()[0] == DEPUTY.user and "Deputy DSL" in row for row in rows)
     assert DEPUTY.passphrase not in message + listing

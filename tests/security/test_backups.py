@@ -243,8 +243,9 @@ def test_a_live_database_damaged_past_its_accounts_is_moved_aside_by_hand_then_r
     stale_wal.write_bytes(b"\x00" * 4096)  # left by a crash: must not meet the restored file
     damaged = new_db.read_bytes()
     # Who may replace it cannot be read from it: refused, with what to do, and left as it is.
-    with pytest.raises(AccessError, match=r"move cases\.db and cases\.db\.keys out of the folder"):
+    with pytest.raises(AccessError) as refused:
         restore(backup, new_db)
+    assert f"move cases.db and cases.db.keys out of {tmp_path} yourself" in str(refused.value)
     assert new_db.read_bytes() == damaged
     # The DSL moves the wreck aside (the files, as the line says), and restores.
     kept = tmp_path / "damaged"
@@ -387,3 +388,20 @@ def test_a_restore_onto_a_new_machine_needs_no_live_database(
     assert case_count(fresh, database_key(fresh)) == 1
     assert oct(fresh.parent.stat().st_mode & 0o777) == "0o700"
     assert oct(fresh.stat().st_mode & 0o777) == "0o600"
+
+
+def test_with_the_database_moved_away_and_its_key_file_left_nothing_is_said_to_be_kept(
+    session_factory, new_db: Path, tmp_path: Path
+) -> None:
+    # The DSL moved only cases.db aside by hand: the restore must not name a kept copy that
+    # does not exist (it once said "kept as cases.db.before-restore-…", a file never made).
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, tmp_path / "b.db")
+    session.close()
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    new_db.rename(moved / new_db.name)
+    assert restore(backup, new_db) is None
+    assert not [p for p in tmp_path.glob("cases.db.before-restore-*") if p.suffix != ".keys"]
+    assert case_count(new_db, database_key(new_db)) == 1

@@ -70,3 +70,16 @@ def test_an_existing_file_is_replaced_only_with_force(with_cases, tmp_path, caps
     assert target.read_text() == "the DSL's own notes\n"
     assert main(["export", "log", "--format", "csv", "--out", str(target), "--force"]) == 0
     assert "Escalation" in target.read_text(encoding="utf-8-sig")
+
+
+def test_a_folder_as_the_target_is_named_as_a_folder_and_force_is_not_offered(
+    cli_env, tmp_path, capsys
+):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for extra in ([], ["--force"]):
+        capsys.readouterr()
+        assert main(["export", "json", "--out", str(folder), *extra]) == 2
+        line = capsys.readouterr().err.strip()
+        assert line == f"dsl-console: out: {folder} is a folder; name the file to write in it"
+    assert list(folder.iterdir()) == []

@@ -114,6 +114,13 @@ def check_run(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, list[str]],
     return {c["ref"]: c["flags"] for c in cases}, captured.err
 
 
+def document_warnings(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """`check --json`'s own warnings, for a script that reads only the JSON."""
+    capsys.readouterr()
+    main(["check", "--json", "--as-of", NOW.isoformat()])
+    return list(json.loads(capsys.readouterr().out).get("warnings", []))
+
+
 def test_the_trail_of_a_team_at_work_verifies(team, capsys):
     session = open_session(team, Config(), DEPUTY, clock=lambda: NOW)
     record_event(session, AT_RISK, Event(at=NOW, kind=EventKind.NOTE, note="Called the team."))
@@ -128,6 +135,7 @@ def test_the_trail_of_a_team_at_work_verifies(team, capsys):
     assert code == 0, out
     flagged, warning = check_run(capsys)
     assert "immediate-risk" in flagged[AT_RISK] and warning == ""
+    assert document_warnings(capsys) == []  # no "warnings" key at all when there are none
     conn = raw_connect(team, database_key(team))
     unsigned = conn.execute("SELECT count(*) FROM audit WHERE signature = ''").fetchone()[0]
     conn.close()
@@ -151,8 +159,9 @@ def test_a_resolution_forged_in_the_dsl_s_name_is_named_everywhere(team, capsys,
     # risk, and it says why.
     flagged, warning = check_run(capsys)
     assert "immediate-risk" in flagged[AT_RISK]
-    assert "a change to the case records that its author did not make" in warning
-    assert f"the case(s) it changed ({AT_RISK}) are judged here without it" in warning
+    assert "a change to the case records that the person it names did not make" in warning
+    assert f"This check leaves that change out of {AT_RISK}" in warning
+    assert document_warnings(capsys) == [warning.removeprefix("warning: ").strip()]
 
 
 def test_a_reader_s_own_signed_case_change_is_beyond_their_role(team, capsys):
@@ -161,7 +170,7 @@ def test_a_reader_s_own_signed_case_change_is_beyond_their_role(team, capsys):
     assert code == 1
     assert f"{READER.user} had a read-only account then, and could not change the case" in out
     flagged, warning = check_run(capsys)
-    assert "its author did not make" in warning
+    assert "the person it names did not make" in warning
     assert "immediate-risk" in flagged[AT_RISK]
 
 

@@ -595,3 +595,15 @@ def test_an_import_that_creates_the_database_says_who_its_first_dsl_is(
     source.write_text(document(case_json("SCH-2026-015")))
     assert main(["import", str(source)]) == 0
     assert capsys.readouterr().err == ""  # only the first time
+
+
+def test_audit_show_shortens_digests_and_keys_unless_asked_for_them_in_full(cli_env, capsys):
+    capsys.readouterr()
+    assert main(["audit", "show"]) == 0
+    shown = capsys.readouterr().out
+    created = next(line for line in shown.splitlines() if "account-created" in line)
+    assert created.endswith("...") and len(created) < 120
+    assert main(["audit", "show", "--full"]) == 0
+    full = next(line for line in capsys.readouterr().out.splitlines() if "account-created" in line)
+    key = full.split()[-1]
+    assert len(key) == 64 and created.split()[-1] == key[:16] + "..."

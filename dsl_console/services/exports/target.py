@@ -47,7 +47,11 @@ def check_target(out: Path, database: Path, *, force: bool = False) -> None:
             "choose another name (an export never replaces them)",
             field="out",
         )
+    if resolved.is_dir():
+        # Said first: --force could not help, and suggesting it would only lead there.
+        raise InputError(f"{out} is a folder; name the file to write in it", field="out")
     if resolved.exists() and not force:
         raise TargetExists(
-            f"out: {out} already exists; choose another name, or add --force to replace it"
+            f"{out} already exists; choose another name, or add --force to replace it",
+            field="out",
         )
