@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dsl_console.store.anchoring import writes_rows
+from dsl_console.store.anchoring import ROW_WRITING_ACTIONS, writes_rows
 from dsl_console.store.models import AuditEntry
 from dsl_console.store.signing import Signer, Verifier
 from dsl_console.store.users import Role, active
@@ -33,18 +33,17 @@ from dsl_console.store.users import Role, active
 CREATED, ADDED, REMOVED = "account-created", "account-added", "account-removed"
 PASSPHRASE, SIGNING_KEY = "passphrase-changed", "signing-key"
 LOGIN_FAILED = "login-failed"
+GRANT_ACTIONS = (CREATED, ADDED, REMOVED, PASSPHRASE, SIGNING_KEY)
 _COLUMNS = "id, user, action, detail, hash, signer, signature"
-# The SQL the partial index `audit_grants` (schema 7) serves: the same list, spelled out.
-_GRANTS_SQL = (
-    f"SELECT {_COLUMNS} FROM audit WHERE action IN ('account-created', 'account-added', "
-    "'account-removed', 'passphrase-changed', 'signing-key') ORDER BY id"
-)
+_GRANTS = ", ".join(f"'{action}'" for action in GRANT_ACTIONS)
+# The SQL the partial index `audit_grants` (schema 7) serves: its WHERE is this same list.
+_GRANTS_SQL = f"SELECT {_COLUMNS} FROM audit WHERE action IN ({_GRANTS}) ORDER BY id"
 _ALL_SQL = f"SELECT {_COLUMNS} FROM audit ORDER BY id"
 # The grants and every entry that wrote case rows (anchoring.writes_rows): what `check` and the
 # console need believed, without the views and logins that make up most of a trail.
+_CASE_WRITES = ", ".join(f"'{action}'" for action in GRANT_ACTIONS + ROW_WRITING_ACTIONS)
 _CASE_WRITES_SQL = (
-    f"SELECT {_COLUMNS} FROM audit WHERE action IN ('account-created', 'account-added', "
-    "'account-removed', 'passphrase-changed', 'signing-key', 'import', 'case-opened') "
+    f"SELECT {_COLUMNS} FROM audit WHERE action IN ({_CASE_WRITES}) "
     "OR action LIKE 'event:%' ORDER BY id"
 )
 _KEY = r"(?: signing key ([0-9a-f]{64}))?"
@@ -103,7 +102,7 @@ class _Replay:
         """Take one entry; a line saying why it cannot be believed, or ''."""
         entry_id, author, action, detail, digest, signer, signature = row
         detail = detail or ""
-        if action in (CREATED, ADDED, REMOVED, PASSPHRASE, SIGNING_KEY):
+        if action in GRANT_ACTIONS:
             self.found.recorded = True
         # A key the entry itself brings: the first DSL's, or an account's first one. Only its
         # author's own entry may bring it, so it is self-signed.
@@ -112,7 +111,7 @@ class _Replay:
             entry_id, author, action, digest, signer, signature, brought
         )
         if wrong:
-            if action in _VERBS or action in (CREATED, SIGNING_KEY):
+            if action in GRANT_ACTIONS:
                 self.found.refused.append(f"{wrong}; its grant is not counted")
             return wrong
         refused = self._grant(entry_id, author, action, detail)

@@ -204,3 +204,13 @@ def test_the_export_reads_page_after_page_by_opening_order(session, monkeypatch)
         assert all("USING" in step for step in plan if step.startswith("SCAN t1")), (
             f"a table read whole: {plan}"
         )
+
+
+def test_an_unlock_reads_only_the_grants_of_the_trail_through_their_index(session):
+    # Every unlock replays the account grants (store/account_trail.py), however long the trail.
+    from dsl_console.store.account_trail import trail_accounts
+
+    with plans_of(session) as found:
+        trail_accounts()
+    ((_sql, plan),) = found
+    assert any("audit_grants" in step for step in plan), plan
