@@ -22,7 +22,7 @@ unlock with this version records its key (that unlock then says so).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dsl_console.store.anchoring import ROW_WRITING_ACTIONS, writes_rows
@@ -221,13 +221,21 @@ class _Replay:
         return f"entry {entry_id}: {author} {had} then, and could not change the case records"
 
 
-def _replayed(rows: Iterable[tuple]) -> tuple[_Replay, int | None, str, set[int]]:
+# Entries checked between two calls of a caller's `pause` (the console's typing goes first).
+PAUSE_EVERY = 200
+
+
+def _replayed(
+    rows: Iterable[tuple], pause: Callable[[], None] | None = None
+) -> tuple[_Replay, int | None, str, set[int]]:
     """The trail replayed; the first entry not to be believed and why; every such entry that
     wrote case records."""
     replay = _Replay()
     first: tuple[int | None, str] = (None, "")
     forged: set[int] = set()
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
+        if pause is not None and count % PAUSE_EVERY == 0:
+            pause()
         why = replay.take(row)
         if not why:
             continue
@@ -263,9 +271,11 @@ class CaseForgeries:
     entries: frozenset[int] = frozenset()
 
 
-def verify_case_authors() -> CaseForgeries:
-    """`verify_authors` for the grants and the entries that wrote case records only."""
-    _replay, first, why, forged = _replayed(AuditEntry._meta.database.execute_sql(_CASE_WRITES_SQL))
+def verify_case_authors(pause: Callable[[], None] | None = None) -> CaseForgeries:
+    """`verify_authors` for the grants and the entries that wrote case records only; `pause`
+    is called between slices (the console's check gives way to typing)."""
+    rows = AuditEntry._meta.database.execute_sql(_CASE_WRITES_SQL)
+    _replay, first, why, forged = _replayed(rows, pause)
     return CaseForgeries(first, why, frozenset(forged))
 
 

@@ -464,7 +464,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # and role (a forged resolution, correctly chained, would take a child off the list).
         try:
             with session.db.connection_context():
-                forged = verify_case_authors()
+                forged = verify_case_authors(pause=lambda: time.sleep(REPLAY_PAUSE))
         except Exception:
             if session is not self.session:
                 return  # locked meanwhile: the next unlock checks again
