@@ -261,7 +261,11 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 self._focus_an_open_list()
-                if self._priority_after_typing(event) or await self._bound_in_order(event):
+                if (
+                    self._priority_after_typing(event)
+                    or await self._bound_in_order(event)
+                    or await self._list_binding_in_order(event)
+                ):
                     return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
                 self._key_targets[event] = self.focused
@@ -274,7 +278,11 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         as the bytes of Alt+key, which Textual reads as one key: "Escape y" typed a "y" into
         the note instead of closing the form. The console binds no Alt key, so each is taken
         in turn: Escape's binding now, then, once any screen it opened ("Throw away what you
-        have typed?") is up, the key."""
+        have typed?") is up, the key. The keys before are let finish first: Textual runs a
+        screen's binding once the key has come back up from the focused widget, so in
+        "n Escape n Escape q" the first Escape reached the list before "n" had opened its
+        form, and two forms were left open."""
+        await self._keys_before_handled()
         before = self.screen
         for node, bindings in self.screen._binding_chain:
             found = [b for b in bindings.key_to_bindings.get("escape", ()) if not b.priority]
@@ -287,6 +295,22 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 break
             await asyncio.sleep(0.01)
         await self.on_event(key)
+
+    async def _keys_before_handled(self) -> None:
+        """Wait (half a second at most) until the focused widget and the nodes above it have
+        no message waiting, twice in a row (a key between two of them is in no queue), and
+        any screen opened meanwhile is mounted."""
+        quiet = 0
+        for _ in range(50):
+            node: DOMNode | None = self.focused or self.screen
+            waiting = False
+            while node is not None and node is not self:
+                waiting = waiting or node.message_queue_size > 0
+                node = node.parent
+            quiet = 0 if waiting or not self.screen.is_mounted else quiet + 1
+            if quiet >= 2:
+                return
+            await asyncio.sleep(0.01)
 
     def _focus_an_open_list(self) -> None:
         """A dropdown opened by the key before this one takes focus at once. Textual gives its
@@ -312,6 +336,25 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 if binding.priority and binding.action == "save":
                     focused.call_later(self.run_action, binding.action, node)
                     return True
+        return False
+
+    async def _list_binding_in_order(self, event: events.Key) -> bool:
+        """On the case list, run the screen's or the console's binding for a key now (n: new
+        case, q: quit), in the order the keys came.
+
+        The list has no use for a letter itself, but Textual runs the screen's binding only
+        once the key has come back up to the app, behind the keys that followed it: in one
+        burst, "n Escape n Escape q" took the first Escape before "n" had opened its form, and
+        left two forms open instead of quitting."""
+        focused = self.focused
+        if not isinstance(focused, CaseTable) or focused._bindings.key_to_bindings.get(event.key):
+            return False
+        for node, bindings in self.screen._binding_chain:
+            if node is focused:
+                continue
+            found = [b for b in bindings.key_to_bindings.get(event.key, ()) if not b.priority]
+            if found:
+                return await self.run_action(found[0].action, node)
         return False
 
     async def _bound_in_order(self, event: events.Key) -> bool:
