@@ -35,6 +35,15 @@ def restore(file: Path, db: Path, creds: Credentials = DSL) -> Path | None:
     return restore_backup(file, db, Config(), creds, clock=lambda: NOW)
 
 
+def backup_of_one_case(session_factory, out: Path) -> Path:  # type: ignore[no-untyped-def]
+    """A backup of a database holding one fictional case, the session closed after."""
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-001")
+    backup = make_backup(session, out)
+    session.close()
+    return backup
+
+
 def test_a_backup_is_consistent_while_the_console_writes(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
@@ -234,10 +243,7 @@ def test_a_read_only_account_is_told_backups_are_for_a_dsl_or_deputy(
 def test_a_live_database_damaged_past_its_accounts_is_moved_aside_by_hand_then_restored(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
-    session = session_factory()
-    add_fictional_cases(session, "SCH-2026-001")
-    backup = make_backup(session, tmp_path / "b.db")
-    session.close()
+    backup = backup_of_one_case(session_factory, tmp_path / "b.db")
     flip_middle(new_db)
     stale_wal = new_db.with_name(new_db.name + "-wal")
     stale_wal.write_bytes(b"\x00" * 4096)  # left by a crash: must not meet the restored file
@@ -352,10 +358,7 @@ def test_with_the_live_key_file_damaged_a_restore_waits_for_an_open_console(
 def test_without_its_key_file_the_backup_opens_with_the_live_one(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
-    session = session_factory()
-    add_fictional_cases(session, "SCH-2026-001")
-    backup = make_backup(session, tmp_path / "b.db")
-    session.close()
+    backup = backup_of_one_case(session_factory, tmp_path / "b.db")
     keyslots.keys_path(backup).unlink()
     assert restore(backup, new_db) is not None
     assert case_count(new_db, database_key(new_db)) == 1
@@ -379,10 +382,7 @@ def test_restoring_the_live_file_onto_itself_is_refused(new_db: Path) -> None:
 def test_a_restore_onto_a_new_machine_needs_no_live_database(
     session_factory, new_db: Path, tmp_path: Path
 ) -> None:
-    session = session_factory()
-    add_fictional_cases(session, "SCH-2026-001")
-    backup = make_backup(session, tmp_path / "b.db")
-    session.close()
+    backup = backup_of_one_case(session_factory, tmp_path / "b.db")
     fresh = tmp_path / "new-machine" / "data" / "cases.db"
     assert restore(backup, fresh) is None
     assert case_count(fresh, database_key(fresh)) == 1
@@ -395,10 +395,7 @@ def test_with_the_database_moved_away_and_its_key_file_left_nothing_is_said_to_b
 ) -> None:
     # The DSL moved only cases.db aside by hand: the restore must not name a kept copy that
     # does not exist (it once said "kept as cases.db.before-restore-…", a file never made).
-    session = session_factory()
-    add_fictional_cases(session, "SCH-2026-001")
-    backup = make_backup(session, tmp_path / "b.db")
-    session.close()
+    backup = backup_of_one_case(session_factory, tmp_path / "b.db")
     moved = tmp_path / "moved"
     moved.mkdir()
     new_db.rename(moved / new_db.name)
