@@ -19,6 +19,7 @@ from typing import ClassVar
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.notifications import Notification, Notify
@@ -40,7 +41,7 @@ from dsl_console.services.outbox import server_login
 from dsl_console.services.session import Credentials, Session, account_from_environment
 from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.services.write_watch import WriteWatcher
-from dsl_console.store.account_trail import FORGED_CASE_CHANGE, verify_case_authors
+from dsl_console.store.account_trail import verify_case_authors
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 from dsl_console.ui.commands import ConsoleCommands
@@ -237,6 +238,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._unreplayed: Session | None = None
         # The session whose case changes are still to be checked against their authors.
         self._unauthored: Session | None = None
+        # The screen last seen ready for keys (see _new_screen_ready).
+        self._ready_screen: Screen | None = None
         self._replayed_at: float | None = None
         self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
@@ -260,11 +263,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 return
         if isinstance(event, events.Key):
             if not event.is_forwarded:
+                await self._new_screen_ready()
                 self._focus_an_open_list()
                 if (
                     self._priority_after_typing(event)
                     or await self._bound_in_order(event)
-                    or await self._list_binding_in_order(event)
+                    or await self._screen_binding_in_order(event)
                 ):
                     return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
@@ -338,16 +342,32 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                     return True
         return False
 
-    async def _list_binding_in_order(self, event: events.Key) -> bool:
-        """On the case list, run the screen's or the console's binding for a key now (n: new
-        case, q: quit), in the order the keys came.
+    async def _new_screen_ready(self) -> None:
+        """A key that arrives while a screen just opened (a form) is not yet up waits for it
+        (half a second at most, once per screen): in one burst, "e, Tab, a note, Ctrl+S" sent
+        the Tab and the note's letters to the case screen underneath, whose keys opened other
+        forms (r: resolve, x: escalate, a: action) instead of typing the note."""
+        screen = self.screen
+        if screen is self._ready_screen:
+            return
+        for _ in range(50):
+            if screen.is_mounted and screen.focused is not None:
+                break
+            await asyncio.sleep(0.01)
+        self._ready_screen = screen
 
-        The list has no use for a letter itself, but Textual runs the screen's binding only
+    async def _screen_binding_in_order(self, event: events.Key) -> bool:
+        """On the case list or a case's screen, run the screen's or the console's binding for
+        a key now (n: new case, e: record, q: quit), in the order the keys came.
+
+        Neither view has a use for a letter itself, but Textual runs the screen's binding only
         once the key has come back up to the app, behind the keys that followed it: in one
         burst, "n Escape n Escape q" took the first Escape before "n" had opened its form, and
         left two forms open instead of quitting."""
         focused = self.focused
-        if not isinstance(focused, CaseTable) or focused._bindings.key_to_bindings.get(event.key):
+        if not isinstance(focused, CaseTable | ScrollableContainer) or (
+            focused._bindings.key_to_bindings.get(event.key)
+        ):
             return False
         for node, bindings in self.screen._binding_chain:
             if node is focused:
@@ -518,13 +538,17 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     @on(CaseChangeForged)
     def _case_change_forged(self, message: CaseChangeForged) -> None:
         if message.session is self.session:
-            text = FORGED_CASE_CHANGE.format(why=safe(message.why)) + (
-                ". Until then this list may show that change (a case resolved that was not); "
-                "`dsl-console check` leaves it out"
+            # Shorter than check's line (a notice at 80x24 has a dozen rows): what happened,
+            # what to do, and that the list may still show it.
+            text = (
+                f"A change to the case records was not made by the person it names "
+                f"({safe(message.why)}): someone changed the database outside the console. "
+                "Tell the other DSLs and restore the last backup from before it; until then "
+                "the list may still show that change. Ctrl+D dismisses this."
             )
             # Shown until dismissed (Ctrl+D), not for a minute: a DSL must not miss it.
             self.notify(
-                text[:1].upper() + text[1:] + ".",
+                text,
                 title="Audit trail",
                 severity="error",
                 timeout=FORGED_NOTICE_SECONDS,

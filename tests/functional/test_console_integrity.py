@@ -111,9 +111,10 @@ async def test_a_forged_case_change_is_said_after_unlocking(make_app, tmp_path):
         await unlocked(pilot)
         await wait_until(
             pilot,
-            lambda: any("the person it names did not make" in n for n in notices(app)),
+            lambda: any("not made by the person it names" in n for n in notices(app)),
             what="the forged change said",
         )
-        (said,) = [n for n in notices(app) if "the person it names did not make" in n]
-        assert said.startswith("The audit trail holds a change to the case records")
+        (said,) = [n for n in notices(app) if "not made by the person it names" in n]
+        assert said.startswith("A change to the case records was not made by the person")
+        assert said.endswith("Ctrl+D dismisses this.")
         assert f"in {USER}'s name, is not signed" in said

@@ -748,3 +748,20 @@ async def test_text_and_ctrl_s_in_one_burst_save_the_text(make_app):
         app.post_message(events.Key("ctrl+s", None))
         await back_on_case(pilot)
         assert stored(app).events[-1].note == "Spoke to SW"
+
+
+async def test_opening_a_form_and_typing_in_one_burst_types_into_the_form(make_app):
+    # "e, Tab, a note, Ctrl+S" in one burst: the Tab and the note's letters reached the case
+    # screen before its form was up, and its keys opened other forms (r: resolve, o: duty
+    # done, e: another record form); the note was lost. They now wait for the form.
+    from textual import events
+
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        case_screen = await open_screen(pilot)
+        for key, character in [("e", "e"), ("tab", None), *((c, c) for c in "Rang SW")]:
+            app.post_message(events.Key("space" if character == " " else key, character))
+        app.post_message(events.Key("ctrl+s", None))
+        await back_on_case(pilot)
+        assert app.screen is case_screen and len(app.screen_stack) == 3
+        assert stored(app).events[-1].note == "Rang SW"
