@@ -283,3 +283,21 @@ def test_an_agencys_name_suggests_its_kind():
     assert agency_kind_for("Youth offending") is None
     assert agency_kind_for("Cheshire Constabulary") == "police"
     assert agency_kind_for("Mashed Potato Ltd") is None  # a clue is a word, not a part of one
+
+
+async def test_enter_on_a_tick_box_goes_on_and_only_space_ticks_it(make_app):
+    # A hurried DSL pressing Enter to move on through the form ticked "Immediate risk".
+    app = make_app(cases=CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await open_new_case(pilot)
+        risk = form.query_one("#immediate-risk", Checkbox)
+        risk.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert risk.value is False and app.focused is not risk
+        risk.focus()
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        assert risk.value is True

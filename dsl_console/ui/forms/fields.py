@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Label, Static, TextArea
@@ -16,9 +19,17 @@ def humanise(reason: str) -> str:
     return reason[:1].upper() + reason[1:]
 
 
-class Tick(Checkbox):
+class Tick(Checkbox, inherit_bindings=False):
     """A tick box whose mark says ticked or not without colour: ✓ when ticked, blank when
-    not (Textual's shows X in both states, told apart by colour only)."""
+    not (Textual's shows X in both states, told apart by colour only).
+
+    Space ticks it; Enter goes on to the next field. Textual's Enter also ticks, and a hurried
+    DSL pressing Enter to move on through a form ticked "Immediate risk" without meaning to."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_button", "Tick", show=False),
+        Binding("enter", "app.focus_next", "Next field", show=False),
+    ]
 
     @property  # type: ignore[override]
     def BUTTON_INNER(self) -> str:  # type: ignore[override]  # Textual's name for the mark
