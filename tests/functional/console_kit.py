@@ -233,6 +233,24 @@ def table_lines(table: CaseTable) -> list[str]:
     return [table.render_line(y).text.rstrip() for y in range(height)]
 
 
+def burst(app: DslConsoleApp, *keys: str) -> None:
+    """Post keys to the console all at once, as they arrive in one burst over SSH: without
+    waiting for each to be handled, as Pilot.press does. A key is a character (" " is the
+    space bar) or a key name such as "tab", "ctrl+s" or "alt+n" (Escape and n, as a terminal
+    reads them together)."""
+    from textual import events
+
+    for key in keys:
+        if key == " ":
+            app.post_message(events.Key("space", " "))
+        elif len(key) == 1:
+            app.post_message(events.Key(key, key))
+        elif key.startswith("alt+"):
+            app.post_message(events.Key(key, key.removeprefix("alt+")))
+        else:
+            app.post_message(events.Key(key, None))
+
+
 def notices(app: DslConsoleApp) -> list[str]:
     """The text of every notice shown and not yet taken down: the toasts, and the lines of
     the case list's notice bar."""

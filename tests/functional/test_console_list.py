@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from console_kit import (
     OPEN_ORDER,
+    burst,
     make_case,
     settle,
     table_lines,
@@ -418,17 +419,15 @@ async def test_keys_in_one_burst_on_the_list_act_in_the_order_typed(make_app):
     # "n Escape n Escape q" in one burst (over SSH: each Escape and the key after it arrive as
     # Alt+key): the first Escape was taken before "n" had opened its form, two forms were left
     # open and the console did not quit. In order: open, close, open, close, quit.
-    from textual import events
 
     from dsl_console.ui.forms.new_case import NewCaseForm
 
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await unlocked(pilot)
-        app.post_message(events.Key("n", "n"))
-        app.post_message(events.Key("alt+n", "n"))
+        burst(app, "n", "alt+n")
         await wait_until(pilot, lambda: isinstance(app.screen, NewCaseForm), what="the form")
         await settle(pilot)
         assert sum(isinstance(s, NewCaseForm) for s in app.screen_stack) == 1
-        app.post_message(events.Key("alt+q", "q"))
+        burst(app, "alt+q")
         await wait_until(pilot, lambda: not app.is_running, what="the console to quit")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console_kit import notices, settle, wait_until
+from console_kit import burst, notices, settle, wait_until
 from test_case_screen import (
     ALL_CASES,
     STAGED,
@@ -735,7 +735,6 @@ async def test_text_and_ctrl_s_in_one_burst_save_the_text(make_app):
     # A note typed and Ctrl+S pressed in one burst (over SSH, from a text expander) arrive
     # together: Ctrl+S, a priority binding, ran before the note box had taken the text, and
     # the form saved without it, or found it empty. It now waits behind the text.
-    from textual import events
 
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -743,9 +742,7 @@ async def test_text_and_ctrl_s_in_one_burst_save_the_text(make_app):
         await open_form(pilot, "e")
         app.screen.query_one("#note", TextArea).focus()
         await pilot.pause()
-        for character in "Spoke to SW":
-            app.post_message(events.Key(character if character != " " else "space", character))
-        app.post_message(events.Key("ctrl+s", None))
+        burst(app, *"Spoke to SW", "ctrl+s")
         await back_on_case(pilot)
         assert stored(app).events[-1].note == "Spoke to SW"
 
@@ -754,14 +751,11 @@ async def test_opening_a_form_and_typing_in_one_burst_types_into_the_form(make_a
     # "e, Tab, a note, Ctrl+S" in one burst: the Tab and the note's letters reached the case
     # screen before its form was up, and its keys opened other forms (r: resolve, o: duty
     # done, e: another record form); the note was lost. They now wait for the form.
-    from textual import events
 
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
         case_screen = await open_screen(pilot)
-        for key, character in [("e", "e"), ("tab", None), *((c, c) for c in "Rang SW")]:
-            app.post_message(events.Key("space" if character == " " else key, character))
-        app.post_message(events.Key("ctrl+s", None))
+        burst(app, "e", "tab", *"Rang SW", "ctrl+s")
         await back_on_case(pilot)
         assert app.screen is case_screen and len(app.screen_stack) == 3
         assert stored(app).events[-1].note == "Rang SW"
