@@ -77,10 +77,19 @@ def _need_a_terminal() -> None:
 def console(args: argparse.Namespace) -> int:
     """Open the console (it asks for the passphrase on its unlock screen)."""
     _need_a_terminal()
+    config, path = resolve_config(args), resolve_db(args)
+    # Forgotten by the environment once read: the sweep's helper processes start later.
+    user, passphrase = account_from_environment(forget=True)
+    credentials = Credentials(user, passphrase) if user and passphrase else None
+    early = None
+    if credentials is not None and path.exists():
+        # Unlocking begins now, in a thread, while the console's screens are imported.
+        from dsl_console.services.opening import Opener
+
+        early = Opener(path, config).begin(credentials)
     from dsl_console.ui.app import run_console
 
-    config = resolve_config(args)
-    return run_console(resolve_db(args), config)
+    return run_console(path, config, credentials=credentials, early=early)
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dsl_console.core.calendar import NATIONS, WorkingCalendar, calendar_from
 from dsl_console.errors import InputError
+from dsl_console.holiday_cache import bank_holidays
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -32,7 +33,9 @@ class Config:
 
     def calendar(self) -> WorkingCalendar:
         """The working-day calendar these settings describe."""
-        return calendar_from(self.nation, self.end_of_working_day, self.closure_days)
+        return calendar_from(
+            self.nation, self.end_of_working_day, self.closure_days, holidays=bank_holidays
+        )
 
     @property
     def procedures_dir(self) -> Path | None:

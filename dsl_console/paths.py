@@ -45,6 +45,11 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """The user cache folder: copies that can be rebuilt (the bank holidays' dates)."""
+    return Path(platformdirs.user_cache_dir(APP, appauthor=False))
+
+
 def default_db_path() -> Path:
     """The database used when neither --db nor DSL_CONSOLE_DB says otherwise."""
     return data_dir() / "cases.db"

@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-
-import holidays
 
 from dsl_console.core.clock import local_date, london_wall_time
 
 NATIONS = ("ENG", "WLS", "SCT", "NIR")
 # The range of years the calendar precomputes; outside it, days are computed one by one.
-_FIRST_YEAR, _LAST_YEAR = 2000, 2060
+FIRST_YEAR, LAST_YEAR = 2000, 2060
+
+# A nation's bank holidays, FIRST_YEAR to LAST_YEAR, by date with their names.
+HolidaySource = Callable[[str], Mapping[date, str]]
 
 
 @lru_cache(maxsize=8)
-def _holiday_names(nation: str) -> dict[date, str]:
-    """The bank holidays of a UK nation by date, with their names, subdivision included
-    (Easter Monday, August)."""
+def library_holidays(nation: str) -> dict[date, str]:
+    """The bank holidays of a UK nation as the holidays library gives them, subdivision
+    included (Easter Monday, August), with their names."""
     if nation not in NATIONS:
         raise ValueError(f"unknown nation {nation!r}")
-    table = holidays.country_holidays("GB", subdiv=nation, years=range(_FIRST_YEAR, _LAST_YEAR + 1))
+    # Imported here: the library's country package imports every country it knows (about
+    # 0.15 s), which a process that reads a copy of the dates (holiday_cache) never pays.
+    import holidays
+
+    table = holidays.country_holidays("GB", subdiv=nation, years=range(FIRST_YEAR, LAST_YEAR + 1))
     return dict(table.items())
-
-
-def bank_holidays(nation: str) -> frozenset[date]:
-    """The bank holidays of a UK nation, subdivision included (Easter Monday, August)."""
-    return frozenset(_holiday_names(nation))
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,14 @@ class WorkingCalendar:
     nation: str = "ENG"
     end_of_day: time = time(17, 0)
     closures: frozenset[date] = field(default_factory=frozenset)
+    # Where the bank holidays come from: the library itself, or a copy of its dates that is
+    # quicker to read (dsl_console.holiday_cache). Either gives the same days.
+    holidays: HolidaySource = field(default=library_holidays, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        off = bank_holidays(self.nation) | self.closures
-        start, end = date(_FIRST_YEAR, 1, 1), date(_LAST_YEAR, 12, 31)
+        names = self.holidays(self.nation)
+        off = frozenset(names) | self.closures
+        start, end = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
         days: list[int] = []
         day = start
         while day <= end:
@@ -50,7 +55,12 @@ class WorkingCalendar:
                 days.append(day.toordinal())
             day += timedelta(days=1)
         # Sorted ordinals of every working day: counting and stepping become bisections.
+        object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_off", off)
+        # The days themselves, in the fingerprint: a corrected bank holiday moves dues as
+        # surely as a new closure day.
+        digest = hashlib.sha256(",".join(sorted(d.isoformat() for d in names)).encode()).hexdigest()
+        object.__setattr__(self, "_holidays_digest", digest[:16])
         object.__setattr__(self, "_ordinals", days)
         # Due moments by (local date, working days): a sweep or an export of 100,000 cases
         # asks for the same few thousand again and again.
@@ -67,7 +77,7 @@ class WorkingCalendar:
         holiday', 'a school closure day'); '' for a working day."""
         if day.weekday() >= 5:
             return "the weekend"
-        name = _holiday_names(self.nation).get(day)
+        name = self._names.get(day)  # type: ignore[attr-defined]
         if name is not None:
             return f"{name}, a bank holiday"
         if day in self.closures:
@@ -75,7 +85,7 @@ class WorkingCalendar:
         return ""
 
     def _in_range(self, day: date) -> bool:
-        return _FIRST_YEAR < day.year < _LAST_YEAR
+        return FIRST_YEAR < day.year < LAST_YEAR
 
     def next_working_day(self, day: date) -> date:
         """The first working day strictly after a date."""
@@ -176,7 +186,7 @@ class WorkingCalendar:
         """The same calendar less the school's closure days: the other agency's clock."""
         if not self.closures:
             return self
-        return _without_closures(self.nation, self.end_of_day)
+        return _without_closures(self.nation, self.end_of_day, self.holidays)
 
     def working_days_left(self, as_of: datetime, due: datetime) -> int:
         """Working days from as_of's date to due's date; negative once the due date is past."""
@@ -188,14 +198,20 @@ class WorkingCalendar:
     def fingerprint(self) -> str:
         """A short text that changes whenever the calendar's rules change."""
         closures = ",".join(sorted(d.isoformat() for d in self.closures))
-        return f"{self.nation}|{self.end_of_day.isoformat('minutes')}|{closures}"
+        holidays = self._holidays_digest  # type: ignore[attr-defined]
+        return f"{self.nation}|{self.end_of_day.isoformat('minutes')}|{closures}|{holidays}"
 
 
 @lru_cache(maxsize=4)
-def _without_closures(nation: str, end_of_day: time) -> WorkingCalendar:
-    return WorkingCalendar(nation=nation, end_of_day=end_of_day)
+def _without_closures(nation: str, end_of_day: time, holidays: HolidaySource) -> WorkingCalendar:
+    return WorkingCalendar(nation=nation, end_of_day=end_of_day, holidays=holidays)
 
 
-def calendar_from(nation: str, end_of_day: time, closures: Iterable[date]) -> WorkingCalendar:
+def calendar_from(
+    nation: str,
+    end_of_day: time,
+    closures: Iterable[date],
+    holidays: HolidaySource = library_holidays,
+) -> WorkingCalendar:
     """Build a calendar from configured values."""
-    return WorkingCalendar(nation=nation, end_of_day=end_of_day, closures=frozenset(closures))
+    return WorkingCalendar(nation, end_of_day, frozenset(closures), holidays)

@@ -123,16 +123,13 @@ def _passphrase_file(path: Path) -> str:
 
 def state_fingerprint(calendar: WorkingCalendar, registry: ProcedureRegistry) -> str:
     """Changes whenever anything that cached case states depend on changes: the calendar's
-    settings, every version of every procedure, the engine's code and the holidays library
-    (a corrected bank holiday moves dues as surely as a new closure day)."""
-    import holidays
-
+    settings and bank holidays (its fingerprint has the days themselves), every version of
+    every procedure and the engine's code."""
     from dsl_console.core.deadlines import ENGINE_VERSION
 
     text = "|".join(
         (
             f"engine {ENGINE_VERSION}",
-            f"holidays {holidays.__version__}",
             calendar.fingerprint(),
             repr(registry.every_version()),
         )

@@ -34,7 +34,6 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 try:
     import fcntl
@@ -146,7 +145,7 @@ def slot_and_signer(
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     kek = _derive(passphrase, salt, cost)
     private = X25519PrivateKey.generate()
-    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public = private.public_key().public_bytes_raw()
     raw = private.private_bytes_raw()
     opened = AESGCM(kek).encrypt(nonce, raw, _private_label(user))
     signer = Signer(user, signing_key(raw, user))
@@ -179,7 +178,7 @@ def _sealing_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
 def _seal(db_key: bytes | bytearray, public: bytes, user: str) -> str:
     """The database key sealed to an account's public key: only its private key opens it."""
     ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
     nonce = secrets.token_bytes(12)
     sealed = AESGCM(_sealing_key(shared, ephemeral_public, public)).encrypt(
@@ -191,7 +190,7 @@ def _seal(db_key: bytes | bytearray, public: bytes, user: str) -> str:
 def _open_sealed(sealed: str, private: X25519PrivateKey, user: str) -> bytearray:
     data = _unb64(sealed)
     ephemeral_public, nonce, body = data[:32], data[32:44], data[44:]
-    public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public = private.public_key().public_bytes_raw()
     shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
     return _opened(
         _sealing_key(shared, ephemeral_public, public), nonce, body, user.encode("utf-8")

@@ -17,7 +17,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 PUBLIC_HEX_CHARS = 64
 SIGNATURE_HEX_CHARS = 128
@@ -53,7 +52,7 @@ def signing_key(private_raw: bytes, user: str) -> Ed25519PrivateKey:
 
 
 def public_hex(key: Ed25519PrivateKey) -> str:
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return key.public_key().public_bytes_raw().hex()
 
 
 def _message(signer: str, digest: str) -> bytes:

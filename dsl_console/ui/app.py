@@ -37,8 +37,9 @@ from dsl_console.services.accounts import rekey_reminder
 from dsl_console.services.announcing import SweepNews, condense
 from dsl_console.services.casebook import repair_stale_states
 from dsl_console.services.helpers import HelperUnavailable
+from dsl_console.services.opening import EarlyOpen, Opener
 from dsl_console.services.outbox import server_login
-from dsl_console.services.session import Credentials, Session, account_from_environment
+from dsl_console.services.session import Credentials, Session
 from dsl_console.services.sweep_process import LocalSweeper, SweepProcess
 from dsl_console.services.write_watch import WriteWatcher
 from dsl_console.store.account_trail import verify_case_authors
@@ -57,7 +58,7 @@ from dsl_console.ui.messages import (
 )
 from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.help import HelpScreen, help_for
-from dsl_console.ui.screens.unlock import Opener, UnlockMode, UnlockScreen
+from dsl_console.ui.screens.unlock import UnlockMode, UnlockScreen
 from dsl_console.ui.widgets.case_table import CaseTable
 
 # Input that counts as the user being at the keyboard (a mouse merely passing over does not).
@@ -74,6 +75,9 @@ ACTIVITY = (
 CLOSE_WAIT_SECONDS = 10.0
 FORGED_NOTICE_SECONDS = 24 * 3600
 UNMOUNT_WAIT_SECONDS = 2.0
+# How long the console, as it starts, waits for an unlock begun before it was built, before it
+# shows the unlock screen ("Unlocking…") instead.
+EARLY_UNLOCK_WAIT_SECONDS = 0.3
 # After the list is first drawn, the collection before gc.freeze() (tens of ms) waits this
 # long, so that it falls after first paint rather than in it.
 FREEZE_AFTER_SECONDS = 0.5
@@ -199,6 +203,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         credentials: Credentials | None = None,
         demo: bool = False,
         kdf_cost: KdfCost = DEFAULT_COST,
+        early: EarlyOpen | None = None,
     ) -> None:
         super().__init__()
         # Whatever a record holds, no control character of it reaches the terminal.
@@ -211,7 +216,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.kdf_cost = kdf_cost
         self.session: Session | None = None
         self.locked = False
-        self.opener = Opener(db_path, config, clock, kdf_cost)
+        self.opener = Opener(db_path, config, clock, kdf_cost, early=early)
         self.last_sweep: SweepFinished | None = None
         self._notices_by_ref: dict[str, list[Notification]] = {}
         # Which widget each key was forwarded to (see _bound_where_typed).
@@ -443,6 +448,16 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def on_mount(self) -> None:
         first_run = not self.db_path.exists()
         credentials = None if first_run else self.credentials
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
+        early = self.opener.early
+        if credentials is not None and early is not None:
+            # Unlocked while the console was being built: the list comes straight up, with
+            # no unlock screen drawn in between. (Nothing is on screen to keep responsive
+            # meanwhile.) A refusal, or an open still under way, goes to the unlock screen.
+            session = early.take_if_open(credentials, wait=EARLY_UNLOCK_WAIT_SECONDS)
+            if session is not None:
+                self.post_message(UnlockScreen.Unlocked(session, UnlockMode.UNLOCK))
+                return
         self.push_screen(
             UnlockScreen(
                 self.opener,
@@ -454,7 +469,6 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 demo=self.demo,
             )
         )
-        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
 
     @on(UnlockScreen.Unlocked)
     def _unlocked(self, message: UnlockScreen.Unlocked) -> None:
@@ -482,7 +496,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self.pop_screen()
             self.refresh_list()
         else:
-            self.switch_screen(CaseListScreen())
+            if isinstance(self.screen, UnlockScreen):
+                self.switch_screen(CaseListScreen())
+            else:  # unlocked before the console was built: no unlock screen was shown
+                self.push_screen(CaseListScreen())
             self._sweep_timer = self.set_interval(self.config.scan_seconds, self.request_sweep)
             self.set_interval(WATCH_SECONDS, self._look_for_writes, name="write watch")
 
@@ -491,7 +508,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def _list_drawn(self, message: CaseTable.Counted) -> None:
         session, self._unswept = self._unswept, None
         if session is not None and session is self.session:
-            self.request_sweep()
+            # Once the rows are on the terminal: starting the sweep's process (the first
+            # time, its fork server too) would otherwise come before them.
+            self.call_after_refresh(self.request_sweep)
             if self._freeze_timer is None:
                 self._freeze_timer = self.set_timer(FREEZE_AFTER_SECONDS, self._freeze_start_up)
 
@@ -954,17 +973,14 @@ def run_console(
     *,
     credentials: Credentials | None = None,
     demo: bool = False,
+    early: EarlyOpen | None = None,
 ) -> int:
     """Run the console in this terminal; the exit status (0 on a normal quit).
 
-    Credentials come from the caller (the demo), else DSL_CONSOLE_USER and
-    DSL_CONSOLE_PASSPHRASE, else the unlock screen asks.
+    Credentials come from the caller (the demo, or the command line from DSL_CONSOLE_USER and
+    DSL_CONSOLE_PASSPHRASE, with `early` the unlock it began for them), else the unlock screen
+    asks.
     """
-    if credentials is None:
-        # Forgotten by the environment once read: the sweep's helper processes start later.
-        user, passphrase = account_from_environment(forget=True)
-        if user and passphrase:
-            credentials = Credentials(user, passphrase)
-    app = create_app(db_path, config, credentials=credentials, demo=demo)
+    app = create_app(db_path, config, credentials=credentials, demo=demo, early=early)
     app.run()
     return app.return_code or 0

@@ -26,6 +26,7 @@ from console_kit import CASES, FAST_KDF, NOW, PASSPHRASE, SCHOOL, USER, FakeCloc
 
 from dsl_console.config import Config
 from dsl_console.core.records import Case
+from dsl_console.services.opening import Opener
 from dsl_console.services.session import Credentials
 from dsl_console.ui.app import DslConsoleApp, create_app
 
@@ -46,7 +47,8 @@ def config() -> Config:
 def make_app(tmp_path: Path, clock: FakeClock, config: Config) -> Callable[..., DslConsoleApp]:
     """Build the console through create_app on a seeded tmp_path database.
 
-    make_app(cases=CASES | [...] | "demo" | (), unlocked=True, seed_db=True, config=..., demo=False)
+    make_app(cases=CASES | [...] | "demo" | (), unlocked=True, seed_db=True, config=..., demo=False,
+             early=False)
     `unlocked` passes the test account's credentials (as the env variables would), so the
     console opens straight onto the case list; `seed_db=False` leaves no database (first run).
     """
@@ -59,17 +61,24 @@ def make_app(tmp_path: Path, clock: FakeClock, config: Config) -> Callable[..., 
         config: Config = config,
         demo: bool = False,
         path: Path | None = None,
+        early: bool = False,
     ) -> DslConsoleApp:
         path = path or tmp_path / "cases.db"
         if seed_db and not path.exists():
             seed(path, config, clock(), cases)
+        credentials = Credentials(USER, PASSPHRASE) if unlocked else None
         return create_app(
             path,
             config,
             clock=clock,
-            credentials=Credentials(USER, PASSPHRASE) if unlocked else None,
+            credentials=credentials,
             demo=demo,
             kdf_cost=FAST_KDF,
+            # As `dsl-console` does with credentials in its environment: the unlock begun
+            # before the console is built.
+            early=Opener(path, config, clock, FAST_KDF).begin(credentials)
+            if early and credentials is not None
+            else None,
         )
 
     return make

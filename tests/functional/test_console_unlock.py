@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from console_kit import OPEN_ORDER, PASSPHRASE, USER, settle, unlocked, wait_until
+from console_kit import FAST_KDF, OPEN_ORDER, PASSPHRASE, USER, settle, unlocked, wait_until
 from textual.widgets import Input, Static
 
+from dsl_console.store import audit
 from dsl_console.ui.screens.unlock import UnlockMode, UnlockScreen
 
 
@@ -66,6 +67,78 @@ async def test_wrong_credentials_from_the_environment_fall_back_to_the_form(make
             pilot, lambda: "wrong user name or passphrase" in error_text(app), what="refusal"
         )
         assert isinstance(app.screen, UnlockScreen) and app.session is None
+
+
+async def test_an_unlock_begun_before_the_console_opens_straight_onto_the_list(
+    make_app, monkeypatch
+):
+    # `dsl-console` with credentials in its environment unlocks while the console is built.
+    shown = []
+    monkeypatch.setattr(UnlockScreen, "on_mount", lambda screen: shown.append(screen))
+    app = make_app(early=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await unlocked(pilot)
+        assert screen.table.visible_refs() == OPEN_ORDER
+        # No unlock screen was drawn in between, and the account was unlocked once.
+        assert shown == []
+        with app.session.db.connection_context():
+            assert [line.action for line in audit.lines(limit=10)].count("login") == 1
+
+
+async def test_an_early_unlock_refused_shows_the_unlock_screen_with_why(
+    make_app, tmp_path, clock, config
+):
+    from dsl_console.services.opening import Opener
+    from dsl_console.services.session import Credentials
+    from dsl_console.store.keyslots import keys_path, pending_failures
+    from dsl_console.ui.app import create_app
+
+    make_app()  # the seeded database
+    path = tmp_path / "cases.db"
+    wrong = Credentials(USER, "not the passphrase at all")
+    app = create_app(
+        path,
+        config,
+        clock=clock,
+        credentials=wrong,
+        kdf_cost=FAST_KDF,
+        early=Opener(path, config, clock, FAST_KDF).begin(wrong),
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(
+            pilot, lambda: "wrong user name or passphrase" in error_text(app), what="refusal"
+        )
+        assert isinstance(app.screen, UnlockScreen) and app.session is None
+        assert app.screen.query_one("#unlock-user", Input).value == USER
+        # The refusal was the early attempt's: the screen did not try the same passphrase
+        # again (each try is noted for the account holder).
+        assert len(pending_failures(keys_path(path)).notes) == 1
+        await pilot.press(*PASSPHRASE, "enter")
+        await unlocked(pilot)
+
+
+async def test_an_early_unlock_still_under_way_shows_unlocking_then_the_list(make_app, monkeypatch):
+    import threading
+
+    from dsl_console.services import opening
+
+    # The cached states being brought up to date after an upgrade can take seconds at
+    # 100,000 cases: the console says it is unlocking meanwhile, rather than show nothing.
+    held = threading.Event()
+    real = opening.open_session
+
+    def slow_open(*args, **kwargs):  # type: ignore[no-untyped-def]
+        held.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(opening, "open_session", slow_open)
+    app = make_app(early=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock_screen_up(pilot, "unlocking", settled=False)
+        assert "unlocking" in error_text(app)
+        held.set()
+        screen = await unlocked(pilot)
+        assert screen.table.visible_refs() == OPEN_ORDER
 
 
 async def test_first_run_creates_the_first_dsl_account(make_app):

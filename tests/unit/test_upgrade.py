@@ -55,13 +55,13 @@ def test_an_old_database_still_verifies_after_the_upgrade(old_db, capsys):
 
 
 @pytest.mark.parametrize("what", ["engine", "holidays"])
-def test_a_change_of_engine_or_holidays_version_refreshes_the_cache(
-    old_db, capsys, monkeypatch, what
-):
+def test_a_change_of_engine_or_bank_holidays_refreshes_the_cache(old_db, capsys, monkeypatch, what):
     # A stale cached due (as a release with a wrong rule would have left it) is put right at
-    # the next open once the engine's version or the holidays library's version moves.
-    import holidays
+    # the next open once the engine's version moves, or the bank holidays do (a corrected
+    # holiday, here one added in 2059, from a new release of the holidays library).
+    from datetime import date
 
+    from dsl_console import holiday_cache
     from dsl_console.config import Config
     from dsl_console.core import deadlines
     from dsl_console.services.session import Credentials, open_session
@@ -78,6 +78,10 @@ def test_a_change_of_engine_or_holidays_version_refreshes_the_cache(
     if what == "engine":
         monkeypatch.setattr(deadlines, "ENGINE_VERSION", deadlines.ENGINE_VERSION + 1)
     else:
-        monkeypatch.setattr(holidays, "__version__", holidays.__version__ + ".post1")
+        corrected = {
+            nation: {**days, date(2059, 6, 2): "A corrected holiday"}
+            for nation, days in holiday_cache._every_nation().items()
+        }
+        monkeypatch.setattr(holiday_cache, "_every_nation", lambda: corrected)
     found = check(capsys, "2026-11-19T09:00:00+00:00")
     assert found["STH-EVE"]["due"] == "2026-11-17T17:00:00+00:00"

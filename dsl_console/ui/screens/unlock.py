@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -20,12 +19,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.worker import Worker
 
-from dsl_console.config import Config
-from dsl_console.core.clock import Clock
 from dsl_console.errors import ConsoleError
 from dsl_console.services.accounts import check_profile, edit_profile
-from dsl_console.services.session import Credentials, Session, check_passphrase, open_session
-from dsl_console.store.keyslots import KdfCost
+from dsl_console.services.opening import Opener
+from dsl_console.services.session import Credentials, Session, check_passphrase
 from dsl_console.store.users import Profile
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.failures import report_failed_worker
@@ -59,35 +56,6 @@ def first_run_intro(opener: Opener) -> str:
         "Then: n opens a new case · Enter opens the highlighted one · ? lists every key.\n"
         "You become the first designated safeguarding lead."
     )
-
-
-@dataclass(frozen=True)
-class Opener:
-    """Everything needed to open a session, bundled so the screen never touches the app's."""
-
-    db_path: Path
-    config: Config
-    clock: Clock
-    kdf_cost: KdfCost
-    # The whole-file integrity check takes about a second at 100,000 cases: the console runs
-    # it after drawing the list (DslConsoleApp), and at open only once a check has failed.
-    verify_integrity: bool = False
-
-    def open(self, credentials: Credentials, *, create: bool) -> Session:
-        """Open (or create) the database: slow, so only ever called from a thread."""
-        session = open_session(
-            self.db_path,
-            self.config,
-            credentials,
-            create=create,
-            clock=self.clock,
-            kdf_cost=self.kdf_cost,
-            verify_integrity=self.verify_integrity,
-        )
-        # This worker's thread is about to end: close its connection now. Every later read
-        # opens a connection of its own in its own worker.
-        session.db.close()
-        return session
 
 
 class UnlockScreen(ErrorGuard, Screen[None]):
