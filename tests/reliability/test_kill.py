@@ -456,12 +456,14 @@ def test_kill_the_installed_command(tmp_path: Path, figures) -> None:  # type: i
     acked: set[str] = set()
     out = tmp_path / "export.json"
     # Kills are timed against how long a command takes on this machine (a quarter of a second
-    # here), so that most land mid-run however fast or loaded the machine is.
-    started = time.perf_counter()
-    subprocess.run(
-        [command, "export", "json", "--out", str(out), "--force"], env=env, capture_output=True
-    )
-    run_time = time.perf_counter() - started
+    # here), so that most land mid-run however fast or loaded the machine is. The second run
+    # is timed: the first also writes the bank holidays' copy into the fresh home's cache.
+    for _ in range(2):
+        started = time.perf_counter()
+        subprocess.run(
+            [command, "export", "json", "--out", str(out), "--force"], env=env, capture_output=True
+        )
+        run_time = time.perf_counter() - started
     for round_no in range(20):
         if round_no % 2 == 0:
             source = tmp_path / f"batch{round_no}.json"
