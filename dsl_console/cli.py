@@ -21,6 +21,7 @@ from dsl_console.core.forms import FORM_IDS
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.paths import default_config_path, default_db_path, demo_db_path
 from dsl_console.process import no_core_dumps
+from dsl_console.typeahead import held_for_the_console
 
 PROG = "dsl-console"
 DEMO_USER = "demo"
@@ -283,7 +284,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     for key in ("db", "config"):
         if not hasattr(args, key):
             setattr(args, key, None)
-    handler = _handlers().get(args.command or "console")
+    command = args.command or "console"
+    if command in ("console", "demo"):
+        # From here to the console taking the terminal (the imports, the unlock), keys typed
+        # ahead are held for it rather than echoed by the shell's terminal.
+        with held_for_the_console():
+            return _handlers()[command](args)
+    handler = _handlers().get(command)
     assert handler is not None
     return handler(args)
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
@@ -34,6 +36,8 @@ FORMAT = 1
 _LIBRARY_FILES = ("version.py", "holiday_base.py", "countries/united_kingdom.py")
 _MAX_BYTES = 256 * 1024
 _MAX_NAME = 80
+# A working copy this old was left by a process that was killed while writing it.
+ABANDONED_AFTER_SECONDS = 60
 
 
 def bank_holidays(nation: str) -> Mapping[date, str]:
@@ -114,6 +118,7 @@ def _write(path: Path, key: str, built: dict[str, dict[date, str]]) -> None:
     }
     try:
         folder = private_dir(path.parent)
+        _remove_abandoned(folder)
         handle, temporary = tempfile.mkstemp(prefix=f".{FILE_NAME}.", dir=folder)
     except OSError:
         return
@@ -123,3 +128,15 @@ def _write(path: Path, key: str, built: dict[str, dict[date, str]]) -> None:
         os.replace(temporary, path)
     except OSError:
         Path(temporary).unlink(missing_ok=True)
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Working copies a killed process left (never a link, never one still being written)."""
+    now = time.time()
+    for leftover in folder.glob(f".{FILE_NAME}.*"):
+        try:
+            info = leftover.lstat()
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > ABANDONED_AFTER_SECONDS:
+                leftover.unlink()
+        except OSError:
+            continue

@@ -21,6 +21,9 @@ from dsl_console.core.clock import Clock, system_clock
 from dsl_console.services.session import Credentials, Session, open_session
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
 
+# How often a `take` waiting for the open looks whether the console has closed meanwhile.
+TAKE_SLICE_SECONDS = 0.1
+
 
 class EarlyOpen:
     """A session being opened in a thread for given credentials, taken once."""
@@ -29,10 +32,12 @@ class EarlyOpen:
         self._credentials: Credentials | None = credentials
         self._future: Future[Session] = Future()
         self._lock = threading.Lock()
-        # Not a daemon: an interpreter that ends while SQLCipher is opening the file must wait
-        # for it (a daemon thread cut off inside SQLite can crash the process on its way out).
+        self._abandoned = threading.Event()
+        # A daemon: quitting while the open is stuck (a file that blocks, a slow disk) must
+        # not leave the process waiting for it. Cut off mid-write, the write was never
+        # committed: SQLite's journal undoes it at the next open.
         threading.Thread(
-            target=self._run, args=(opening,), name="dsl-console unlock", daemon=False
+            target=self._run, args=(opening,), name="dsl-console unlock", daemon=True
         ).start()
 
     def _run(self, opening: Callable[[], Session]) -> None:
@@ -68,7 +73,22 @@ class EarlyOpen:
             # Someone else is unlocking: the early session, if it opens, is closed unused.
             self._future.add_done_callback(_close_unused)
             return None
-        return self._future.result()
+        while True:
+            try:
+                return self._future.result(timeout=TAKE_SLICE_SECONDS)
+            except TimeoutError:
+                if self._abandoned.is_set():
+                    self._future.add_done_callback(_close_unused)
+                    return None
+
+    def abandon(self) -> None:
+        """The console is closing: a `take` still waiting gives up, and the session, if it
+        opens after all, is closed unused."""
+        self._abandoned.set()
+        with self._lock:
+            untaken, self._credentials = self._credentials is not None, None
+        if untaken:  # a session taken is its taker's to close
+            self._future.add_done_callback(_close_unused)
 
 
 def _close_unused(future: Future[Session]) -> None:

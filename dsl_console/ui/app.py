@@ -945,6 +945,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.request_sweep()
 
     def on_unmount(self) -> None:
+        if self.opener.early is not None:
+            self.opener.early.abandon()  # an unlock still under way is not waited for
         if self._freeze_timer is not None:
             self._freeze_timer.stop()  # a freeze still to come would outlive the console
         if self._start_up_frozen:

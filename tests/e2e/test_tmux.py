@@ -381,3 +381,42 @@ def test_a_dropped_connection_ends_the_console_and_its_helpers_at_once(tmp_path,
         timeout=60,
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_keys_typed_while_the_console_starts_wait_for_it_unseen(tmp_path, env):
+    # A hurried DSL types the passphrase while the console is still starting, with a wrong
+    # one in the environment. It used to be echoed on the shell's screen (still there after
+    # the console closed) and to land, in clear, in the user name box.
+    db = tmp_path / "cases.db"
+    import_cases(db, env, tmp_path, case("E2E-001", "Ada Example", datetime.now(UTC)))
+    wrong = Terminal(tmp_path / "wrong", {**env, "DSL_CONSOLE_PASSPHRASE": "not the passphrase"})
+    (tmp_path / "wrong").mkdir()
+    try:
+        wrong.run(
+            f"{CONSOLE or 'dsl-console'} --db {db}; echo console ended $?; sleep 60", height=30
+        )
+        time.sleep(0.1)
+        wrong.type(PASSPHRASE)
+        shown = wrong.wait_for("Wrong user name or passphrase")
+        assert PASSPHRASE not in shown and "jo.lead" in shown  # the user name box kept
+        # Typed ahead, the passphrase either waited in its own box (masked) or, arriving while
+        # the environment's one was being tried, went nowhere: never anywhere else.
+        if "•" not in shown:
+            wrong.type(PASSPHRASE)
+        wrong.keys("Enter")
+        wrong.wait_for("E2E-001", "1 case")
+        wrong._tmux("send-keys", "C-q")
+        after = wrong.wait_for("console ended 0")
+        assert PASSPHRASE not in after
+    finally:
+        wrong.close()
+    # Ctrl+Q typed as the console starts is a key for it, not the terminal's flow control.
+    quick = Terminal(tmp_path / "quick", env)
+    (tmp_path / "quick").mkdir()
+    try:
+        quick.run(f"{CONSOLE or 'dsl-console'} --db {db}; echo console ended $?; sleep 60")
+        time.sleep(0.1)
+        quick._tmux("send-keys", "C-q")
+        quick.wait_for("console ended 0")
+    finally:
+        quick.close()

@@ -138,3 +138,17 @@ def test_a_planted_link_in_place_of_the_copy_is_replaced_not_followed(private_ho
     holiday_cache.bank_holidays("ENG")
     assert target.read_text(encoding="utf-8") == "untouched"
     assert not copy_path().is_symlink()
+
+
+def test_a_working_copy_left_by_a_killed_process_is_removed_at_the_next_write(private_home):
+    folder = cache_dir()
+    folder.mkdir(parents=True, mode=0o700)
+    left = folder / f".{holiday_cache.FILE_NAME}.k1ll3d"
+    left.write_text('{"format": 1, "nations": {"ENG": [["2026-', encoding="utf-8")
+    old = left.stat().st_mtime - holiday_cache.ABANDONED_AFTER_SECONDS - 5
+    os.utime(left, (old, old))
+    being_written = folder / f".{holiday_cache.FILE_NAME}.n0w"  # another process, just now
+    being_written.write_text("{", encoding="utf-8")
+    holiday_cache.bank_holidays("ENG")
+    assert not left.exists() and being_written.exists()
+    assert copy_path().exists()

@@ -111,6 +111,7 @@ class UnlockScreen(ErrorGuard, Screen[None]):
         self.user = user or (credentials.user if credentials else "")
         self.demo = demo
         self.note = note
+        self._held: list[Input] = []  # the boxes disabled while an attempt runs
 
     def compose(self) -> ComposeResult:
         titles = {
@@ -278,6 +279,9 @@ class UnlockScreen(ErrorGuard, Screen[None]):
     @on(Refused)
     def _refused(self, message: Refused) -> None:
         message.stop()
+        for box in self._held:
+            box.disabled = False
+        self._held.clear()
         self.show_error(message.reason)
         passphrase = self.query_one("#unlock-passphrase", Input)
         passphrase.value = ""
@@ -294,6 +298,12 @@ class UnlockScreen(ErrorGuard, Screen[None]):
     # -- showing state ---------------------------------------------------------------------------
     def _busy(self, text: str) -> None:
         self.query_one("#unlock-button", Button).disabled = True
+        # Keys typed while an attempt runs land nowhere: typed ahead at a start with
+        # credentials given, a passphrase went, in clear, into the user name box.
+        for box in self.query(Input):
+            if not box.disabled:
+                box.disabled = True
+                self._held.append(box)
         error = self.query_one("#unlock-error", Static)
         error.remove_class("error")
         error.update(text)
