@@ -89,7 +89,7 @@ def console(args: argparse.Namespace) -> int:
         early = Opener(path, config).begin(credentials)
     from dsl_console.ui.app import run_console
 
-    return run_console(path, config, credentials=credentials, early=early)
+    return run_console(path, config, credentials=credentials, early=early, user=user or "")
 
 
 def demo(args: argparse.Namespace) -> int:

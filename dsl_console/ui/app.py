@@ -204,6 +204,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         demo: bool = False,
         kdf_cost: KdfCost = DEFAULT_COST,
         early: EarlyOpen | None = None,
+        user: str = "",
     ) -> None:
         super().__init__()
         # Whatever a record holds, no control character of it reaches the terminal.
@@ -212,6 +213,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.config = config
         self.clock = clock
         self.credentials = credentials
+        self.user = user  # DSL_CONSOLE_USER without a passphrase: the name the unlock offers
         self.demo = demo
         self.kdf_cost = kdf_cost
         self.session: Session | None = None
@@ -465,7 +467,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 credentials=credentials,
                 # On a server, the name the DSL logged in with is offered (README: the DSL
                 # team); the console account's passphrase is still needed.
-                user=self.credentials.user if self.credentials else server_login() or "",
+                user=self.credentials.user
+                if self.credentials
+                else self.user or server_login() or "",
                 demo=self.demo,
             )
         )
@@ -976,13 +980,14 @@ def run_console(
     credentials: Credentials | None = None,
     demo: bool = False,
     early: EarlyOpen | None = None,
+    user: str = "",
 ) -> int:
     """Run the console in this terminal; the exit status (0 on a normal quit).
 
     Credentials come from the caller (the demo, or the command line from DSL_CONSOLE_USER and
     DSL_CONSOLE_PASSPHRASE, with `early` the unlock it began for them), else the unlock screen
-    asks.
+    asks (offering `user`, DSL_CONSOLE_USER given alone).
     """
-    app = create_app(db_path, config, credentials=credentials, demo=demo, early=early)
+    app = create_app(db_path, config, credentials=credentials, demo=demo, early=early, user=user)
     app.run()
     return app.return_code or 0

@@ -251,3 +251,19 @@ async def test_on_a_server_the_login_name_is_offered_and_the_passphrase_still_as
         assert app.screen.query_one("#unlock-user", Input).value == "nobody"
         assert app.screen.query_one("#unlock-passphrase", Input).has_focus
         assert app.session is None
+
+
+async def test_a_user_name_given_alone_is_offered_and_the_passphrase_asked(
+    make_app, tmp_path, clock, config
+):
+    # DSL_CONSOLE_USER without a passphrase (a shared login's profile sets the name).
+    from dsl_console.ui.app import create_app
+
+    make_app()  # the seeded database
+    app = create_app(tmp_path / "cases.db", config, clock=clock, kdf_cost=FAST_KDF, user=USER)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlock_screen_up(pilot, "unlock", settled=False)
+        assert app.screen.query_one("#unlock-user", Input).value == USER
+        assert app.screen.query_one("#unlock-passphrase", Input).has_focus
+        await pilot.press(*PASSPHRASE, "enter")
+        await unlocked(pilot)
