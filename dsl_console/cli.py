@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -285,14 +286,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         if not hasattr(args, key):
             setattr(args, key, None)
     command = args.command or "console"
-    if command in ("console", "demo"):
-        # From here to the console taking the terminal (the imports, the unlock), keys typed
-        # ahead are held for it rather than echoed by the shell's terminal.
-        with held_for_the_console():
-            return _handlers()[command](args)
-    handler = _handlers().get(command)
-    assert handler is not None
-    return handler(args)
+    # From here to the console taking the terminal (the imports, the unlock), keys typed ahead
+    # are held for it rather than echoed by the shell's terminal.
+    held = held_for_the_console() if command in ("console", "demo") else nullcontext()
+    with held:
+        handler = _handlers().get(command)
+        assert handler is not None
+        return handler(args)
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:

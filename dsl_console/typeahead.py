@@ -21,13 +21,13 @@ def held_for_the_console() -> Iterator[None]:
     """Within: the terminal echoes no key and takes none as flow control (POSIX only)."""
     try:
         import termios
-
-        fd = sys.stdin.fileno()
-        before = termios.tcgetattr(fd)
-    except (ImportError, OSError, ValueError):
+    except ImportError:  # not POSIX: the console's own driver is all there is
         yield
         return
-    except termios.error:
+    try:
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):  # not a terminal: nothing is echoed anyway
         yield
         return
     quiet = termios.tcgetattr(fd)

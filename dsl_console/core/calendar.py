@@ -198,8 +198,8 @@ class WorkingCalendar:
     def fingerprint(self) -> str:
         """A short text that changes whenever the calendar's rules change."""
         closures = ",".join(sorted(d.isoformat() for d in self.closures))
-        holidays = self._holidays_digest  # type: ignore[attr-defined]
-        return f"{self.nation}|{self.end_of_day.isoformat('minutes')}|{closures}|{holidays}"
+        days_off = self._holidays_digest  # type: ignore[attr-defined]
+        return f"{self.nation}|{self.end_of_day.isoformat('minutes')}|{closures}|{days_off}"
 
 
 @lru_cache(maxsize=4)

@@ -213,7 +213,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self.config = config
         self.clock = clock
         self.credentials = credentials
-        self.user = user  # DSL_CONSOLE_USER without a passphrase: the name the unlock offers
+        # DSL_CONSOLE_USER without a passphrase: the name the unlock screen offers.
+        self.offered_user = user
         self.demo = demo
         self.kdf_cost = kdf_cost
         self.session: Session | None = None
@@ -469,7 +470,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 # team); the console account's passphrase is still needed.
                 user=self.credentials.user
                 if self.credentials
-                else self.user or server_login() or "",
+                else self.offered_user or server_login() or "",
                 demo=self.demo,
             )
         )
