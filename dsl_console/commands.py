@@ -87,9 +87,13 @@ def console(args: argparse.Namespace) -> int:
         from dsl_console.services.opening import Opener
 
         early = Opener(path, config).begin(credentials)
-    from dsl_console.ui.app import run_console
+    from dsl_console.ui.app import create_app, run_console
 
-    return run_console(path, config, credentials=credentials, early=early, user=user or "")
+    app = create_app(path, config, credentials=credentials, early=early, user=user or "")
+    # The app takes the credentials once; this frame, alive while the console runs, must not
+    # keep them (README: security, the memory of a running console).
+    del credentials, passphrase, early
+    return run_console(app)
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -106,9 +110,11 @@ def demo(args: argparse.Namespace) -> int:
         else Credentials(DEMO_USER, DEMO_PASSPHRASE)
     )
     ensure_demo(path, config, credentials)
-    from dsl_console.ui.app import run_console
+    from dsl_console.ui.app import create_app, run_console
 
-    return run_console(path, config, credentials=credentials, demo=True)
+    app = create_app(path, config, credentials=credentials, demo=True)
+    del credentials, env_pass  # as in `console`: the app takes them once
+    return run_console(app)
 
 
 # -- check ---------------------------------------------------------------------------------------

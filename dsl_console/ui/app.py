@@ -450,7 +450,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     # -- starting and unlocking ------------------------------------------------------------------
     def on_mount(self) -> None:
         first_run = not self.db_path.exists()
-        credentials = None if first_run else self.credentials
+        # Taken once: nothing in the console holds a passphrase after this (README: security).
+        given, self.credentials = self.credentials, None
+        credentials = None if first_run else given
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
         early = self.opener.early
         if credentials is not None and early is not None:
@@ -468,9 +470,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 credentials=credentials,
                 # On a server, the name the DSL logged in with is offered (README: the DSL
                 # team); the console account's passphrase is still needed.
-                user=self.credentials.user
-                if self.credentials
-                else self.offered_user or server_login() or "",
+                user=given.user if given else self.offered_user or server_login() or "",
                 demo=self.demo,
             )
         )
@@ -974,21 +974,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
 create_app = DslConsoleApp
 
 
-def run_console(
-    db_path: Path,
-    config: Config,
-    *,
-    credentials: Credentials | None = None,
-    demo: bool = False,
-    early: EarlyOpen | None = None,
-    user: str = "",
-) -> int:
-    """Run the console in this terminal; the exit status (0 on a normal quit).
-
-    Credentials come from the caller (the demo, or the command line from DSL_CONSOLE_USER and
-    DSL_CONSOLE_PASSPHRASE, with `early` the unlock it began for them), else the unlock screen
-    asks (offering `user`, DSL_CONSOLE_USER given alone).
-    """
-    app = create_app(db_path, config, credentials=credentials, demo=demo, early=early, user=user)
+def run_console(app: DslConsoleApp) -> int:
+    """Run the console, built by `create_app`, in this terminal; the exit status (0 on a normal
+    quit). The caller builds it first and lets go of any credentials it gave, so that once the
+    console has unlocked nothing holds them (the app takes them once)."""
     app.run()
     return app.return_code or 0

@@ -110,6 +110,18 @@ class Terminal:
             time.sleep(0.1)
         return int(self.status.read_text())
 
+    def processes(self) -> list[int]:
+        """The pids of what runs in the terminal: its shell and every process under it."""
+        found = [int(pid) for pid in self._tmux("list-panes", "-F", "#{pane_pid}").split()]
+        for pid in found:  # grows as it goes: children, then theirs
+            # A child started from a thread is listed under that thread's task.
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    found.extend(int(child) for child in children.read_text().split())
+                except OSError:
+                    continue  # the thread ended meanwhile
+        return found
+
     def close(self) -> None:
         self._tmux("kill-server")
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+
+import pytest
 from console_kit import FAST_KDF, OPEN_ORDER, PASSPHRASE, USER, settle, unlocked, wait_until
 from textual.widgets import Input, Static
 
@@ -139,6 +143,41 @@ async def test_an_early_unlock_still_under_way_shows_unlocking_then_the_list(mak
         held.set()
         screen = await unlocked(pilot)
         assert screen.table.visible_refs() == OPEN_ORDER
+
+
+@pytest.mark.parametrize("early", [True, False], ids=["begun-early", "on-the-unlock-screen"])
+async def test_once_unlocked_nothing_in_the_console_holds_the_passphrase_given(
+    make_app, tmp_path, clock, config, early
+):
+    """A passphrase from DSL_CONSOLE_PASSPHRASE or its file is the console's only until the
+    unlock: a process that dumps or scans the console's memory later must not find it held.
+    (The app once kept it for as long as it ran.)"""
+    from dsl_console.services.opening import Opener
+    from dsl_console.services.session import Credentials
+    from dsl_console.ui.app import create_app
+
+    make_app()  # the seeded database
+    path = tmp_path / "cases.db"
+    passphrase = "".join(list(PASSPHRASE))  # an object of this test's own, not the constant
+    held_by_this_test = sys.getrefcount(passphrase)
+    credentials = Credentials(USER, passphrase)
+    app = create_app(
+        path,
+        config,
+        clock=clock,
+        credentials=credentials,
+        kdf_cost=FAST_KDF,
+        early=Opener(path, config, clock, FAST_KDF).begin(credentials) if early else None,
+    )
+    del credentials  # as `dsl-console` lets go once the console is built
+    async with app.run_test(size=(100, 30)) as pilot:
+        await unlocked(pilot)
+        gc.collect()
+        assert sys.getrefcount(passphrase) == held_by_this_test
+        await pilot.press("ctrl+l")
+        await unlock_screen_up(pilot, "the lock")
+        gc.collect()
+        assert sys.getrefcount(passphrase) == held_by_this_test
 
 
 async def test_first_run_creates_the_first_dsl_account(make_app):

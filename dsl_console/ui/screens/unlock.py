@@ -166,9 +166,11 @@ class UnlockScreen(ErrorGuard, Screen[None]):
         boxes = self.query("#unlock-box")
         if not boxes:
             return
-        if self.credentials is not None and self.mode == UnlockMode.UNLOCK:
+        # Taken once, like the app's: the attempt holds them until it ends, then nothing does.
+        given, self.credentials = self.credentials, None
+        if given is not None and self.mode == UnlockMode.UNLOCK:
             self._busy("Unlocking…")
-            self._open(self.credentials, create=False)
+            self._open(given, create=False)
         elif self.user:
             self.query_one("#unlock-passphrase", Input).focus()
         else:
