@@ -122,7 +122,8 @@ def check(args: argparse.Namespace) -> int:
     """The sweep, printed; exit 1 when any open case carries a flag."""
     from dsl_console.services.sweep import sweep
     from dsl_console.store.account_trail import FORGED_CASE_CHANGE, verify_case_authors
-    from dsl_console.store.cases import refs_changed_by, suspect_states
+    from dsl_console.store.cases import refs_changed_by
+    from dsl_console.store.state_receipts import believed, record_receipt, replay_unvouched
 
     as_of, as_of_day = _as_of(args.as_of)
     session = _session(args)
@@ -131,15 +132,20 @@ def check(args: argparse.Namespace) -> int:
             # A plain date is the end of that date's working hours (contract section 1).
             as_of = session.calendar.end_of(as_of_day)
         as_of = as_of or session.now()
-        # The events are the truth: a cached state written outside the console (a cleared
-        # risk, a case marked closed) must not hide a flag here. The contradictions that
-        # could are found in SQL, and those cases are judged from their events alone.
-        stale = suspect_states()
         # A case change in someone's name that their key did not sign, or beyond their role
         # (a forged resolution once took a child at risk off this list): the cases it touched
         # are judged from their events without it, and it is said on every run.
         forged = verify_case_authors()
         changed = refs_changed_by(forged.entries)
+        # The events are the truth: a cached state written outside the console (a cleared
+        # risk, a case marked closed, a due moved on) must not hide a flag here. Every case
+        # the last receipt does not vouch for is replayed (store/state_receipts.py), and
+        # those that disagree are judged from their events alone.
+        replayed = replay_unvouched(believed(forged.receipt), session.registry, session.calendar)
+        stale = replayed.stale
+        if replayed.receipt is not None and session.can_write:
+            receipt, user = replayed.receipt, session.user
+            session.write(lambda: record_receipt(session.now(), user, receipt))
         found = sweep(
             session,
             as_of,

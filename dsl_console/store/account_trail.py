@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from dsl_console.store.anchoring import ROW_WRITING_ACTIONS, writes_rows
 from dsl_console.store.models import AuditEntry
 from dsl_console.store.signing import Signer, Verifier
+from dsl_console.store.state_receipts import STATES_CHECKED
 from dsl_console.store.users import Role, active
 
 CREATED, ADDED, REMOVED = "account-created", "account-added", "account-removed"
@@ -39,9 +40,12 @@ _GRANTS = ", ".join(f"'{action}'" for action in GRANT_ACTIONS)
 # The SQL the partial index `audit_grants` (schema 7) serves: its WHERE is this same list.
 _GRANTS_SQL = f"SELECT {_COLUMNS} FROM audit WHERE action IN ({_GRANTS}) ORDER BY id"
 _ALL_SQL = f"SELECT {_COLUMNS} FROM audit ORDER BY id"
-# The grants and every entry that wrote case rows (anchoring.writes_rows): what `check` and the
-# console need believed, without the views and logins that make up most of a trail.
-_CASE_WRITES = ", ".join(f"'{action}'" for action in GRANT_ACTIONS + ROW_WRITING_ACTIONS)
+# The grants, every entry that wrote case rows (anchoring.writes_rows) and the receipts for the
+# cached states: what `check` and the console need believed, without the views and logins that
+# make up most of a trail.
+_CASE_WRITES = ", ".join(
+    f"'{action}'" for action in (*GRANT_ACTIONS, *ROW_WRITING_ACTIONS, STATES_CHECKED)
+)
 _CASE_WRITES_SQL = (
     f"SELECT {_COLUMNS} FROM audit WHERE action IN ({_CASE_WRITES}) "
     "OR action LIKE 'event:%' ORDER BY id"
@@ -97,6 +101,7 @@ class _Replay:
     def __init__(self) -> None:
         self.found = TrailAccounts()
         self._verifier = Verifier()
+        self.receipt: int | None = None  # the newest receipt believed (store/state_receipts)
 
     def take(self, row: tuple) -> str:
         """Take one entry; a line saying why it cannot be believed, or ''."""
@@ -118,7 +123,11 @@ class _Replay:
         if refused:
             self.found.refused.append(refused)
             return refused
-        return self._role_problem(entry_id, author, action)
+        problem = self._role_problem(entry_id, author, action)
+        # A receipt for the cached states counts only signed, by someone who may change cases.
+        if not problem and action == STATES_CHECKED and signature and self.found.recorded:
+            self.receipt = entry_id
+        return problem
 
     def _brought_key(self, action: str, author: str, detail: str) -> str | None:
         if action == CREATED and not self.found.roles:
@@ -212,13 +221,15 @@ class _Replay:
         return ""
 
     def _role_problem(self, entry_id: int, author: str, action: str) -> str:
-        if not self.found.recorded or not writes_rows(action):
+        vouches = action == STATES_CHECKED
+        if not self.found.recorded or not (writes_rows(action) or vouches):
             return ""
         role = self.found.roles.get(author)
         if role in _WRITERS:
             return ""
         had = "had a read-only account" if role == Role.READ_ONLY else "held no account"
-        return f"entry {entry_id}: {author} {had} then, and could not change the case records"
+        could_not = "vouch for the cases' stored states" if vouches else "change the case records"
+        return f"entry {entry_id}: {author} {had} then, and could not {could_not}"
 
 
 # Entries checked between two calls of a caller's `pause` (the console's typing goes first).
@@ -269,14 +280,15 @@ class CaseForgeries:
     first: int | None = None
     why: str = ""
     entries: frozenset[int] = frozenset()
+    receipt: int | None = None  # the newest receipt for the cached states a writer signed
 
 
 def verify_case_authors(pause: Callable[[], None] | None = None) -> CaseForgeries:
     """`verify_authors` for the grants and the entries that wrote case records only; `pause`
     is called between slices (the console's check gives way to typing)."""
     rows = AuditEntry._meta.database.execute_sql(_CASE_WRITES_SQL)
-    _replay, first, why, forged = _replayed(rows, pause)
-    return CaseForgeries(first, why, frozenset(forged))
+    replay, first, why, forged = _replayed(rows, pause)
+    return CaseForgeries(first, why, frozenset(forged), replay.receipt)
 
 
 FORGED_CASE_CHANGE = (

@@ -40,6 +40,28 @@ def _value(text: str) -> object:
     return json.loads(text) if text else None
 
 
+# The cached-state columns of a case row, in the order `state_columns` gives them.
+STATE_COLUMNS = (
+    "stage",
+    "stage_entered_at",
+    "due_at",
+    "risk_due_at",
+    "school_due_at",
+    "response_due_at",
+    "iro_notice",
+    "partnership_notice",
+    "resolved_at",
+    "status",
+    "last_event_at",
+    "is_open",
+    "owes",
+    "is_live",
+    "duties",
+    "urgency",
+    "sort_due",
+)
+
+
 def state_columns(state: CaseState, last_event_at: datetime) -> dict[str, object]:
     """The cached-state columns of a case row, from its replayed state: the one place they are
     derived, for inserts, changes and refreshes alike."""
@@ -53,25 +75,26 @@ def state_columns(state: CaseState, last_event_at: datetime) -> dict[str, object
     else:
         urgency, sort_due = 2, ""
     owed = state.outstanding()
-    return {
-        "stage": standing.stage,
-        "stage_entered_at": state.stage_entered_at,
-        "due_at": standing.due,
-        "risk_due_at": standing.risk_due,
-        "school_due_at": standing.school_due,
-        "response_due_at": standing.response_due,
-        "iro_notice": standing.iro_notice,
-        "partnership_notice": standing.partnership_notice,
-        "resolved_at": standing.closed_at,
-        "status": standing.status,
-        "last_event_at": last_event_at,
-        "is_open": standing.status == "open",
-        "owes": bool(owed),
-        "is_live": standing.listed,
-        "duties": duties_text(owed),
-        "urgency": urgency,
-        "sort_due": sort_due,
-    }
+    values = (
+        standing.stage,
+        state.stage_entered_at,
+        standing.due,
+        standing.risk_due,
+        standing.school_due,
+        standing.response_due,
+        standing.iro_notice,
+        standing.partnership_notice,
+        standing.closed_at,
+        standing.status,
+        last_event_at,
+        standing.status == "open",
+        bool(owed),
+        standing.listed,
+        duties_text(owed),
+        urgency,
+        sort_due,
+    )
+    return dict(zip(STATE_COLUMNS, values, strict=True))
 
 
 def duties_text(owed: Sequence[DutyStatus]) -> str:
@@ -452,9 +475,11 @@ def iter_cases(
     opened_from: date | None = None,
     opened_to_date: date | None = None,
     only_open: bool = False,
+    blocks: tuple[Collection[int], int] | None = None,
     with_voided: bool = True,
 ) -> Iterator[Case]:
-    """Every case (optionally by opening date), in opening order, read in pages.
+    """Every case (optionally by opening date, or in some blocks of ids: `iter_keyed_cases`),
+    in opening order, read in pages.
 
     Rows are read as plain tuples (Peewee's model instances cost more than the export that
     uses them at 100,000 cases), a page's events in one query, and each page starts where
@@ -464,6 +489,7 @@ def iter_cases(
         opened_from=opened_from,
         opened_to_date=opened_to_date,
         only_open=only_open,
+        blocks=blocks,
         with_voided=with_voided,
     ):
         yield case
@@ -475,12 +501,14 @@ def iter_keyed_cases(
     opened_to_date: date | None = None,
     only_open: bool = False,
     part: tuple[tuple[int, ...], int] | None = None,
+    blocks: tuple[Collection[int], int] | None = None,
     with_voided: bool = True,
 ) -> Iterator[tuple[CaseKey, Case]]:
     """`iter_cases`, each case with its place in the order. `part=(remainders, divisor)` reads
     only the cases whose id leaves one of those remainders, so that processes can share an
-    export between them. `with_voided=False` leaves out cases opened in error (the Summary
-    Log and the analysis count only real escalations)."""
+    export between them; `blocks=(numbers, size)` only those whose id divided by the size is
+    one of the numbers (store/state_receipts.py). `with_voided=False` leaves out cases opened
+    in error (the Summary Log and the analysis count only real escalations)."""
     where = []
     # Local dates are at most a day from UTC dates: a wide SQL bound, then the exact local test.
     if opened_from is not None:
@@ -495,6 +523,8 @@ def iter_keyed_cases(
         # The id is in the (opened_at) index, so this filters index entries, not table rows.
         # (Peewee reads `%` as LIKE, so the remainder is spelled out.)
         where.append(Expression(Escalation.id, "%", part[1]).in_(part[0]))
+    if blocks is not None:
+        where.append(Expression(Escalation.id, "/", blocks[1]).in_(list(blocks[0])))
     db = Escalation._meta.database
     people = _people_reader()
     after: tuple[str, int] | None = None
@@ -621,8 +651,9 @@ def suspect_states() -> list[str]:
     listed; an immediate risk outstanding by its events (raised, at the opening or later, with
     no risk-escalated after the last raise, in the order events are replayed) but cached
     without its due, or the other way round; the last event's moment. A stage or a due moved
-    needs the engine to see: the console and `audit verify` replay every case for that, and
-    `check` runs this every time."""
+    needs the engine to see: `check` replays what its receipts do not vouch for
+    (store/state_receipts.py), the console and `audit verify` replay every case, and the
+    console's sweep runs this once a minute between."""
     table, events = Escalation._meta.table_name, EventRow._meta.table_name
     sql = f"""
         SELECT c."ref", c."is_open", c."is_live", c."risk_due_at", c."last_event_at",

@@ -213,3 +213,138 @@ def test_the_sql_check_agrees_with_the_engine_on_any_history(session_factory):
         )
         assert suspect_states() == []
         assert stale_states(session.registry, session.calendar) == []
+
+
+# -- the receipts that let `check` believe the cache (store/state_receipts.py) -------------------
+MOVED_ON = (
+    "UPDATE escalation SET due_at = '2027-11-23 17:00:00.000000', "
+    "school_due_at = '2027-11-23 17:00:00.000000', sort_due = '2027-11-23 17:00:00.000000' "
+    f"WHERE ref = '{CALM}'",
+)
+
+
+def flags_of(report: dict) -> dict[str, list[str]]:
+    return {c["ref"]: c["flags"] for c in report["cases"]}
+
+
+def receipts(db: Path) -> int:
+    conn = raw_connect(db, database_key(db))
+    (count,) = conn.execute("SELECT count(*) FROM audit WHERE action = 'states-checked'").fetchone()
+    conn.close()
+    return count
+
+
+def test_an_overdue_case_is_still_overdue_to_check_with_its_due_moved_a_year_on(records, capsys):
+    _, before, _ = check_json(capsys)
+    assert "overdue" in flags_of(before)[CALM]
+    write_directly(records, *MOVED_ON)
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "overdue" in flags_of(report)[CALM]
+    assert "changed outside the console" in err and CALM in err
+
+
+def test_a_check_vouches_once_for_what_it_replayed_and_again_only_after_a_change(
+    records, session_factory, capsys
+):
+    check_json(capsys)
+    assert receipts(records) == 1
+    check_json(capsys)  # nothing changed: nothing replayed, nothing more recorded
+    assert receipts(records) == 1
+    session = session_factory()
+    add_fictional_cases(session, "SCH-2026-103")
+    session.close()
+    _, report, err = check_json(capsys)
+    assert "SCH-2026-103" in flags_of(report) and err == ""
+    assert receipts(records) == 2
+
+
+def test_a_case_written_since_the_receipt_is_replayed_even_with_its_old_state_put_back(
+    records, session_factory, capsys
+):
+    # The state vouched for, put back over a change made since: the receipt's digest matches
+    # again, but the risk raised after it must still be seen.
+    from dsl_console.core.records import Event
+    from dsl_console.services.casebook import record_event
+    from dsl_console.store.cases import STATE_COLUMNS
+
+    check_json(capsys)
+    conn = raw_connect(records, database_key(records))
+    columns = ", ".join(f'"{name}"' for name in STATE_COLUMNS)
+    vouched = conn.execute(f"SELECT {columns} FROM escalation WHERE ref = ?", (CALM,)).fetchone()
+    conn.close()
+    session = session_factory()
+    record_event(session, CALM, Event(at=NOW, kind="risk-raised", note="fictional"))
+    session.close()
+    sets = ", ".join(f'"{name}" = ?' for name in STATE_COLUMNS)
+    conn = raw_connect(records, database_key(records))
+    conn.execute(f"UPDATE escalation SET {sets} WHERE ref = ?", (*vouched, CALM))
+    conn.commit()
+    conn.close()
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "immediate-risk" in flags_of(report)[CALM]
+    assert "changed outside the console" in err and CALM in err
+
+
+def test_a_receipt_a_read_only_account_signs_for_a_moved_due_vouches_for_nothing(
+    records, session_factory, capsys
+):
+    from dsl_console.config import Config
+    from dsl_console.services import accounts
+    from dsl_console.services.session import Credentials, open_session
+    from dsl_console.store.audit import head
+    from dsl_console.store.state_receipts import Receipt, block_digests, record_receipt
+    from dsl_console.store.users import Role
+    from tests.conftest import FAST_KDF
+
+    reader = Credentials("sam.reader", "fictional reader passphrase")
+    session = session_factory()
+    accounts.add_account(session, reader.user, Role.READ_ONLY, reader.passphrase, kdf_cost=FAST_KDF)
+    session.close()
+    check_json(capsys)
+    write_directly(records, *MOVED_ON)
+    # The reader, with their own key and the console's own code, vouches for the moved due.
+    own = open_session(records, Config(), reader, clock=lambda: NOW)
+    with own.db.connection_context():
+        forged = Receipt(head()[0], block_digests())
+        own.write(lambda: record_receipt(NOW, reader.user, forged))
+    own.close()
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "overdue" in flags_of(report)[CALM]
+    assert CALM in err
+    # And the receipt itself is named, on every run, as no reader's to give.
+    assert "sam.reader had a read-only account then, and could not vouch" in err
+
+
+@pytest.mark.parametrize("also_the_entry", [False, True], ids=["listing", "listing-and-entry"])
+def test_a_receipt_rewritten_for_a_moved_due_vouches_for_nothing(
+    records, session_factory, capsys, also_the_entry
+):
+    from dsl_console.store.state_receipts import Receipt, block_digests
+
+    check_json(capsys)
+    write_directly(records, *MOVED_ON)
+    session = session_factory()
+    with session.db.connection_context():
+        rewritten = Receipt(0, block_digests())
+    session.close()
+    statements = [f"UPDATE setting SET value = '{rewritten.listing()}' WHERE key = 'state_receipt'"]
+    if also_the_entry:  # the signed entry's detail too (its hash and signature left as they were)
+        conn = raw_connect(records, database_key(records))
+        (detail,) = conn.execute(
+            "SELECT detail FROM audit WHERE action = 'states-checked' ORDER BY id DESC"
+        ).fetchone()
+        conn.close()
+        as_of = detail.split(",")[0].removeprefix("as of entry ")
+        new_detail = Receipt(int(as_of), rewritten.blocks).detail()
+        statements.append(
+            f"UPDATE audit SET detail = '{new_detail}' WHERE action = 'states-checked'"
+        )
+        statements.insert(0, "DROP TRIGGER IF EXISTS audit_no_update")
+    write_directly(records, *statements)
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "overdue" in flags_of(report)[CALM]
+    assert CALM in err
