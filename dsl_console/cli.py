@@ -316,9 +316,9 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The `dsl-console` entry point."""
-    os.umask(0o077)  # every file the console creates is private to its user
-    no_core_dumps()
     try:
+        os.umask(0o077)  # every file the console creates is private to its user
+        no_core_dumps()
         return run(argv)
     except ConsoleError as exc:
         _fail(str(exc))

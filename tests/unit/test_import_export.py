@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -413,6 +414,52 @@ def test_ctrl_c_exits_130_with_one_line(cli_env):
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
     assert err.count("\n") == 1 and "interrupted" in err and "Traceback" not in err
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line_never_a_traceback(monkeypatch, capsys):
+    # The command line's modules take tens of milliseconds to import; Ctrl+C landing in them
+    # is caught by the entry point as it is once they run.
+    import importlib.abc
+
+    from dsl_console import launch
+
+    class Interrupted(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+            if name == "dsl_console.cli":
+                raise KeyboardInterrupt
+            return None
+
+    monkeypatch.delitem(sys.modules, "dsl_console.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    assert launch.main() == 130
+    err = capsys.readouterr().err
+    assert err == "dsl-console: interrupted; nothing was left half-written\n"
+
+
+def test_ctrl_c_at_any_moment_of_the_start_leaves_no_traceback_of_the_console(cli_env):
+    # The installed command interrupted every few milliseconds of its start: whatever moment
+    # it lands, no traceback passes through the console's modules. (The interpreter's own
+    # first milliseconds, and the generated script's line importing the entry point, come
+    # before any of them and are beyond it.)
+    import signal
+    import time
+
+    command = Path(sys.executable).parent / "dsl-console"
+    if not command.exists():
+        pytest.skip("dsl-console is not installed beside this interpreter")
+    for step in range(25):
+        proc = subprocess.Popen(
+            [str(command), "procedures"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(step * 0.004)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=20)
+        assert f"dsl_console{os.sep}" not in err, f"after {step * 4} ms: {err}"
+        if proc.returncode == 130:
+            assert err.count("\n") == 1 and "interrupted" in err
 
 
 def test_a_voided_case_is_kept_in_json_but_left_out_of_the_log_and_analysis(

@@ -1,0 +1,23 @@
+"""The `dsl-console` command's entry point: Ctrl+C is quiet from its first moment.
+
+The command line's modules take tens of milliseconds to import, and a Ctrl+C landing in them
+(a DSL pressing it as the command starts) once printed a Python traceback. They are imported
+here, inside the same guard that `cli.main` keeps for the rest of the run. (Only the
+interpreter's own first milliseconds, before any of this runs, are beyond it.)
+"""
+
+from __future__ import annotations
+
+import sys
+
+INTERRUPTED = 130  # as cli.INTERRUPTED; not imported from there, which is what is guarded
+
+
+def main() -> int:
+    """Import the command line and run it; exit 130, with one line, if interrupted first."""
+    try:
+        from dsl_console.cli import main as run
+    except KeyboardInterrupt:
+        sys.stderr.write("dsl-console: interrupted; nothing was left half-written\n")
+        return INTERRUPTED
+    return run()
