@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal, case
+from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal, case, import_cases
 
 pytestmark = pytest.mark.e2e
 if not HAVE_TMUX or CONSOLE is None:
@@ -44,20 +44,6 @@ def terminal(tmp_path: Path, env: dict[str, str]) -> Iterator[Terminal]:
     term = Terminal(tmp_path, env)
     yield term
     term.close()
-
-
-def import_cases(db: Path, env: dict[str, str], folder: Path, *cases: dict) -> None:
-    """`dsl-console import` of fictional cases: a separate process writing to the database."""
-    document = folder / f"import-{time.monotonic_ns()}.json"
-    document.write_text(json.dumps({"format": "dsl-console/1", "cases": list(cases)}))
-    done = subprocess.run(
-        [CONSOLE or "dsl-console", "--db", str(db), "import", str(document)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
 
 
 def test_filter_open_escalate_back_and_quit(tmp_path, env, terminal):

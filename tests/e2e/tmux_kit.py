@@ -3,6 +3,7 @@ driven with send-keys and read back with capture-pane."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -137,3 +138,17 @@ def case(ref: str, name: str, opened: datetime, **fields: object) -> dict:
         "events": [],
         **fields,
     }
+
+
+def import_cases(db: Path, env: dict[str, str], folder: Path, *cases: dict) -> None:
+    """`dsl-console import` of fictional cases: a separate process writing to the database."""
+    document = folder / f"import-{time.monotonic_ns()}.json"
+    document.write_text(json.dumps({"format": "dsl-console/1", "cases": list(cases)}))
+    done = subprocess.run(
+        [CONSOLE or "dsl-console", "--db", str(db), "import", str(document)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr

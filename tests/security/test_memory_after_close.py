@@ -17,7 +17,6 @@ holds the key while it runs, ending at the lock.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PASSPHRASE, USER
-from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal, case
+from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal, case, import_cases
 from tests.security.conftest import add_fictional_cases, database_key
 
 UNLOCK_WORK_CLOSE = r"""
@@ -150,26 +149,15 @@ def test_the_console_after_ctrl_l_holds_neither_the_key_nor_a_file_passphrase(tm
     }
     db = tmp_path / "cases.db"
     now = datetime.now(UTC)
-    document = tmp_path / "cases.json"
-    document.write_text(
-        json.dumps(
-            {
-                "format": "dsl-console/1",
-                "cases": [
-                    case(f"MEM-{n:03d}", f"Fictional Child {n}", now - timedelta(hours=n))
-                    for n in range(1, 30)
-                ],
-            }
-        )
+    import_cases(
+        db,
+        env,
+        tmp_path,
+        *(
+            case(f"MEM-{n:03d}", f"Fictional Child {n}", now - timedelta(hours=n))
+            for n in range(1, 30)
+        ),
     )
-    imported = subprocess.run(
-        [CONSOLE or "dsl-console", "--db", str(db), "import", str(document)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-    assert imported.returncode == 0, imported.stderr
     key = database_key(db)
     terminal = Terminal(tmp_path, env)
     try:
