@@ -122,8 +122,14 @@ def check(args: argparse.Namespace) -> int:
     """The sweep, printed; exit 1 when any open case carries a flag."""
     from dsl_console.services.sweep import sweep
     from dsl_console.store.account_trail import FORGED_CASE_CHANGE, verify_case_authors
-    from dsl_console.store.cases import refs_changed_by
-    from dsl_console.store.state_receipts import believed, record_receipt, replay_unvouched
+    from dsl_console.store.audit import foreign_schema
+    from dsl_console.store.cases import every_ref, refs_changed_by
+    from dsl_console.store.state_receipts import (
+        Receipt,
+        believed,
+        record_receipt,
+        replay_unvouched,
+    )
 
     as_of, as_of_day = _as_of(args.as_of)
     session = _session(args)
@@ -132,30 +138,50 @@ def check(args: argparse.Namespace) -> int:
             # A plain date is the end of that date's working hours (contract section 1).
             as_of = session.calendar.end_of(as_of_day)
         as_of = as_of or session.now()
-        # A case change in someone's name that their key did not sign, or beyond their role
-        # (a forged resolution once took a child at risk off this list): the cases it touched
-        # are judged from their events without it, and it is said on every run.
-        forged = verify_case_authors()
-        changed = refs_changed_by(forged.entries)
-        # The events are the truth: a cached state written outside the console (a cleared
-        # risk, a case marked closed, a due moved on) must not hide a flag here. Every case
-        # the last receipt does not vouch for is replayed (store/state_receipts.py), and
-        # those that disagree are judged from their events alone.
-        replayed = replay_unvouched(believed(forged.receipt), session.registry, session.calendar)
-        stale = replayed.stale
-        if replayed.receipt is not None and session.can_write:
+        # One read transaction: what is replayed and what is swept are the same rows (a
+        # write slipped in between once moved a due back after its replay).
+        with session.db.atomic("DEFERRED"):
+            # A case change in someone's name that their key did not sign, or beyond their
+            # role (a forged resolution once took a child at risk off this list): the cases it
+            # touched are judged from their events without it, and it is said on every run.
+            forged = verify_case_authors()
+            changed = refs_changed_by(forged.entries)
+            # A trigger or view planted in the schema can rewrite what this reads, and did
+            # (a due moved on as the receipt was written): then nothing cached is believed.
+            foreign = foreign_schema()
+            # The events are the truth: a cached state written outside the console (a cleared
+            # risk, a case marked closed, a due moved on) must not hide a flag here. Every case
+            # the last receipt does not vouch for is replayed (store/state_receipts.py), and
+            # those that disagree are judged from their events alone.
+            vouched = Receipt() if foreign else believed(forged.receipt)
+            replayed = replay_unvouched(vouched, session.registry, session.calendar)
+            stale, removed = replayed.stale, replayed.removed()
+            found = sweep(
+                session,
+                as_of,
+                with_duties=True,
+                distrusted=every_ref() if foreign else set(stale) | changed,
+                forged=forged.entries,
+            )
+        if replayed.receipt is not None and session.can_write and not foreign:
             receipt, user = replayed.receipt, session.user
             session.write(lambda: record_receipt(session.now(), user, receipt))
-        found = sweep(
-            session,
-            as_of,
-            with_duties=True,
-            distrusted=set(stale) | changed,
-            forged=forged.entries,
-        )
     finally:
         session.close()
     warnings = []
+    if foreign:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        warnings.append(
+            f"{foreign[0]}{more}: it could rewrite what the console stores, so every case is "
+            "judged from its events. Keep the files as they are, tell the other DSLs, and run "
+            "`dsl-console audit verify`"
+        )
+    if removed:
+        warnings.append(
+            f"{removed} were deleted outside the console (which deletes no record), so this "
+            "check cannot list what they held. Keep the files as they are and restore the "
+            "last backup made before it"
+        )
     if forged.first is not None:
         said = FORGED_CASE_CHANGE.format(why=forged.why)
         if changed:

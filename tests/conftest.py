@@ -26,6 +26,21 @@ def process_running(pid: int) -> bool:
     return True
 
 
+@pytest.fixture(autouse=True, scope="session")
+def keys_at_a_brisk_pace() -> Iterator[None]:
+    """Pilot waits, after each key it presses, for the process to sit idle through one of
+    Textual's 20 ms sleeps, twice: 40 ms a key at the least, about a hundred with the redraw,
+    over thousands of keys a run. A 5 ms sleep keeps what the wait is for (each key handled
+    before the next is sent; `Pilot.press` then waits for the screen's messages as before)
+    without the idle time. Textual is pinned (pyproject.toml), so its module is as read."""
+    from textual import _wait
+
+    before = _wait.SLEEP_GRANULARITY, _wait.SLEEP_IDLE
+    _wait.SLEEP_GRANULARITY, _wait.SLEEP_IDLE = 0.005, 0.005 / 20
+    yield
+    _wait.SLEEP_GRANULARITY, _wait.SLEEP_IDLE = before
+
+
 @pytest.fixture(autouse=True)
 def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keep the developer's own data, config and credentials out of every test."""

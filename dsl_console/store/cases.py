@@ -644,6 +644,26 @@ def _write_states(
     return count
 
 
+def every_ref() -> set[str]:
+    """Every case's ref (for judging them all from their events)."""
+    rows = Escalation._meta.database.execute_sql(
+        f'SELECT "ref" FROM "{Escalation._meta.table_name}"'
+    )
+    return {ref for (ref,) in rows}
+
+
+def orphaned_cases() -> int:
+    """How many cases' events are in the database without their case row: a case deleted
+    outside the console leaves them (the console deletes both), and would leave `check` and
+    the list without a word of it."""
+    table, events = Escalation._meta.table_name, EventRow._meta.table_name
+    (count,) = Escalation._meta.database.execute_sql(
+        f'SELECT count(DISTINCT v."escalation_id") FROM "{events}" AS v '
+        f'LEFT JOIN "{table}" AS c ON c."id" = v."escalation_id" WHERE c."id" IS NULL'
+    ).fetchone()
+    return int(count)
+
+
 def suspect_states() -> list[str]:
     """The refs whose cached state contradicts their events where a contradiction could hide
     a flag, found in one pass of SQL (a fraction of a second at 100,000 cases, where replaying

@@ -348,3 +348,172 @@ def test_a_receipt_rewritten_for_a_moved_due_vouches_for_nothing(
     assert code == 1
     assert "overdue" in flags_of(report)[CALM]
     assert CALM in err
+
+
+# -- the second review's attacks on the receipts ---------------------------------------------------
+def test_a_nul_after_a_status_is_not_taken_for_the_status_vouched_for(records, capsys):
+    # SQLite's quote() stops at a NUL: 'open' and 'open' + NUL once digested the same, and
+    # Python, reading the second, left the child at risk off the list.
+    check_json(capsys)
+    write_directly(
+        records, f"UPDATE escalation SET status = 'open' || char(0) WHERE ref = '{AT_RISK}'"
+    )
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "immediate-risk" in flags_of(report)[AT_RISK]
+    assert "changed outside the console" in err and AT_RISK in err
+
+
+def test_a_trigger_planted_to_move_a_due_as_check_writes_is_named_and_believes_nothing(
+    records, capsys
+):
+    # The trap the review set: the check's own login puts the true due back (so a replay
+    # agrees), and its receipt moves it on just before the flags are read.
+    check_json(capsys)
+    true_due = "2026-11-17 17:00:00.000000"
+    write_directly(
+        records,
+        "CREATE TRIGGER zz_login AFTER INSERT ON audit WHEN NEW.action = 'login' BEGIN "
+        f"UPDATE escalation SET due_at = '{true_due}' WHERE ref = '{CALM}'; END",
+        "CREATE TRIGGER zz_receipt AFTER INSERT ON audit WHEN NEW.action = 'states-checked' "
+        f"BEGIN {MOVED_ON[0]}; END",
+    )
+    for _ in range(2):
+        code, report, err = check_json(capsys)
+        assert code == 1
+        assert "overdue" in flags_of(report)[CALM]
+        assert "a trigger zz_login was added outside the console (and 1 more)" in err
+    assert receipts(records) == 1  # nothing vouched for while the schema is not the console's
+
+
+def test_a_due_moved_between_the_replay_and_the_flags_is_not_seen(records, capsys, monkeypatch):
+    # The replay and the flags are read as of one moment: a write landing between them (the
+    # review raced one in) changes neither.
+    import dsl_console.services.sweep as sweeping
+
+    check_json(capsys)
+    real = sweeping.sweep
+
+    def raced(*args, **kwargs):  # type: ignore[no-untyped-def]
+        write_directly(records, *MOVED_ON)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sweeping, "sweep", raced)
+    code, report, _ = check_json(capsys)
+    assert code == 1
+    assert "overdue" in flags_of(report)[CALM]
+    monkeypatch.setattr(sweeping, "sweep", real)
+    _, report, err = check_json(capsys)  # and the next check sees the move for what it is
+    assert "overdue" in flags_of(report)[CALM] and CALM in err
+
+
+def test_a_change_is_replayed_even_with_its_events_anchored_to_an_old_entry(
+    records, session_factory, capsys
+):
+    # The risk raised after a receipt, hidden by putting the old state back and stamping the
+    # new event with an entry from before the receipt: its row is still newer than the receipt.
+    from dsl_console.core.records import Event
+    from dsl_console.services.casebook import record_event
+    from dsl_console.store.audit import APPEND_ONLY_TRIGGERS
+    from dsl_console.store.cases import STATE_COLUMNS
+
+    check_json(capsys)
+    conn = raw_connect(records, database_key(records))
+    columns = ", ".join(f'"{name}"' for name in STATE_COLUMNS)
+    vouched = conn.execute(f"SELECT {columns} FROM escalation WHERE ref = ?", (CALM,)).fetchone()
+    (old_anchor,) = conn.execute("SELECT anchor FROM escalation WHERE ref = ?", (CALM,)).fetchone()
+    conn.close()
+    session = session_factory()
+    record_event(session, CALM, Event(at=NOW, kind="risk-raised", note="fictional"))
+    session.close()
+    sets = ", ".join(f'"{name}" = ?' for name in STATE_COLUMNS)
+    conn = raw_connect(records, database_key(records))
+    conn.execute("DROP TRIGGER event_no_update")
+    conn.execute(
+        "UPDATE event SET anchor = ? WHERE escalation_id = "
+        "(SELECT id FROM escalation WHERE ref = ?)",
+        (old_anchor, CALM),
+    )
+    conn.execute(APPEND_ONLY_TRIGGERS["event_no_update"])  # the guard put back as it was
+    conn.execute(f"UPDATE escalation SET {sets} WHERE ref = ?", (*vouched, CALM))
+    conn.commit()
+    conn.close()
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "immediate-risk" in flags_of(report)[CALM]
+    assert "changed outside the console" in err and CALM in err
+
+
+@pytest.mark.parametrize("as_of", ["ahead of it", "just before it"])
+def test_a_removed_deputy_s_old_key_cannot_vouch_by_rewriting_an_old_entry(
+    records, session_factory, capsys, as_of
+):
+    # The review's forgery: a deputy, removed since, kept a copy of the key file from when
+    # they were one. Their old key signs a receipt for a moved due, written over an entry of
+    # theirs from that time (when their role could vouch), its hash remade.
+    from dsl_console.config import Config
+    from dsl_console.services import accounts
+    from dsl_console.services.session import Credentials, open_session
+    from dsl_console.store import keyslots
+    from dsl_console.store.audit import APPEND_ONLY_TRIGGERS, entry_hash
+    from dsl_console.store.signing import Signer
+    from dsl_console.store.state_receipts import Receipt, Watermark, block_digests
+    from dsl_console.store.users import Role
+    from tests.conftest import FAST_KDF
+
+    deputy = Credentials("dee.deputy", "fictional deputy passphrase")
+    session = session_factory()
+    accounts.add_account(session, deputy.user, Role.DEPUTY, deputy.passphrase, kdf_cost=FAST_KDF)
+    session.close()
+    open_session(records, Config(), deputy, clock=lambda: NOW).close()  # their login entry
+    kept = keyslots.read_slots(keyslots.keys_path(records))  # the copy they keep
+    session = session_factory()
+    accounts.remove_account(session, deputy.user)
+    session.close()
+    check_json(capsys)
+    write_directly(records, *MOVED_ON)
+    old_key = keyslots.open_slot(kept, deputy.user, deputy.passphrase).signer.key
+    session = session_factory()
+    with session.db.connection_context():
+        blocks = block_digests()  # the moved due's, as the forger makes them
+    session.close()
+    conn = raw_connect(records, database_key(records))
+    victim, at, ref, prev = conn.execute(
+        "SELECT id, at, ref, prev_hash FROM audit WHERE user = ? AND action = 'login'",
+        (deputy.user,),
+    ).fetchone()
+    marks = [  # the watermarks as they are: nothing looks newer than the receipt
+        Watermark(*conn.execute(f"SELECT ifnull(max(id), 0), count(*) FROM {table}").fetchone())
+        for table in ("escalation", "event")
+    ]
+    forged = Receipt(victim + 10**6 if as_of == "ahead of it" else victim - 1, blocks, *marks)
+    digest = entry_hash(victim, at, deputy.user, "states-checked", ref, forged.detail(), prev)
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute(
+        "UPDATE audit SET action = 'states-checked', detail = ?, hash = ?, signer = ?, "
+        "signature = ? WHERE id = ?",
+        (forged.detail(), digest, deputy.user, Signer(deputy.user, old_key).sign(digest), victim),
+    )
+    # The receipts after it renamed, so that theirs is the newest; the listing swapped.
+    conn.execute(
+        "UPDATE audit SET action = 'login' WHERE action = 'states-checked' AND id > ?", (victim,)
+    )
+    conn.execute("UPDATE setting SET value = ? WHERE key = 'state_receipt'", (forged.listing(),))
+    conn.execute(APPEND_ONLY_TRIGGERS["audit_no_update"])  # the guard put back as it was
+    conn.commit()
+    conn.close()
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert "overdue" in flags_of(report)[CALM]
+    assert CALM in err
+
+
+def test_a_case_deleted_outside_the_console_is_said_though_it_cannot_be_listed(records, capsys):
+    check_json(capsys)
+    write_directly(
+        records, "PRAGMA foreign_keys = OFF", f"DELETE FROM escalation WHERE ref = '{AT_RISK}'"
+    )
+    code, report, err = check_json(capsys)
+    assert AT_RISK not in flags_of(report)
+    assert "1 case(s) were deleted outside the console" in err
+    assert code == 1  # the calm case is still overdue
