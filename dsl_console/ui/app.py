@@ -20,7 +20,7 @@ from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
-from textual.dom import DOMNode
+from textual.dom import DOMNode, NoScreen
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
@@ -78,6 +78,8 @@ UNMOUNT_WAIT_SECONDS = 2.0
 # How long the console, as it starts, waits for an unlock begun before it was built, before it
 # shows the unlock screen ("Unlocking…") instead.
 EARLY_UNLOCK_WAIT_SECONDS = 0.3
+# The longest the keys after a dropdown's choice wait for it to land (see _held_for_a_choice).
+CHOICE_WAIT_SECONDS = 0.5
 # After the list is first drawn, the collection before gc.freeze() (tens of ms) waits this
 # long, so that it falls after first paint rather than in it.
 FREEZE_AFTER_SECONDS = 0.5
@@ -248,6 +250,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._unauthored: Session | None = None
         # The screen last seen ready for keys (see _new_screen_ready).
         self._ready_screen: Screen | None = None
+        # A dropdown being given its choice, and the keys that came meanwhile (_held_for_a_choice).
+        self._choosing: Select | None = None
+        self._choosing_since = 0.0
+        self._held_keys: list[events.Key] = []
         self._replayed_at: float | None = None
         self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
@@ -262,6 +268,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._last_active = self.now()
 
     async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and self._held_for_a_choice(event)
+        ):
+            return
         if isinstance(event, ACTIVITY):
             self.note_activity()
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -284,6 +296,55 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             elif await self._bound_where_typed(event):
                 return
         await super().on_event(event)
+        if self._held_keys and self._choice_landed():
+            await self._release_held_keys()
+
+    def _held_for_a_choice(self, event: events.Key) -> bool:
+        """Hold a key that comes while a dropdown is being given its choice, for the moment
+        it is; take note when this key is the one that chooses (Enter) or closes it (Escape).
+
+        Textual hands the choice to the dropdown in messages, and gives it back focus later
+        still, behind the keys already typed: in a burst (over SSH), "Enter Down Enter Tab, a
+        note, Ctrl+S" saved the note cut short, the rest of it typed into the dropdown (which
+        searches its options as letters come) or, once the form had closed, run as the case
+        screen's keys (r opened the resolve form)."""
+        if self._held_keys or not self._choice_landed():
+            self._held_keys.append(event)
+            return True
+        focused = self.focused
+        if (
+            event.key in ("enter", "escape")
+            and focused is not None
+            and type(focused).__name__ == "SelectOverlay"
+            and isinstance(focused.parent, Select)
+        ):
+            self._choosing, self._choosing_since = focused.parent, time.monotonic()
+            # Should the dropdown never take focus back (it was closed some other way), the
+            # keys go on after this long, as they came.
+            self.set_timer(CHOICE_WAIT_SECONDS, self._release_held_keys)
+        return False
+
+    def _choice_landed(self) -> bool:
+        """Whether no dropdown is being given its choice: it has focus again, or is gone."""
+        choosing = self._choosing
+        if choosing is None:
+            return True
+        if (
+            self.focused is choosing
+            or not choosing.is_attached
+            or time.monotonic() - self._choosing_since >= CHOICE_WAIT_SECONDS
+        ):
+            self._choosing = None
+            return True
+        return False
+
+    async def _release_held_keys(self) -> None:
+        """Handle the keys held for a dropdown's choice, in the order they came."""
+        if not self._choice_landed():
+            return
+        held, self._held_keys = self._held_keys, []
+        for key in held:
+            await self.on_event(key)  # a key that chooses again holds those after it
 
     async def _escape_then(self, key: events.Key) -> None:
         """Escape and a key that came in one burst (over SSH, or typed fast) reach the console
@@ -414,7 +475,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         moved on since (keys sent in one burst): Textual judges a key that comes back up from
         a widget by the bindings of whatever is focused by then, so a space meant for a tick
         box, sent just before a tab, ticked nothing or landed in the next field."""
-        target = self._key_targets.pop(event, None)
+        target = self._key_targets.get(event)  # on_key takes it, if the key comes that far
         if target is None or target is self.focused or not target.is_attached:
             return False
         node: DOMNode | None = target
@@ -432,7 +493,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         # faster than the focus change was handled). It belongs in the box; without this it
         # would be lost.
         focused = self.focused
+        typed_into = self._key_targets.pop(event, None)
         if not event.is_printable or not event.character:
+            return
+        if typed_into is not None and _screen_of(typed_into) is not self.screen:
+            # Typed on another screen, before the key that opened this one (in a burst on
+            # the case list, "dsl-co" then "n": the letters landed in the new case's Ref).
             return
         if isinstance(focused, Input):
             focused.insert_text_at_cursor(event.character)
@@ -967,6 +1033,14 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self._let_reads_finish(wait=UNMOUNT_WAIT_SECONDS)
             self.session.close()
             self.session = None
+
+
+def _screen_of(widget: Widget) -> Screen | None:
+    """The screen a widget is on, or None once it is on none."""
+    try:
+        return widget.screen
+    except NoScreen:
+        return None
 
 
 # The console, as the command line and the tests build it: one factory, so that every test

@@ -759,3 +759,30 @@ async def test_opening_a_form_and_typing_in_one_burst_types_into_the_form(make_a
         await back_on_case(pilot)
         assert app.screen is case_screen and len(app.screen_stack) == 3
         assert stored(app).events[-1].note == "Rang SW"
+
+
+async def test_a_choice_a_note_and_ctrl_s_in_one_burst_save_both_whole(make_app, monkeypatch):
+    # A tmux walkthrough, "e", then in one burst: Enter (open the list), Down, Enter (choose),
+    # Tab, the note, Ctrl+S. Textual hands the choice to the dropdown in messages and gives it
+    # focus back later still: the note was saved cut short, the rest typed into the dropdown
+    # or run as the case screen's keys. Here the hand-over is slowed, as a busy terminal's
+    # was, so that every key of the burst comes before it lands.
+    from textual.widgets._select import SelectOverlay
+
+    real = SelectOverlay.on_option_list_option_selected
+
+    def slow(overlay, event):  # type: ignore[no-untyped-def]
+        overlay.set_timer(0.15, lambda: real(overlay, event))
+
+    monkeypatch.setattr(SelectOverlay, "on_option_list_option_selected", slow)
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        case_screen = await open_screen(pilot)
+        await open_form(pilot, "e")
+        note = "Discussion with the social worker about the plan and the next visit."
+        burst(app, "enter", "down", "enter", "tab", *note, "ctrl+s")
+        await back_on_case(pilot)
+        await settle(pilot)
+        assert app.screen is case_screen
+        event = stored(app).events[-1]
+        assert (event.kind, event.note) == (EventKind.DISCUSSION, note)

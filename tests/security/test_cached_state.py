@@ -517,3 +517,36 @@ def test_a_case_deleted_outside_the_console_is_said_though_it_cannot_be_listed(r
     assert AT_RISK not in flags_of(report)
     assert "1 case(s) were deleted outside the console" in err
     assert code == 1  # the calm case is still overdue
+
+
+def test_an_index_rebuilt_to_hide_a_child_at_risk_is_found_by_audit_verify(records, capsys):
+    # The review's quietest attack: the list's covering index swapped, through
+    # writable_schema, for one built from a copy of the table without the child at risk.
+    # `check` reads through that index; the quick check at open counts entries only.
+    conn = raw_connect(records, database_key(records))
+    live = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'escalation_live'").fetchone()[
+        0
+    ]
+    table = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'escalation'").fetchone()[0]
+    conn.execute(table.replace('"escalation"', '"fake"', 1))
+    conn.execute("INSERT INTO fake SELECT * FROM escalation")
+    conn.execute(f"UPDATE fake SET is_live = 0 WHERE ref = '{AT_RISK}'")
+    conn.execute(f"CREATE INDEX evil ON fake {live[live.index('(') :]}")
+    conn.execute("DROP INDEX escalation_live")
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET name = 'escalation_live', tbl_name = 'escalation', sql = ? "
+        "WHERE name = 'evil'",
+        (live,),
+    )
+    conn.execute("PRAGMA writable_schema = OFF")
+    conn.commit()
+    conn.close()
+    conn = raw_connect(records, database_key(records))
+    conn.execute("DROP TABLE fake")
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("database BROKEN:") and "escalation_live" in out

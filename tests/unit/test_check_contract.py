@@ -8,6 +8,7 @@ Import refuses an opening or event after the real now, so every case here happen
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,30 @@ def test_as_of_now_is_given_to_the_second(cli_env, capsys):
     moment = datetime.fromisoformat(as_of)
     assert "." not in as_of and as_of.endswith("+00:00")
     assert abs(datetime.now(UTC) - moment) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_check_read_only_in_part_still_exits_1_for_a_flagged_case(cli_env, tmp_path, json_output):
+    # `check | head -1` or `check | true` under cron's pipefail: the reader went before the
+    # output was written, and the broken pipe made check exit 0, "nothing flagged".
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).parent / "dsl-console"
+    if not command.exists():
+        pytest.skip("dsl-console is not installed beside this interpreter")
+    run_import(tmp_path, case_json(immediate_risk=True))
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads: the first write breaks the pipe
+    try:
+        done = subprocess.run(
+            [str(command), "check", *(["--json"] if json_output else [])],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
