@@ -900,6 +900,34 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 "without a key press. Your work is kept: unlock to carry on."
             )
 
+    async def action_quit(self) -> None:
+        """Quit; with something typed in an open form, ask first. (Ctrl+Q once threw a
+        half-typed note away without a word, where Escape asks.)"""
+        from dsl_console.ui.forms.base import FormScreen
+        from dsl_console.ui.forms.confirm import ConfirmScreen
+
+        typed = any(
+            isinstance(screen, FormScreen) and screen.ASK_BEFORE_DISCARDING and screen.has_typed
+            for screen in self.screen_stack
+        )
+        if not typed or isinstance(self.screen, ConfirmScreen):
+            await super().action_quit()
+            return
+
+        def answered(quit_anyway: bool | None) -> None:
+            if quit_anyway:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit and throw away what you have typed in the form? Nothing of it has been "
+                "saved.",
+                yes="Quit",
+                no="Keep editing",
+            ),
+            answered,
+        )
+
     def action_lock(self) -> None:
         """Cover the screen, forget the key, and ask for the passphrase again (ctrl+l)."""
         self._lock("You locked the console. Your work is kept: unlock to carry on.")

@@ -786,3 +786,22 @@ async def test_a_choice_a_note_and_ctrl_s_in_one_burst_save_both_whole(make_app,
         assert app.screen is case_screen
         event = stored(app).events[-1]
         assert (event.kind, event.note) == (EventKind.DISCUSSION, note)
+
+
+async def test_ctrl_q_on_a_typed_form_asks_before_throwing_it_away(make_app):
+    # A walkthrough's Ctrl+Q in a half-typed note quit at once, the note lost.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        await type_into(pilot, "#note", "Half typed note")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Quit and throw away what you have typed" in screen_text(app)
+        await pilot.press("escape")  # keep editing: the form and its text as they were
+        await settle(pilot)
+        assert app.screen is form and app.is_running
+        assert form.query_one("#note", TextArea).text == "Half typed note"
+        await pilot.press("ctrl+q", "y")
+        await wait_until(pilot, lambda: not app.is_running, what="the console to quit")
