@@ -229,6 +229,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             weakref.WeakKeyDictionary()
         )
         self.sweep_count = 0
+        self._unlock_unswept = False
         self.bell_count = 0
         self._last_active = clock()
         self._sweep_timer: Timer | None = None
@@ -548,6 +549,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._last_active = self.now()
         self._unswept = message.session
         self.sweeper = SweepProcess(message.session)
+        self._unlock_unswept = True  # its first sweep's news is summed up (see _swept)
         self._watcher = WriteWatcher(message.session)
         self._listed = ""
         self._unchecked = None if self.opener.verify_integrity else message.session
@@ -864,7 +866,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self._check_cached_states(session, message.news.suspect)
         notices = message.news.notices
         self._withdraw_risks_but(message.news.at_risk)
-        shown, summary = condense(notices, first=self.sweep_count == 1)
+        # The first sweep after each unlock, not only the console's first: after a lock its
+        # helper starts afresh, and every flag came back as news, a toast each over the form.
+        first, self._unlock_unswept = self._unlock_unswept, False
+        shown, summary = condense(notices, first=first)
         for notice in shown:
             self.announce(notice.ref, notice.text, risk=notice.bell, severity=notice.severity)
         if summary:

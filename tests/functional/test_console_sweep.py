@@ -441,3 +441,25 @@ async def test_a_risk_hidden_in_the_stored_state_stays_announced_and_is_put_righ
         with session.db.connection_context():
             assert suspect_states() == []
             assert "repair" in [line.action for line in audit.lines(limit=3)]
+
+
+async def test_after_unlocking_again_the_flags_are_summed_up_as_at_the_first_unlock(make_app):
+    # A walkthrough re-unlocked with a form open: every flagged case came back as a toast of
+    # its own, covering the form, where the first unlock had summed them up.
+    from console_kit import PASSPHRASE
+    from textual.widgets import Input
+
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        first = notices(app)
+        app.clear_notifications()
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        app.screen.query_one("#unlock-passphrase", Input).value = PASSPHRASE
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(notices(app)), what="the sweep after unlocking")
+        await settle(pilot)
+        again = notices(app)
+        assert sorted(again) == sorted(first)
+        assert any(n.startswith("3 more cases flagged") for n in again)
