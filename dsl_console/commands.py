@@ -247,6 +247,14 @@ def _as_of(text: str | None) -> tuple[datetime | None, date | None]:
         return None, None
     if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", text):
         return None, parse_date(text, "--as-of")
+    if re.fullmatch(r"\s*\d{1,2}/\d{1,2}/\d{4}.*", text):
+        # The console's forms take 25/11/2026; the command line takes ISO dates only, and
+        # says so rather than only what a timestamp looks like.
+        raise InputError(
+            "write the date as 2026-11-25 (the end of that day's working hours) or a moment "
+            "as 2026-11-25T09:30:00+00:00",
+            field="--as-of",
+        )
     return parse_moment(text, "--as-of"), None
 
 

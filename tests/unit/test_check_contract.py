@@ -343,3 +343,11 @@ def test_check_read_only_in_part_still_exits_1_for_a_flagged_case(cli_env, tmp_p
         os.close(writer)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+def test_a_date_written_as_the_forms_take_it_is_refused_with_the_form_check_takes(cli_env, capsys):
+    # The console's forms take 25/11/2026; --as-of said only what a timestamp looks like.
+    capsys.readouterr()
+    assert main(["check", "--as-of", "25/11/2026"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2026-11-25" in err and "end of that day" in err
