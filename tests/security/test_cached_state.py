@@ -227,11 +227,46 @@ def flags_of(report: dict) -> dict[str, list[str]]:
     return {c["ref"]: c["flags"] for c in report["cases"]}
 
 
+def assert_still_flagged(capsys: pytest.CaptureFixture[str], ref: str, flag: str) -> str:
+    """`check` flags the case as its events say, and names it on stderr; what stderr said."""
+    code, report, err = check_json(capsys)
+    assert code == 1
+    assert flag in flags_of(report)[ref]
+    assert ref in err
+    return err
+
+
 def receipts(db: Path) -> int:
     conn = raw_connect(db, database_key(db))
     (count,) = conn.execute("SELECT count(*) FROM audit WHERE action = 'states-checked'").fetchone()
     conn.close()
     return count
+
+
+def risk_raised_over_a_vouched_state(db: Path, session_factory, ref: str) -> tuple:  # type: ignore[no-untyped-def]
+    """A check's receipt, then a risk raised on `ref` through the console: the stored state a
+    receipt vouched for, as an attacker copies it beforehand to put back afterwards."""
+    from dsl_console.core.records import Event
+    from dsl_console.services.casebook import record_event
+    from dsl_console.store.cases import STATE_COLUMNS
+
+    assert main(["check", "--json", "--as-of", NOW.isoformat()]) in (0, 1)  # the receipt
+    conn = raw_connect(db, database_key(db))
+    columns = ", ".join(f'"{name}"' for name in STATE_COLUMNS)
+    vouched = conn.execute(f"SELECT {columns} FROM escalation WHERE ref = ?", (ref,)).fetchone()
+    conn.close()
+    session = session_factory()
+    record_event(session, ref, Event(at=NOW, kind="risk-raised", note="fictional"))
+    session.close()
+    return vouched
+
+
+def put_back(conn, ref: str, vouched: tuple) -> None:  # type: ignore[no-untyped-def]
+    """The vouched state written over the case's stored state again."""
+    from dsl_console.store.cases import STATE_COLUMNS
+
+    sets = ", ".join(f'"{name}" = ?' for name in STATE_COLUMNS)
+    conn.execute(f"UPDATE escalation SET {sets} WHERE ref = ?", (*vouched, ref))
 
 
 def test_an_overdue_case_is_still_overdue_to_check_with_its_due_moved_a_year_on(records, capsys):
@@ -264,27 +299,13 @@ def test_a_case_written_since_the_receipt_is_replayed_even_with_its_old_state_pu
 ):
     # The state vouched for, put back over a change made since: the receipt's digest matches
     # again, but the risk raised after it must still be seen.
-    from dsl_console.core.records import Event
-    from dsl_console.services.casebook import record_event
-    from dsl_console.store.cases import STATE_COLUMNS
-
-    check_json(capsys)
+    vouched = risk_raised_over_a_vouched_state(records, session_factory, CALM)
     conn = raw_connect(records, database_key(records))
-    columns = ", ".join(f'"{name}"' for name in STATE_COLUMNS)
-    vouched = conn.execute(f"SELECT {columns} FROM escalation WHERE ref = ?", (CALM,)).fetchone()
-    conn.close()
-    session = session_factory()
-    record_event(session, CALM, Event(at=NOW, kind="risk-raised", note="fictional"))
-    session.close()
-    sets = ", ".join(f'"{name}" = ?' for name in STATE_COLUMNS)
-    conn = raw_connect(records, database_key(records))
-    conn.execute(f"UPDATE escalation SET {sets} WHERE ref = ?", (*vouched, CALM))
+    put_back(conn, CALM, vouched)
     conn.commit()
     conn.close()
-    code, report, err = check_json(capsys)
-    assert code == 1
-    assert "immediate-risk" in flags_of(report)[CALM]
-    assert "changed outside the console" in err and CALM in err
+    err = assert_still_flagged(capsys, CALM, "immediate-risk")
+    assert "changed outside the console" in err
 
 
 def test_a_receipt_a_read_only_account_signs_for_a_moved_due_vouches_for_nothing(
@@ -310,10 +331,7 @@ def test_a_receipt_a_read_only_account_signs_for_a_moved_due_vouches_for_nothing
         forged = Receipt(head()[0], block_digests())
         own.write(lambda: record_receipt(NOW, reader.user, forged))
     own.close()
-    code, report, err = check_json(capsys)
-    assert code == 1
-    assert "overdue" in flags_of(report)[CALM]
-    assert CALM in err
+    err = assert_still_flagged(capsys, CALM, "overdue")
     # And the receipt itself is named, on every run, as no reader's to give.
     assert "sam.reader had a read-only account then, and could not vouch" in err
 
@@ -344,10 +362,7 @@ def test_a_receipt_rewritten_for_a_moved_due_vouches_for_nothing(
         )
         statements.insert(0, "DROP TRIGGER IF EXISTS audit_no_update")
     write_directly(records, *statements)
-    code, report, err = check_json(capsys)
-    assert code == 1
-    assert "overdue" in flags_of(report)[CALM]
-    assert CALM in err
+    assert_still_flagged(capsys, CALM, "overdue")
 
 
 # -- the second review's attacks on the receipts ---------------------------------------------------
@@ -412,21 +427,12 @@ def test_a_change_is_replayed_even_with_its_events_anchored_to_an_old_entry(
 ):
     # The risk raised after a receipt, hidden by putting the old state back and stamping the
     # new event with an entry from before the receipt: its row is still newer than the receipt.
-    from dsl_console.core.records import Event
-    from dsl_console.services.casebook import record_event
     from dsl_console.store.audit import APPEND_ONLY_TRIGGERS
-    from dsl_console.store.cases import STATE_COLUMNS
 
-    check_json(capsys)
     conn = raw_connect(records, database_key(records))
-    columns = ", ".join(f'"{name}"' for name in STATE_COLUMNS)
-    vouched = conn.execute(f"SELECT {columns} FROM escalation WHERE ref = ?", (CALM,)).fetchone()
     (old_anchor,) = conn.execute("SELECT anchor FROM escalation WHERE ref = ?", (CALM,)).fetchone()
     conn.close()
-    session = session_factory()
-    record_event(session, CALM, Event(at=NOW, kind="risk-raised", note="fictional"))
-    session.close()
-    sets = ", ".join(f'"{name}" = ?' for name in STATE_COLUMNS)
+    vouched = risk_raised_over_a_vouched_state(records, session_factory, CALM)
     conn = raw_connect(records, database_key(records))
     conn.execute("DROP TRIGGER event_no_update")
     conn.execute(
@@ -435,13 +441,11 @@ def test_a_change_is_replayed_even_with_its_events_anchored_to_an_old_entry(
         (old_anchor, CALM),
     )
     conn.execute(APPEND_ONLY_TRIGGERS["event_no_update"])  # the guard put back as it was
-    conn.execute(f"UPDATE escalation SET {sets} WHERE ref = ?", (*vouched, CALM))
+    put_back(conn, CALM, vouched)
     conn.commit()
     conn.close()
-    code, report, err = check_json(capsys)
-    assert code == 1
-    assert "immediate-risk" in flags_of(report)[CALM]
-    assert "changed outside the console" in err and CALM in err
+    err = assert_still_flagged(capsys, CALM, "immediate-risk")
+    assert "changed outside the console" in err
 
 
 @pytest.mark.parametrize("as_of", ["ahead of it", "just before it"])
@@ -502,10 +506,7 @@ def test_a_removed_deputy_s_old_key_cannot_vouch_by_rewriting_an_old_entry(
     conn.execute(APPEND_ONLY_TRIGGERS["audit_no_update"])  # the guard put back as it was
     conn.commit()
     conn.close()
-    code, report, err = check_json(capsys)
-    assert code == 1
-    assert "overdue" in flags_of(report)[CALM]
-    assert CALM in err
+    assert_still_flagged(capsys, CALM, "overdue")
 
 
 def test_a_case_deleted_outside_the_console_is_said_though_it_cannot_be_listed(records, capsys):
