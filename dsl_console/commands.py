@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl_console.cli import (
     DEMO_PASSPHRASE,
@@ -40,6 +40,10 @@ from dsl_console.services.session import (
 )
 from dsl_console.store.keyslots import KdfCost
 from dsl_console.tables import table
+
+if TYPE_CHECKING:  # imported when a command runs: `procedures` and `--version` need neither
+    from dsl_console.core.calendar import WorkingCalendar
+    from dsl_console.services.sweep import CaseFlags
 
 
 def _session(
@@ -218,9 +222,9 @@ def _stdout_to_devnull() -> None:
 
 def _print_found(
     args: argparse.Namespace,
-    found: list[Any],
+    found: list[CaseFlags],
     as_of: datetime,
-    calendar: Any,
+    calendar: WorkingCalendar,
     warnings: list[str],
 ) -> None:
     if args.json:

@@ -9,9 +9,12 @@ their stored state agreeing with their events, it records a receipt: a digest of
 state of each block of cases (by id), as of the newest audit entry it had read, in an audit
 entry signed by the account that ran it. The next `check` digests the blocks again, in one
 pass of SQL, and replays only the blocks that differ from the receipt or hold a case whose
-rows were written since; every other block is exactly as a replay found it.
+rows were written since (by the entry they name, or by a row id above the receipt's
+watermarks); rows slipped in under the watermarks or taken out replay every block. Every other
+block is exactly as a replay found it.
 
-A receipt counts only when its entry is intact and signed by an account that may change the
+A receipt counts only when its entry is intact, still linked into the chain where it was
+written, vouches only for what came before it, and is signed by an account that may change the
 cases (a DSL or a deputy) (`account_trail.verify_case_authors` finds the newest such one), so
 nobody can vouch for a tampered state in another person's name. The digests themselves are
 kept in a setting and the signed entry holds their digest, which keeps the trail's lines short.

@@ -448,6 +448,32 @@ def test_a_change_is_replayed_even_with_its_events_anchored_to_an_old_entry(
     assert "changed outside the console" in err
 
 
+def test_a_change_is_replayed_even_with_its_event_moved_under_the_receipts_watermark(
+    records, session_factory, capsys
+):
+    # The same, with the new event's anchor and id both made old: moved to id -1, below the
+    # highest event id the receipt saw, so that nothing looks newer than the receipt. The
+    # rows under the watermark no longer number what the receipt counted.
+    from dsl_console.store.audit import APPEND_ONLY_TRIGGERS
+
+    conn = raw_connect(records, database_key(records))
+    (old_anchor,) = conn.execute("SELECT anchor FROM escalation WHERE ref = ?", (CALM,)).fetchone()
+    conn.close()
+    vouched = risk_raised_over_a_vouched_state(records, session_factory, CALM)
+    conn = raw_connect(records, database_key(records))
+    conn.execute("DROP TRIGGER event_no_update")
+    conn.execute(
+        "UPDATE event SET anchor = ?, id = -1 WHERE id = (SELECT max(id) FROM event)",
+        (old_anchor,),
+    )
+    conn.execute(APPEND_ONLY_TRIGGERS["event_no_update"])
+    put_back(conn, CALM, vouched)
+    conn.commit()
+    conn.close()
+    err = assert_still_flagged(capsys, CALM, "immediate-risk")
+    assert "changed outside the console" in err
+
+
 @pytest.mark.parametrize("as_of", ["ahead of it", "just before it"])
 def test_a_removed_deputy_s_old_key_cannot_vouch_by_rewriting_an_old_entry(
     records, session_factory, capsys, as_of
