@@ -79,9 +79,18 @@ def _need_a_terminal() -> None:
         )
 
 
+def _console_process() -> None:
+    """What this process takes on before it becomes the console, which outlives its locks:
+    SQLite's freed memory overwritten from the first page read (store/database)."""
+    from dsl_console.store.database import wipe_freed_memory  # SQLCipher: not for --version
+
+    wipe_freed_memory()
+
+
 def console(args: argparse.Namespace) -> int:
     """Open the console (it asks for the passphrase on its unlock screen)."""
     _need_a_terminal()
+    _console_process()
     config, path = resolve_config(args), resolve_db(args)
     # Forgotten by the environment once read: the sweep's helper processes start later.
     user, passphrase = account_from_environment(forget=True)
@@ -104,6 +113,7 @@ def console(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     """Open the console on the demo database, creating it with fictional cases when absent."""
     _need_a_terminal()
+    _console_process()
     from dsl_console.services.demo_db import ensure_demo
 
     config = resolve_config(args)

@@ -23,6 +23,7 @@ from textual.message import Message
 
 from dsl_console.config import Config
 from dsl_console.services.session import Credentials
+from dsl_console.store.database import wipe_freed_memory
 from dsl_console.ui.app import DslConsoleApp, create_app
 from dsl_console.ui.screens.case_screen import CaseScreen
 from dsl_console.ui.widgets.case_table import CaseTable
@@ -71,6 +72,8 @@ class Watch:
 
 
 async def probe(db: Path, rounds: int) -> dict[str, Any]:
+    # As `dsl-console` starts: SQLite's freed memory overwritten (commands._console_process).
+    wipe_freed_memory()
     watch = Watch()
     app = create_app(db, Config(), credentials=Credentials(USER, PASSPHRASE))
     watch.spy_on(app)

@@ -10,6 +10,10 @@ for the passphrase.
 The console itself is scanned the same way after Ctrl+L: the installed command in a real
 terminal, unlocked from a passphrase file, a case opened, the list filtered, swept.
 
+And the children's names SQLite alone read (the pages a filter decrypted, none of it handed
+to Python) are looked for once the connections that read them have closed: SQLCipher's memory
+security overwrites each block SQLite frees.
+
 What is not claimed (the README says so): a passphrase typed into the console stays in memory
 Python cannot wipe; so do the children's names the list showed; and the console's sweep helper
 holds the key while it runs, ending at the lock.
@@ -26,7 +30,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSPHRASE, USER
+from dsl_console.services.casebook import import_cases as record_cases
+from dsl_console.services.transfer import read_document
+from tests.conftest import NOW, PASSPHRASE, USER, case_json, document
 from tests.e2e.tmux_kit import CONSOLE, HAVE_TMUX, Terminal, case, import_cases
 from tests.security.conftest import add_fictional_cases, database_key
 
@@ -48,6 +54,41 @@ session.close()
 del session
 gc.collect()
 Path(sys.argv[3]).write_text("closed")
+time.sleep(120)
+"""
+
+
+# As the console's list does: the filter counted in worker threads, each on a connection of
+# its own, over cases whose names it never shows; then every connection closed, as a lock does.
+FILTER_IN_THREADS_CLOSE = r"""
+import gc, sys, threading, time
+from pathlib import Path
+from dsl_console.config import Config
+from dsl_console.services.session import account_from_environment, Credentials, open_session
+from dsl_console.store import listing
+from dsl_console.store.database import wipe_freed_memory
+
+if sys.argv[3] == "as the console":
+    wipe_freed_memory()  # what `dsl-console` and `dsl-console demo` do before anything else
+user, passphrase = account_from_environment(forget=True)
+session = open_session(Path(sys.argv[1]), Config(), Credentials(user, passphrase))
+del passphrase
+counted = []
+
+def keystroke(text):
+    with session.db.connection_context():
+        counted.append(listing.count(listing.View.OPEN, text, session.clock()))
+
+for text in ("z", "zz", "zzz"):
+    workers = [threading.Thread(target=keystroke, args=(text,)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+session.close()
+del session
+gc.collect()
+Path(sys.argv[2]).write_text(f"closed {len(counted)} {sum(counted)}")
 time.sleep(120)
 """
 
@@ -131,6 +172,57 @@ def test_after_close_the_key_and_a_file_passphrase_are_not_in_memory(
         child.wait()
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_names_only_sqlite_read_are_not_left_in_freed_memory_once_closed(
+    session_factory, new_db: Path, tmp_path: Path
+):
+    # The pages SQLite decrypts hold every child's name. A filter that matches no one reads
+    # them all and hands none to Python; once the connections close, those pages are freed
+    # memory. With SQLCipher's memory security off, a scan found every one of these names
+    # there; on, each freed block is overwritten first.
+    session = session_factory()
+    names = [f"Quillon Marbeck-{n:03d}" for n in range(60)]
+    data = document(
+        *(
+            case_json(f"SCH-2026-{n:03d}", child={"name": name, "dob": "2014-05-02"})
+            for n, name in enumerate(names)
+        )
+    )
+    record_cases(
+        session, read_document(data.encode("utf-8"), session.registry, NOW, session.calendar)
+    )
+    session.close()
+    secret_file = tmp_path / "passphrase"
+    secret_file.write_text(PASSPHRASE + "\n")
+    secret_file.chmod(0o600)
+    closed = tmp_path / "closed"
+    env = {**os.environ, "DSL_CONSOLE_USER": USER, "DSL_CONSOLE_PASSPHRASE_FILE": str(secret_file)}
+    env.pop("DSL_CONSOLE_PASSPHRASE", None)
+    child = subprocess.Popen(
+        [sys.executable, "-c", FILTER_IN_THREADS_CLOSE, str(new_db), str(closed), "as the console"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not closed.exists() or not closed.read_text().startswith("closed"):
+            assert child.poll() is None, child.stderr.read() if child.stderr else ""
+            assert time.monotonic() < deadline, "the child never closed its session"
+            time.sleep(0.05)
+        assert closed.read_text() == "closed 9 0"  # nine counts, none of them matching
+        try:
+            memory = memory_of(child.pid)
+        except PermissionError:
+            pytest.skip("this account may not read another process's memory")
+        left = [name for name in names if name.encode("utf-8") in memory]
+        assert left == []
+    finally:
+        child.kill()
+        child.wait()
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
 @pytest.mark.skipif(not HAVE_TMUX or CONSOLE is None, reason="needs tmux and the installed command")
@@ -186,3 +278,39 @@ def test_the_console_after_ctrl_l_holds_neither_the_key_nor_a_file_passphrase(tm
         assert found == dict.fromkeys(found, 0)
     finally:
         terminal.close()
+
+
+# `dsl-console` (no command: the console) and `dsl-console demo`, each up to the moment the
+# console would run: what SQLCipher reports then. The terminal check is passed (no terminal
+# here) and the console itself is not started.
+AS_THE_CONSOLE_STARTS = r"""
+import sys
+import dsl_console.commands as commands
+import dsl_console.ui.app as app
+from sqlcipher3 import dbapi2 as sqlcipher
+
+def report(console):
+    conn = sqlcipher.connect(":memory:")
+    conn.execute("SELECT 1").fetchall()
+    print("memory security", conn.execute("PRAGMA cipher_memory_security").fetchone()[0])
+    conn.close()
+    return 0
+
+commands._need_a_terminal = lambda: None
+app.run_console = report
+from dsl_console.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("argv", [[], ["demo"]], ids=["console", "demo"])
+def test_the_console_and_the_demo_overwrite_what_sqlite_frees(tmp_path: Path, argv: list[str]):
+    env = {**os.environ, "DSL_CONSOLE_DB": str(tmp_path / "cases.db")}
+    result = subprocess.run(
+        [sys.executable, "-c", AS_THE_CONSOLE_STARTS, *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "memory security 1", result.stderr
