@@ -103,11 +103,22 @@ class NoticeBar(Static):
             else Content.styled("•  " + n.text, "$text-warning")
             for n in ordered[:room]
         ]
-        more = len(ordered) - room
-        if more > 0:
+        hidden = ordered[room:]
+        if hidden:
             lines.append(
-                Content.styled(f"{more} more: view 2 lists them · ctrl+d dismisses", "dim")
+                Content.styled(f"{_more(hidden, ordered[:room])} · ctrl+d dismisses", "dim")
             )
         else:
             lines[0] = Content.assemble(lines[0], ("  ctrl+d dismisses", "dim"))
         self.update(Content("\n").join(lines))
+
+
+def _more(hidden: list[ShownNotice], shown: list[ShownNotice]) -> str:
+    """The line that stands for the notices left out: the cases they are about, since that
+    is what the DSL has to see to (a case may have a risk notice and another; view 2 lists
+    every flagged case)."""
+    cases = {n.ref for n in hidden} - {n.ref for n in shown}
+    if not cases:
+        more = len(hidden)
+        return f"{more} more notice{'s' if more > 1 else ''} about the cases above"
+    return f"{len(cases)} more case{'s' if len(cases) > 1 else ''}: view 2 lists them"
