@@ -176,6 +176,11 @@ async def test_an_existing_file_is_replaced_only_after_a_question_that_names_it(
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(screen.result_text), what="the export")
         assert "Escalation" in out.read_text(encoding="utf-8-sig")
+        # The same export straight again: while it asks, no finished bar from the last one.
+        await export(pilot, screen)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="question")
+        assert not screen.query_one("#export-progress", ProgressBar).display
+        assert screen.result_text == ""
 
 
 async def test_the_fields_a_form_will_print_blank_are_named_before_writing(make_app, home):

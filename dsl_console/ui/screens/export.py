@@ -422,6 +422,8 @@ class ExportScreen(FormScreen):
         result = self.query_one("#export-result", Static)
         result.update("")
         result.remove_class("-shown")
+        # The last export's full bar would stand beside the question about this one.
+        self.query_one("#export-progress", ProgressBar).display = False
         try:
             session = session_of(self.app)
             request = self.collect(session)
