@@ -39,7 +39,7 @@ from dsl_console.services.session import (
     open_session,
 )
 from dsl_console.store.keyslots import KdfCost
-from dsl_console.tables import table
+from dsl_console.tables import paragraph, table, terminal_width
 
 if TYPE_CHECKING:  # imported when a command runs: `procedures` and `--version` need neither
     from dsl_console.core.calendar import WorkingCalendar
@@ -438,16 +438,17 @@ def procedures(args: argparse.Namespace) -> int:
 
     config: Config = resolve_config(args)
     registry = load_registry(config.procedures_dir)
+    width = terminal_width()
+
+    def say(text: str, indent: str = "", hang: str = "  ") -> None:
+        for line in paragraph(text, indent=indent, hang=hang, width=width):
+            print(line)
+
     for proc in registry.latest():
-        print(
-            safe(
-                f"{proc.id}: {proc.name} (version {proc.version}, effective "
-                f"{proc.effective:%d/%m/%Y})"
-            )
-        )
-        print(safe(f"  {proc.partnership}" + (f". Source: {proc.source}" if proc.source else "")))
+        say(f"{proc.id}: {proc.name} (version {proc.version}, effective {proc.effective:%d/%m/%Y})")
+        say(f"{proc.partnership}" + (f". Source: {proc.source}" if proc.source else ""), "  ")
         if proc.shorten_only:
-            print("  A deadline set by hand may only shorten a stage's timescale.")
+            say("A deadline set by hand may only shorten a stage's timescale.", "  ")
         stages = [
             (
                 stage.number,
@@ -458,14 +459,18 @@ def procedures(args: argparse.Namespace) -> int:
             for stage in proc.stages
         ]
         for line in table(
-            ("Stage", "Name", "Timescale", "Held by"), stages, right={0}, indent="  "
+            ("Stage", "Name", "Timescale", "Held by"),
+            stages,
+            right={0},
+            indent="  ",
+            width=width,
         ):
             print(line)
         if proc.duties:
             print("  Duties:")
             for duty in proc.duties:
-                print(safe(f"    {duty.id}: {duty.what}"))
-                print(safe(f"       {duty.describe()}"))
+                say(f"{duty.id}: {duty.what}", "    ", "     ")
+                say(duty.describe(), "       ", "")
         print()
     return 0
 
@@ -658,7 +663,7 @@ def audit(args: argparse.Namespace) -> int:
             print("no audit entries" + (f" for {safe(args.ref)}" if args.ref else ""))
             return 0
         headers = ("Entry", "When", "User", "Action", "Ref", "Hash", "Detail")
-        for text in table(headers, entries, right={0}):
+        for text in table(headers, entries, right={0}, width=terminal_width()):
             print(text)
         return 0
     finally:
@@ -727,7 +732,8 @@ def restore(args: argparse.Namespace) -> int:
 
 # -- doctor --------------------------------------------------------------------------------------
 def doctor(args: argparse.Namespace) -> int:
-    """One line per problem with this deployment; exit 1 when there is any."""
+    """One line per problem with this deployment (at a terminal, wrapped to it, the rest of a
+    problem indented under it); exit 1 when there is any."""
     from dsl_console.core.clock import system_clock
     from dsl_console.services.doctor import deployment_problems
 
@@ -736,7 +742,8 @@ def doctor(args: argparse.Namespace) -> int:
     backups = Path(args.backups).expanduser() if args.backups else path.parent / "backups"
     problems = deployment_problems(path, config, backups=backups, now=system_clock())
     for problem in problems:
-        print(safe(" ".join(problem.split())))
+        for line in paragraph(" ".join(problem.split()), hang="  ", width=terminal_width()):
+            print(line)
     if problems:
         count = len(problems)
         print(f"{count} problem{'' if count == 1 else 's'} found", file=sys.stderr)

@@ -10,7 +10,7 @@ from dsl_console.services.session import Session, check_passphrase, check_user_n
 from dsl_console.store import audit, keyslots, users
 from dsl_console.store.account_trail import ADDED, PASSPHRASE, REMOVED, with_key
 from dsl_console.store.users import ROLE_LABELS, Account, Profile, Role
-from dsl_console.tables import table
+from dsl_console.tables import table, terminal_width
 
 
 def check_profile(profile: Profile) -> Profile:
@@ -200,7 +200,11 @@ def accounts_text(session: Session, accounts: list[Account]) -> str:
         )
     # A name written to the database directly could hold control characters: the table
     # shows every cell inert. The longest column last, where it pads nothing.
-    lines = table(("User", "Role", "Since", "Notes", "Who"), rows) if rows else ["no accounts"]
+    lines = (
+        table(("User", "Role", "Since", "Notes", "Who"), rows, width=terminal_width())
+        if rows
+        else ["no accounts"]
+    )
     owed = keyslots.rekey_owed(keyslots.keys_path(session.path))
     if owed:
         lines.append(REKEY_OWED.format(why=safe(owed)))
