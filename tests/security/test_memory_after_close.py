@@ -254,7 +254,8 @@ def test_the_console_after_ctrl_l_holds_neither_the_key_nor_a_file_passphrase(tm
     terminal = Terminal(tmp_path, env)
     try:
         terminal.start("--db", str(db))
-        terminal.wait_for("MEM-001", "29 cases")
+        # Which refs are on screen depends on the hour (the real clock): any of them will do.
+        terminal.wait_for("MEM-0", "29 cases")
         terminal.keys("Enter")  # a case opened, its timeline read
         terminal.wait_for("Stage 1", "esc Back")
         terminal.keys("Escape", "/")
