@@ -25,6 +25,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,15 +47,15 @@ from dsl_console.services.session import Credentials, account_from_environment, 
 from dsl_console.services.sweep import sweep
 
 user, passphrase = account_from_environment(forget=True)
-session = open_session(Path(sys.argv[1]), Config(), Credentials(user, passphrase))
+session = open_session(Path(sys.argv[2]), Config(), Credentials(user, passphrase))
 del passphrase
 with session.db.connection_context():
     sweep(session, with_duties=True)
-    export_to(session, "json", Path(sys.argv[2]))
+    export_to(session, "json", Path(sys.argv[3]))
 session.close()
 del session
 gc.collect()
-Path(sys.argv[3]).write_text("closed")
+Path(sys.argv[1]).write_text("closed")
 time.sleep(120)
 """
 
@@ -68,10 +70,10 @@ from dsl_console.services.session import account_from_environment, Credentials, 
 from dsl_console.store import listing
 from dsl_console.store.database import wipe_freed_memory
 
-if sys.argv[3] == "as the console":
+if sys.argv[3:] == ["as the console"]:
     wipe_freed_memory()  # what `dsl-console` and `dsl-console demo` do before anything else
 user, passphrase = account_from_environment(forget=True)
-session = open_session(Path(sys.argv[1]), Config(), Credentials(user, passphrase))
+session = open_session(Path(sys.argv[2]), Config(), Credentials(user, passphrase))
 del passphrase
 counted = []
 
@@ -88,7 +90,7 @@ for text in ("z", "zz", "zzz"):
 session.close()
 del session
 gc.collect()
-Path(sys.argv[2]).write_text(f"closed {len(counted)} {sum(counted)}")
+Path(sys.argv[1]).write_text(f"closed {len(counted)} {sum(counted)}")
 time.sleep(120)
 """
 
@@ -122,6 +124,47 @@ def secrets_found(memory: bytes, key: bytes, passphrase: str) -> dict[str, int]:
     }
 
 
+@contextmanager
+def closed_child(
+    folder: Path, script: str, *args: str
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """A Python process running `script` with `args` (unlocking as a command does, from a
+    private passphrase file), once it has written that it closed its session to the file
+    named first (sys.argv[1]); kept alive, to be read, until the block ends. Yields it and
+    what it wrote."""
+    secret_file = folder / "passphrase"
+    secret_file.write_text(PASSPHRASE + "\n")
+    secret_file.chmod(0o600)
+    closed = folder / "closed"
+    env = {**os.environ, "DSL_CONSOLE_USER": USER, "DSL_CONSOLE_PASSPHRASE_FILE": str(secret_file)}
+    env.pop("DSL_CONSOLE_PASSPHRASE", None)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(closed), *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not closed.exists() or not closed.read_text().startswith("closed"):
+            assert child.poll() is None, child.stderr.read() if child.stderr else ""
+            assert time.monotonic() < deadline, "the child never closed its session"
+            time.sleep(0.05)
+        yield child, closed.read_text()
+    finally:
+        child.kill()
+        child.wait()
+
+
+def memory_or_skip(pid: int) -> bytes:
+    """memory_of, or the test skipped where this account may not read another's memory."""
+    try:
+        return memory_of(pid)
+    except PermissionError:
+        pytest.skip("this account may not read another process's memory")
+
+
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
 def test_after_close_the_key_and_a_file_passphrase_are_not_in_memory(
     session_factory, new_db: Path, tmp_path: Path
@@ -130,46 +173,11 @@ def test_after_close_the_key_and_a_file_passphrase_are_not_in_memory(
     add_fictional_cases(session, *(f"SCH-2026-{n:03d}" for n in range(1, 40)))
     session.close()
     key = database_key(new_db)
-    secret_file = tmp_path / "passphrase"
-    secret_file.write_text(PASSPHRASE + "\n")
-    secret_file.chmod(0o600)
-    closed = tmp_path / "closed"
-    env = {
-        **os.environ,
-        "DSL_CONSOLE_USER": USER,
-        "DSL_CONSOLE_PASSPHRASE_FILE": str(secret_file),
-    }
-    env.pop("DSL_CONSOLE_PASSPHRASE", None)
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            UNLOCK_WORK_CLOSE,
-            str(new_db),
-            str(tmp_path / "all.json"),
-            str(closed),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not closed.exists():
-            assert child.poll() is None, child.stderr.read() if child.stderr else ""
-            assert time.monotonic() < deadline, "the child never closed its session"
-            time.sleep(0.05)
+    script = (UNLOCK_WORK_CLOSE, str(new_db), str(tmp_path / "all.json"))
+    with closed_child(tmp_path, *script) as (child, _said):
         assert (tmp_path / "all.json").stat().st_size > 0  # it did read the cases
-        try:
-            memory = memory_of(child.pid)
-        except PermissionError:
-            pytest.skip("this account may not read another process's memory")
-        found = secrets_found(memory, key, PASSPHRASE)
+        found = secrets_found(memory_or_skip(child.pid), key, PASSPHRASE)
         assert found == dict.fromkeys(found, 0)
-    finally:
-        child.kill()
-        child.wait()
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
@@ -192,35 +200,12 @@ def test_names_only_sqlite_read_are_not_left_in_freed_memory_once_closed(
         session, read_document(data.encode("utf-8"), session.registry, NOW, session.calendar)
     )
     session.close()
-    secret_file = tmp_path / "passphrase"
-    secret_file.write_text(PASSPHRASE + "\n")
-    secret_file.chmod(0o600)
-    closed = tmp_path / "closed"
-    env = {**os.environ, "DSL_CONSOLE_USER": USER, "DSL_CONSOLE_PASSPHRASE_FILE": str(secret_file)}
-    env.pop("DSL_CONSOLE_PASSPHRASE", None)
-    child = subprocess.Popen(
-        [sys.executable, "-c", FILTER_IN_THREADS_CLOSE, str(new_db), str(closed), "as the console"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not closed.exists() or not closed.read_text().startswith("closed"):
-            assert child.poll() is None, child.stderr.read() if child.stderr else ""
-            assert time.monotonic() < deadline, "the child never closed its session"
-            time.sleep(0.05)
-        assert closed.read_text() == "closed 9 0"  # nine counts, none of them matching
-        try:
-            memory = memory_of(child.pid)
-        except PermissionError:
-            pytest.skip("this account may not read another process's memory")
+    script = (FILTER_IN_THREADS_CLOSE, str(new_db))
+    with closed_child(tmp_path, *script, "as the console") as (child, said):
+        assert said == "closed 9 0"  # nine counts, none of them matching
+        memory = memory_or_skip(child.pid)
         left = [name for name in names if name.encode("utf-8") in memory]
         assert left == []
-    finally:
-        child.kill()
-        child.wait()
 
 
 @pytest.mark.e2e
