@@ -425,6 +425,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                 break
             await asyncio.sleep(0.01)
         self._ready_screen = screen
+        from dsl_console.ui.forms.base import FormScreen  # as in action_quit: not at start-up
+
+        if isinstance(screen, FormScreen):
+            screen.keys_arrive()
 
     async def _screen_binding_in_order(self, event: events.Key) -> bool:
         """On the case list or a case's screen, run the screen's or the console's binding for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from console_kit import burst, notices, settle, wait_until
 from test_case_screen import (
     ALL_CASES,
@@ -805,3 +806,36 @@ async def test_ctrl_q_on_a_typed_form_asks_before_throwing_it_away(make_app):
         assert form.query_one("#note", TextArea).text == "Half typed note"
         await pilot.press("ctrl+q", "y")
         await wait_until(pilot, lambda: not app.is_running, what="the console to quit")
+
+
+@pytest.mark.parametrize("leave", ["escape", "ctrl+q"])
+async def test_a_note_typed_in_the_burst_that_opens_its_form_is_asked_about_before_it_goes(
+    make_app, leave
+):
+    # A tmux walkthrough: "e, Tab, a note" in one burst, then Escape, closed the form and
+    # threw the note away without asking (Ctrl+Q quit the same way): the form took what its
+    # fields held once drawn, the note by then, as where it started, so nothing counted as
+    # typed.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        burst(app, "e", "tab", *"Rang SW")
+        await settle(pilot)
+        await pilot.press(leave)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
+        assert "hrow away what you have typed" in screen_text(app)  # Throw, or Quit and throw
+        await pilot.press("escape")  # keep editing
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.query_one("#note", TextArea).text == "Rang SW"
+
+
+async def test_a_form_opened_and_left_in_one_burst_closes_without_a_question(make_app):
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        case_screen = await open_screen(pilot)
+        for key in ("e", "x", "r", "a"):
+            burst(app, key, "escape")
+            await settle(pilot)
+            assert app.screen is case_screen, key

@@ -131,6 +131,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     # Escape or Cancel on a form with something typed in it asks before throwing it away.
     ASK_BEFORE_DISCARDING = True
     _baseline: dict[str, object] | None = None
+    _keys_came = False  # a key has been typed into the form (keys_arrive)
 
     @dataclass
     class Saved(Message):
@@ -298,7 +299,20 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     def on_mount(self) -> None:
         # Runs after the form's own on_mount (Textual calls each class's in turn): what the
         # fields hold once drawn is what the form starts with, not something typed.
-        self.call_after_refresh(self.remember_values)
+        self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        if not self._keys_came:
+            self.remember_values()
+
+    def keys_arrive(self) -> None:
+        """The first key typed into this form is about to be handled (the app says so): what
+        the fields hold before it is where the form starts, if it has not been taken yet. In
+        one burst ("e, Tab, a note") the keys came before the form was drawn, the note was
+        taken as the starting point, and Escape then threw it away without asking."""
+        if not self._keys_came:
+            self._keys_came = True
+            self.remember_values()
 
     def remember_values(self) -> None:
         """Take the fields as they are now as the form's starting point (e.g. after a default
