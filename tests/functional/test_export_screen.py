@@ -264,3 +264,38 @@ async def test_on_a_server_the_export_goes_to_the_dsl_s_outbox(
         assert "outbox" in screen.errors.get("out", "")
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert not (tmp_path / "elsewhere.csv").exists()
+
+
+async def test_escape_while_an_export_is_written_still_says_it_was_written(
+    make_app, home, monkeypatch
+):
+    # A tmux walkthrough: Ctrl+S then Escape on a slower export (the yearly analysis) closed
+    # the screen, the file was written and audited, and nothing said so: the DSL believed a
+    # file of children's names had not been made. The console itself now says it was.
+    import threading
+
+    from dsl_console.services import exporting
+
+    real, going = exporting.export_to, threading.Event()
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        going.wait(5)  # until the screen has gone
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exporting, "export_to", slow)
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        await pilot.press("ctrl+s", "escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), what="back")
+        going.set()
+        await wait_until(
+            pilot,
+            lambda: any(n.title == "Export written" for n in app._notifications),
+            what="the notice that it was written",
+        )
+        assert out.exists()
+        notice = next(n for n in app._notifications if n.title == "Export written")
+        assert str(out) in notice.message

@@ -456,6 +456,7 @@ class ExportScreen(FormScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def run_export(self, session: Session, request: ExportRequest) -> None:
         """Write the export (in a thread, on a connection of its own), posting progress."""
+        app = self.app  # while this screen is up: once it is dismissed, it has no app
 
         def progress(done: int, total: int) -> None:
             self.post_message(self.Progressed(done, total))
@@ -490,6 +491,9 @@ class ExportScreen(FormScreen):
                 self.Refused(InputError(f"could not write the file ({exc.strerror})", field="out"))
             )
             return
+        # Said by the console itself, not this screen: after Escape, the export goes on (a
+        # file of children's names may still be written) and the screen is gone.
+        app.call_from_thread(app.notify, line, title="Export written", timeout=10)
         self.post_message(self.Written(line))
 
     @on(Progressed)
@@ -512,7 +516,6 @@ class ExportScreen(FormScreen):
         result = self.query_one("#export-result", Static)
         result.update(f"✓ {message.line}")
         result.add_class("-shown")
-        self.app.notify(message.line, title="Export written", timeout=10)
 
     @property
     def result_text(self) -> str:
