@@ -309,10 +309,13 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         """The first key typed into this form is about to be handled (the app says so): what
         the fields hold before it is where the form starts, if it has not been taken yet. In
         one burst ("e, Tab, a note") the keys came before the form was drawn, the note was
-        taken as the starting point, and Escape then threw it away without asking."""
+        taken as the starting point, and Escape then threw it away without asking. Once the
+        form has been drawn its starting point is already taken, and stays: what was put in
+        the fields since (by the user, or by a test) is not where the form started."""
         if not self._keys_came:
             self._keys_came = True
-            self.remember_values()
+            if self._baseline is None:
+                self.remember_values()
 
     def remember_values(self) -> None:
         """Take the fields as they are now as the form's starting point (e.g. after a default
