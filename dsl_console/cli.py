@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "--out", required=True, metavar="FILE", help="the backup file (its FILE.keys beside it)"
     )
+    backup.add_argument(
+        "--force", action="store_true", help="replace the backup if it already exists"
+    )
     restore = command("restore", "replace the database with a checked backup")
     restore.add_argument("file", metavar="FILE", help="the backup file (its FILE.keys beside it)")
     restore.add_argument(

@@ -687,7 +687,7 @@ def backup(args: argparse.Namespace) -> int:
 
     session = _session(args)
     try:
-        out = make_backup(session, Path(args.out))
+        out = make_backup(session, Path(args.out), force=bool(args.force))
     finally:
         session.close()
     print(f"backup written to {out} (with its key file {out.name}.keys)")

@@ -22,6 +22,7 @@ from dsl_console.core.clock import Clock, system_clock
 from dsl_console.core.wording import plural, stamp
 from dsl_console.errors import AccessError, InputError, StoreError
 from dsl_console.paths import private_dir
+from dsl_console.services.exports.target import TargetExists
 from dsl_console.services.session import Credentials, Session, open_session
 from dsl_console.store import keyslots
 from dsl_console.store.database import raw_connection
@@ -112,9 +113,10 @@ def _check_copy(path: Path, key: bytes | bytearray, label: str) -> sqlcipher.Con
 
 
 # -- backup --------------------------------------------------------------------------------------
-def make_backup(session: Session, out: Path) -> Path:
+def make_backup(session: Session, out: Path, *, force: bool = False) -> Path:
     """Write an encrypted, consistent copy of the open database to `out` (0600), with its key
-    slots as `out.keys`; returns the path written."""
+    slots as `out.keys`; returns the path written. An existing file (or key file) of that name
+    is replaced only with `force`: a backup typed over last week's would lose it."""
     session.require_write("make backups")
     out = Path(out).expanduser()
     for suffix in ("", ".keys", *SIDE_FILES):
@@ -122,6 +124,11 @@ def make_backup(session: Session, out: Path) -> Path:
             raise InputError("--out names the live database or its files; choose another file")
     if out.is_dir():
         raise InputError(f"--out {out} is a folder; name the backup file")
+    if not force and (out.exists() or keyslots.keys_path(out).exists()):
+        raise TargetExists(
+            f"{out} already exists; choose another name, or add --force to replace it",
+            field="out",
+        )
     try:
         private_dir(out.parent)
     except OSError as exc:

@@ -83,3 +83,22 @@ def test_a_folder_as_the_target_is_named_as_a_folder_and_force_is_not_offered(
         line = capsys.readouterr().err.strip()
         assert line == f"dsl-console: out: {folder} is a folder; name the file to write in it"
     assert list(folder.iterdir()) == []
+
+
+def test_a_backup_never_replaces_an_earlier_one_unless_forced(with_cases, tmp_path, capsys):
+    # Last week's backup typed again as tonight's name: without --force it stays as it was.
+    backup = tmp_path / "cases-weekly.db"
+    assert main(["backup", "--out", str(backup)]) == 0
+    kept = backup.read_bytes(), Path(f"{backup}.keys").read_bytes()
+    capsys.readouterr()
+    assert main(["backup", "--out", str(backup)]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err and err.count("\n") == 1
+    assert (backup.read_bytes(), Path(f"{backup}.keys").read_bytes()) == kept
+    # A key file left alone by itself counts too: the backup would stand beside the wrong slots.
+    lone = tmp_path / "lone.db"
+    Path(f"{lone}.keys").write_bytes(kept[1])
+    assert main(["backup", "--out", str(lone)]) == 2
+    assert not lone.exists()
+    assert main(["backup", "--out", str(backup), "--force"]) == 0
+    assert backup.read_bytes() != kept[0]
