@@ -299,3 +299,55 @@ async def test_escape_while_an_export_is_written_still_says_it_was_written(
         assert out.exists()
         notice = next(n for n in app._notifications if n.title == "Export written")
         assert str(out) in notice.message
+
+
+async def test_escape_while_an_export_is_refused_still_says_it_was_not_written(
+    make_app, home, monkeypatch
+):
+    # The other half of the walkthrough's Ctrl+S then Escape: an export that fails once the
+    # screen has gone (here its folder is removed meanwhile) said nothing at all.
+    import shutil
+    import threading
+
+    from dsl_console.services import exporting
+
+    real, going = exporting.export_to, threading.Event()
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        going.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exporting, "export_to", slow)
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        await pilot.press("ctrl+s", "escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), what="back")
+        shutil.rmtree(out.parent)
+        going.set()
+        await wait_until(
+            pilot,
+            lambda: any(n.title == "Export not written" for n in app._notifications),
+            what="the notice that it was not written",
+        )
+        assert not out.exists()
+        assert not any(n.title == "Export written" for n in app._notifications)
+        notice = next(n for n in app._notifications if n.title == "Export not written")
+        assert notice.message.startswith("Not written: ") and notice.severity == "error"
+
+
+async def test_the_last_export_s_line_goes_when_another_kind_is_chosen(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        await export(pilot, screen)
+        await wait_until(pilot, lambda: bool(screen.result_text), what="the export")
+        assert "escalation-log" in screen.result_text
+        # The yearly analysis chosen next: the log's "wrote ..." would read as about it.
+        screen.query_one("#what", Select).value = "analysis"
+        await settle(pilot)
+        assert screen.result_text == ""
+        assert not screen.query_one("#export-progress", ProgressBar).display

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -341,8 +341,21 @@ class ExportScreen(FormScreen):
         self._suggested = str((outbox.folder if outbox else default_folder()) / name)
         self.query_one("#out", Input).value = self._suggested
 
+    def _clear_last_export(self) -> Static:
+        """Hide the last export's line and bar (returned: the line, for the next one). Its
+        "✓ wrote ..." stood under a different kind of export once that was chosen, and its
+        full bar beside the question about the next one."""
+        result = self.query_one("#export-result", Static)
+        result.update("")
+        result.remove_class("-shown")
+        if not self.query_one("#save", Button).disabled:  # not while an export is running
+            self.query_one("#export-progress", ProgressBar).display = False
+        return result
+
     @on(Select.Changed, "#what")
     def _what_chosen(self, event: Select.Changed) -> None:
+        if self.is_mounted:
+            self._clear_last_export()
         what = self.what
         formats = FORMATS[what]
         fmt = self.query_one("#format", Select)
@@ -419,11 +432,7 @@ class ExportScreen(FormScreen):
         if save.disabled:
             return
         self.clear_errors()
-        result = self.query_one("#export-result", Static)
-        result.update("")
-        result.remove_class("-shown")
-        # The last export's full bar would stand beside the question about this one.
-        self.query_one("#export-progress", ProgressBar).display = False
+        result = self._clear_last_export()
         try:
             session = session_of(self.app)
             request = self.collect(session)
@@ -483,18 +492,28 @@ class ExportScreen(FormScreen):
                     force=request.force,
                 )
         except ConsoleError as exc:
-            self.post_message(self.Refused(exc))
+            app.call_from_thread(self._say_refused, app, exc)
             return
         except OSError as exc:
             # The reason only (permission denied, disk full): never the file's contents.
-            self.post_message(
-                self.Refused(InputError(f"could not write the file ({exc.strerror})", field="out"))
-            )
+            error = InputError(f"could not write the file ({exc.strerror})", field="out")
+            app.call_from_thread(self._say_refused, app, error)
             return
         # Said by the console itself, not this screen: after Escape, the export goes on (a
         # file of children's names may still be written) and the screen is gone.
         app.call_from_thread(app.notify, line, title="Export written", timeout=10)
         self.post_message(self.Written(line))
+
+    def _say_refused(self, app: App[object], error: ConsoleError) -> None:
+        """Refused: in place while this screen is up; after Escape, by the console itself,
+        or a DSL who left the export to finish would take it as written."""
+        if self in app.screen_stack:
+            self.post_message(self.Refused(error))
+        else:
+            reason = error.reason if isinstance(error, InputError) else str(error)
+            app.notify(
+                f"Not written: {reason}", title="Export not written", severity="error", timeout=15
+            )
 
     @on(Progressed)
     def _progressed(self, message: Progressed) -> None:
