@@ -20,7 +20,7 @@ from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
-from textual.dom import DOMNode, NoScreen
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.screen import Screen
@@ -53,6 +53,7 @@ from dsl_console.ui.messages import (
     CaseChangeForged,
     CasesChanged,
     IntegrityFailed,
+    SaveSettled,
     StatesRepaired,
     SweepFinished,
 )
@@ -80,6 +81,8 @@ UNMOUNT_WAIT_SECONDS = 2.0
 EARLY_UNLOCK_WAIT_SECONDS = 0.3
 # The longest the keys after a dropdown's choice wait for it to land (see _held_for_a_choice).
 CHOICE_WAIT_SECONDS = 0.5
+# How long the keys typed after a form's Ctrl+S wait, at most, for what it leads to.
+SAVE_WAIT_SECONDS = 5.0
 # After the list is first drawn, the collection before gc.freeze() (tens of ms) waits this
 # long, so that it falls after first paint rather than in it.
 FREEZE_AFTER_SECONDS = 0.5
@@ -228,6 +231,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._key_targets: weakref.WeakKeyDictionary[events.Key, Widget | None] = (
             weakref.WeakKeyDictionary()
         )
+        # The screen on top when each key came from the terminal (see _from_another_screen).
+        self._key_screens: weakref.WeakKeyDictionary[events.Key, Screen] = (
+            weakref.WeakKeyDictionary()
+        )
         self.sweep_count = 0
         self._unlock_unswept = False
         self.bell_count = 0
@@ -255,6 +262,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._choosing: Select | None = None
         self._choosing_since = 0.0
         self._held_keys: list[events.Key] = []
+        # The keys typed after a form's Ctrl+S, waiting for what it leads to (_waits_for_a_save).
+        self._after_save: list[events.Key] = []
+        self._after_save_timer: Timer | None = None
         self._replayed_at: float | None = None
         self._freeze_timer: Timer | None = None  # set once the list is first drawn
         self._start_up_frozen = False  # gc.freeze() has run (see _freeze_start_up)
@@ -277,6 +287,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             return
         if isinstance(event, ACTIVITY):
             self.note_activity()
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and self._waits_for_a_save(event)
+        ):
+            return
         if isinstance(event, events.Key) and not event.is_forwarded:
             plain = escape_then_key(event)
             if plain is not None:
@@ -294,7 +310,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                     return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
                 self._key_targets[event] = self.focused
-            elif await self._bound_where_typed(event):
+                self._key_screens[event] = self.screen
+            elif await self._bound_where_typed(event) or self._from_another_screen(event):
                 return
         await super().on_event(event)
         if self._held_keys and self._choice_landed():
@@ -408,9 +425,43 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         for node, bindings in self.screen._binding_chain:
             for binding in bindings.key_to_bindings.get(event.key, ()):
                 if binding.priority and binding.action == "save":
+                    save_asked = getattr(node, "save_asked", None)  # a form (FormScreen)
+                    if save_asked is not None:
+                        save_asked()  # from now, not once the box has got this far
                     focused.call_later(self.run_action, binding.action, node)
                     return True
         return False
+
+    def _waits_for_a_save(self, event: events.Key) -> bool:
+        """Hold a key typed after a form's Ctrl+S until the save has led somewhere the user
+        can see (FormScreen.save_settled): a question takes the key, as does the screen left
+        once the form has closed; a form that refused it drops it. Had it gone on at once,
+        "Ctrl+S y" typed the "y" into the form while it checked the case, before its
+        question was up; with no outcome in SAVE_WAIT_SECONDS, the keys go on as they came."""
+        # By attribute, not isinstance: the forms are not imported before a form is opened.
+        if not self._after_save and not getattr(self.screen, "save_unsettled", False):
+            return False
+        self._after_save.append(event)
+        if self._after_save_timer is None:
+            self._after_save_timer = self.set_timer(SAVE_WAIT_SECONDS, self._keys_after_save)
+        return True
+
+    @on(SaveSettled)
+    async def _save_settled(self, message: SaveSettled) -> None:
+        await self._keys_after_save(dropped=message.refused)
+
+    async def _keys_after_save(self, *, dropped: bool = False) -> None:
+        """Handle, or drop, the keys held for a save, in the order they came."""
+        if self._after_save_timer is not None:
+            self._after_save_timer.stop()
+            self._after_save_timer = None
+        held, self._after_save = self._after_save, []
+        if dropped:
+            if held:
+                self.bell()  # typed blind: the form now says what is wrong, and keeps its text
+            return
+        for key in held:
+            await self.on_event(key)  # a Ctrl+S among them holds those after it again
 
     async def _new_screen_ready(self) -> None:
         """A key that arrives while a screen just opened (a form) is not yet up waits for it
@@ -492,18 +543,29 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             node = node.parent
         return False
 
+    def _from_another_screen(self, event: events.Key) -> bool:
+        """Drop a key that comes back up from the screen it was typed on once another screen
+        is on top: it was meant for the one below, and Textual would run the new screen's
+        binding for it (or on_key type it into the new screen's box). In one burst on the
+        export screen, "y Ctrl+S" replaced a file: the Ctrl+S asked "Replace it?", and the "y"
+        typed before it answered; on the case list, "dsl-co" then "n" typed the letters into
+        the new case's Ref. A question is answered only by a key typed after the one that
+        asked it."""
+        typed_on = self._key_screens.pop(event, None)
+        if typed_on is None or typed_on is self.screen:
+            return False
+        self._key_targets.pop(event, None)
+        event.stop()
+        return True
+
     def on_key(self, event: events.Key) -> None:
         # A text box stops every printable key it gets, so one reaching the app while a text
         # box has focus was typed before that box took focus (straight after "/" or a tab,
         # faster than the focus change was handled). It belongs in the box; without this it
         # would be lost.
         focused = self.focused
-        typed_into = self._key_targets.pop(event, None)
+        self._key_targets.pop(event, None)
         if not event.is_printable or not event.character:
-            return
-        if typed_into is not None and _screen_of(typed_into) is not self.screen:
-            # Typed on another screen, before the key that opened this one (in a burst on
-            # the case list, "dsl-co" then "n": the letters landed in the new case's Ref).
             return
         if isinstance(focused, Input):
             focused.insert_text_at_cursor(event.character)
@@ -731,7 +793,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         if listing is not None and self.screen is listing:
             listing.notice_bar.add(ref, text, risk=risk)
             return
-        title = RISK_TITLE if risk else "Case flagged"
+        # A summary of many cases (no ref: "24 more cases flagged ...") is not one case.
+        title = RISK_TITLE if risk else ("Case flagged" if ref else "Cases flagged")
         notice = Notification(text, title, severity, 30 if risk else 12, markup=False)  # type: ignore[arg-type]
         self._notices_by_ref.setdefault(ref, []).append(notice)
         self.post_message(Notify(notice))
@@ -1070,14 +1133,6 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             self._let_reads_finish(wait=UNMOUNT_WAIT_SECONDS)
             self.session.close()
             self.session = None
-
-
-def _screen_of(widget: Widget) -> Screen | None:
-    """The screen a widget is on, or None once it is on none."""
-    try:
-        return widget.screen
-    except NoScreen:
-        return None
 
 
 # The console, as the command line and the tests build it: one factory, so that every test

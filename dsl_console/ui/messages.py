@@ -58,3 +58,12 @@ class IntegrityFailed(Message):
     """The whole-file check run after the list was drawn found `session`'s database damaged."""
 
     session: Session
+
+
+@dataclass
+class SaveSettled(Message):
+    """A form's save, asked for with Ctrl+S, has led somewhere the user can see: a question,
+    the form closed, an export started (`refused` False), or a message in place (True). The
+    keys typed after the Ctrl+S waited for this (DslConsoleApp._keys_after_save)."""
+
+    refused: bool

@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from console_kit import CASES, settle, unlocked, wait_until
+from console_kit import CASES, burst, settle, unlocked, wait_until
 from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar, Select
 
@@ -351,3 +351,26 @@ async def test_the_last_export_s_line_goes_when_another_kind_is_chosen(make_app,
         await settle(pilot)
         assert screen.result_text == ""
         assert not screen.query_one("#export-progress", ProgressBar).display
+
+
+async def test_a_key_typed_before_ctrl_s_never_answers_its_question(make_app, home):
+    # A tmux walkthrough: "y Ctrl+S" in one burst replaced an existing file without the
+    # question being seen: the "y", typed before the Ctrl+S, came back up from the export
+    # screen once "Replace it?" was on top, and answered it.
+    from dsl_console.ui.forms.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        out.write_text("kept\n")
+        burst(app, "y", "ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="question")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert out.read_text() == "kept\n"
+        # A "y" typed once it asks is the answer.
+        await pilot.press("y")
+        await wait_until(pilot, lambda: bool(screen.result_text), what="the export")
+        assert "Escalation" in out.read_text(encoding="utf-8-sig")

@@ -487,6 +487,53 @@ async def test_resolving_needs_an_outcome_and_a_yes(make_app):
         assert (last.kind, last.method) == (EventKind.RESOLVED, "Mediation meeting")
 
 
+async def test_ctrl_s_and_y_in_one_burst_answer_the_question_and_type_nothing(make_app):
+    # A tmux walkthrough: "Ctrl+S y" in one burst on the resolve form typed the "y" into the
+    # outcome while the form checked the case, and left the question up, unanswered.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        with app.session.db.connection_context():
+            record_event(
+                app.session,
+                STAGED_REF,
+                Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
+            )
+        form = await open_form(pilot, "r")
+        note = form.query_one("#note", TextArea)
+        note.load_text("Strategy meeting agreed.")
+        note.focus()
+        await pilot.pause()
+        burst(app, "ctrl+s", "y")
+        await back_on_case(pilot)
+        last = stored(app).events[-1]
+        assert (last.kind, last.note) == (EventKind.RESOLVED, "Strategy meeting agreed.")
+
+
+async def test_keys_typed_after_a_refused_ctrl_s_are_dropped_not_typed(make_app):
+    # The same burst on a form that refuses (no outcome): the "y" meant for a question is not
+    # typed into the field the cursor was in; the console rings the bell instead.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "r")
+        method = form.query_one("#method", Input)
+        method.value = "Mediation meeting"
+        method.focus()
+        await pilot.pause()
+        bells = app.bell_count
+        burst(app, "ctrl+s", "y")
+        await wait_until(pilot, lambda: bool(form.errors), what="the refusal")
+        await settle(pilot)
+        assert form.errors == {"note": "Required: please fill this in."}
+        assert method.value == "Mediation meeting"
+        assert app.bell_count == bells + 1
+        # The form takes keys again as typed: in the outcome, where the cursor now is.
+        assert app.focused is form.query_one("#note", TextArea)
+        await pilot.press(*"Agreed")
+        assert form.query_one("#note", TextArea).text == "Agreed"
+
+
 # -- m: why a timescale was missed ------------------------------------------------------------------
 async def test_recording_why_a_timescale_was_missed(make_app, clock):
     clock.set("2026-11-30 09:00")  # stage 3's due (27 Nov) has passed

@@ -37,6 +37,7 @@ from dsl_console.ui.forms.confirm import ConfirmScreen
 from dsl_console.ui.forms.fields import FormField, humanise
 from dsl_console.ui.forms.host import host, input_moment, session_of
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
+from dsl_console.ui.messages import SaveSettled
 from dsl_console.ui.widgets.demo_mark import demo_mark
 
 T = TypeVar("T")
@@ -132,6 +133,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     ASK_BEFORE_DISCARDING = True
     _baseline: dict[str, object] | None = None
     _keys_came = False  # a key has been typed into the form (keys_arrive)
+    _save_unsettled = False  # a save asked for, its outcome not yet shown (save_asked)
 
     @dataclass
     class Saved(Message):
@@ -244,7 +246,9 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         if named and re.fullmatch(r"(event|later)\.[a-z_.]+", named):
             message = reason
         if RISK_FIRST in message:
-            message += " On the case screen: e, then 'Immediate risk escalated'."
+            message = (
+                message.rstrip(".") + ". On the case screen: e, then 'Immediate risk escalated'."
+            )
         foot = self.query_one("#form-error", Static)
         shown = str(foot.content) if foot.has_class("-shown") else ""
         line = f"✗ {humanise(message)}"
@@ -373,11 +377,34 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     def _save_pressed(self) -> None:
         self.action_save()
 
+    # -- the keys typed after Ctrl+S ------------------------------------------------------------
+    @property
+    def save_unsettled(self) -> bool:
+        """A save was asked for and has not yet led anywhere the user can see."""
+        return self._save_unsettled
+
+    def save_asked(self) -> None:
+        """Ctrl+S has come (its action may run later, behind the keys typed before it): the
+        keys after it wait (in the app) until save_settled. In one burst, "Ctrl+S y" on the
+        resolve form typed the "y" into the note while the form checked the case, before
+        its question ("Resolve this case?") was up to take it."""
+        if not self.query_one("#save", Button).disabled:  # not while a save is under way
+            self._save_unsettled = True
+
+    def save_settled(self, *, refused: bool) -> None:
+        """The save has led somewhere: the keys after it go on (to a question, or the screen
+        that is left), or, `refused`, are dropped, typed blind into a form that now shows
+        what is wrong with it."""
+        if self._save_unsettled:
+            self._save_unsettled = False
+            self.app.post_message(SaveSettled(refused))
+
     def action_save(self) -> None:
         """Check the fields; if they read well, write in a worker."""
         save = self.query_one("#save", Button)
         if save.disabled:
             return
+        self.save_asked()
         self.clear_errors()
         self._gathered = []
         try:
@@ -391,6 +418,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             first = next((field for field in shown if field is not None), None)
             if first is not None:
                 self.bring_into_view(first)
+            self.save_settled(refused=True)
             return
         save.disabled = True
         if self.confirmation() is None:
@@ -425,6 +453,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
                 save.disabled = False
 
         self.app.push_screen(ConfirmScreen(question, yes=yes), answered)
+        self.save_settled(refused=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-write")
     def _write(self, session: Session, collected: Any) -> None:
@@ -441,9 +470,11 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
     def _refused(self, message: Refused) -> None:
         self.query_one("#save", Button).disabled = False
         self.show_error(message.error)
+        self.save_settled(refused=True)
 
     @on(Saved)
     def _saved(self, message: Saved) -> None:
+        self.save_settled(refused=False)
         self.dismiss(message.result)
         self.after_saved(message.result)
 
@@ -452,6 +483,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
         if event.worker.group == "form-write" and event.state == WorkerState.ERROR:
             self.query_one("#save", Button).disabled = False
             self.show_error(UNEXPECTED)
+            self.save_settled(refused=True)
             event.stop()  # told in place; the app's catch-all need not say it again
 
 

@@ -431,6 +431,7 @@ class ExportScreen(FormScreen):
         save = self.query_one("#save", Button)
         if save.disabled:
             return
+        self.save_asked()
         self.clear_errors()
         result = self._clear_last_export()
         try:
@@ -448,11 +449,15 @@ class ExportScreen(FormScreen):
                     result.add_class("-shown")
 
             self.app.push_screen(ConfirmScreen(question, yes="Replace"), answered)
+            self.save_settled(refused=False)
             return
         except ConsoleError as exc:
             self.show_error(exc)
+            self.save_settled(refused=True)
             return
         self._start(session, request)
+        # The keys after Ctrl+S go on while the export is written (Escape leaves it running).
+        self.save_settled(refused=False)
 
     def _start(self, session: Session, request: ExportRequest) -> None:
         save = self.query_one("#save", Button)
