@@ -378,8 +378,14 @@ async def test_every_write_key_is_bound_with_an_id_and_a_tooltip(make_app):
             "c Amend",
             "p People",
             "? Help",
+            "^l Lock",  # the palette's entry gave way to it (Ctrl+P still opens the palette)
         ):
             assert shown in footer
+        assert "palette" not in footer
+        # With room for it, the palette's entry is back.
+        await pilot.resize_terminal(120, 30)
+        await settle(pilot)
+        assert "^p palette" in screen_text(app).splitlines()[-1]
 
 
 async def test_the_command_palette_offers_the_case_actions(make_app):

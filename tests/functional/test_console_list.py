@@ -413,6 +413,10 @@ async def test_every_view_key_is_on_the_view_bar_at_80_columns(make_app):
         bar = next(line for line in screen_text(app).splitlines() if "1 Open" in line)
         for shown in ("2 Flagged", "5 Retention", "6 Owed", "7 Voided"):
             assert shown in bar, bar
+        # And every key of the list's own on its footer: Quit, Help and Lock were cut off.
+        footer = screen_text(app).splitlines()[-1]
+        for shown in ("Open", "/ Filter", "n New case", "E Export", "q Quit", "? Help", "^l Lock"):
+            assert shown in footer, footer
 
 
 async def test_keys_in_one_burst_on_the_list_act_in_the_order_typed(make_app):

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.deadlines import CaseState
@@ -39,6 +39,7 @@ from dsl_console.ui.forms.host import host, input_moment, session_of
 from dsl_console.ui.forms.parsing import moment_typed, optional_text
 from dsl_console.ui.messages import SaveSettled
 from dsl_console.ui.widgets.demo_mark import demo_mark
+from dsl_console.ui.widgets.keys_footer import KeysFooter
 
 T = TypeVar("T")
 
@@ -172,7 +173,7 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             with Horizontal(id="form-buttons"):
                 yield Button(self.SAVE_LABEL, id="save", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     @property
     def app_session(self) -> Session | None:

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from dsl_console.store.listing import FlagCounts, View, flag_counts
@@ -22,6 +22,7 @@ from dsl_console.ui.views import VIEW_HELP, VIEW_KEYS, VIEW_TITLES
 from dsl_console.ui.widgets.case_table import CaseTable
 from dsl_console.ui.widgets.demo_mark import demo_mark
 from dsl_console.ui.widgets.flag_summary import FlagSummary
+from dsl_console.ui.widgets.keys_footer import KeysFooter
 from dsl_console.ui.widgets.notice_bar import NoticeBar
 
 
@@ -178,7 +179,7 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         yield Input(placeholder="Filter by ref or child name", id="filter", classes="hidden")
         yield CaseTable(calendar=session.calendar, stage_name=stage_name, id="cases")
         yield NoticeBar(id="notice-bar")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(ViewBar).show(self.view, None, "")

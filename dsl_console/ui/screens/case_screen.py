@@ -19,7 +19,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.deadlines import CaseState, case_state
@@ -45,6 +45,7 @@ from dsl_console.ui.forms.resolve import ResolveForm
 from dsl_console.ui.forms.void import VoidForm
 from dsl_console.ui.widgets.case_facts import CaseFacts, CaseStatus, case_status, facts_content
 from dsl_console.ui.widgets.demo_mark import demo_mark
+from dsl_console.ui.widgets.keys_footer import KeysFooter
 from dsl_console.ui.widgets.timeline import (
     StageTimeline,
     after_resolution,
@@ -293,7 +294,7 @@ class CaseScreen(ErrorGuard, Screen[None]):
             with Vertical(id="case-record"):
                 yield StageTimeline(id="timeline")
                 yield Static("", id="after-resolution", classes="stage")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#case-body").focus()

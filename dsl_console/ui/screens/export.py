@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Footer, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState
 
 from dsl_console.core.clock import local_date
@@ -37,6 +37,7 @@ from dsl_console.ui.forms.fields import FormField, Tick
 from dsl_console.ui.forms.host import host, session_of
 from dsl_console.ui.forms.parsing import day_typed
 from dsl_console.ui.widgets.demo_mark import demo_mark
+from dsl_console.ui.widgets.keys_footer import KeysFooter
 
 WHAT_OPTIONS = [
     ("Summary log", "log"),
@@ -215,7 +216,7 @@ class ExportScreen(FormScreen):
             with Horizontal(id="form-buttons"):
                 yield Button(self.SAVE_LABEL, id="save", variant="primary", compact=True)
                 yield Button("Close", id="cancel", compact=True)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def compose_fields(self) -> ComposeResult:
         what = self.initial_what

@@ -11,11 +11,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from dsl_console.core.flags import FLAGS
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.widgets.demo_mark import demo_mark
+from dsl_console.ui.widgets.keys_footer import KeysFooter
 
 OUR_PACKAGE = "dsl_console"
 
@@ -104,7 +105,7 @@ class HelpScreen(ErrorGuard, ModalScreen[None]):
                 "In a narrow Due column, wd means working days and late means overdue.",
                 id="help-abbreviations",
             )
-        yield Footer()
+        yield KeysFooter()
 
 
 def flags_help() -> Table:

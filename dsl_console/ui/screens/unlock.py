@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from dsl_console.errors import ConsoleError
@@ -27,6 +27,7 @@ from dsl_console.store.users import Profile
 from dsl_console.ui.error_dialog import ErrorGuard
 from dsl_console.ui.failures import report_failed_worker
 from dsl_console.ui.forms.profile import PROFILE_FIELDS, profile_typed
+from dsl_console.ui.widgets.keys_footer import KeysFooter
 
 DEMO_HINT = 'Demo database of fictional cases: user "demo", passphrase "demo passphrase".'
 
@@ -158,7 +159,7 @@ class UnlockScreen(ErrorGuard, Screen[None]):
                 yield Static(DEMO_HINT, id="unlock-hint")
             label = "Create" if self.mode == UnlockMode.FIRST_RUN else "Unlock"
             yield Button(label, id="unlock-button", variant="primary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         # The console may be closing as this screen mounts (the idle lock firing as the DSL
