@@ -69,6 +69,19 @@ def _whole_number(text: str) -> int:
     return value
 
 
+def _year(text: str) -> int:
+    """--year: a calendar year written in full, as the console's export screen asks; "26"
+    would analyse the year 26 and print a report of nothing."""
+    from dsl_console.core.validation import FIRST_YEAR, LAST_YEAR
+
+    typed = text.strip()
+    if not (typed.isdigit() and len(typed) == 4):
+        raise argparse.ArgumentTypeError(f"{typed!r} is not a four-digit year, such as 2026")
+    if not FIRST_YEAR <= int(typed) <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+    return int(typed)
+
+
 def _where_and_exits() -> str:
     """The --help epilogue: the real default paths on this machine, and the exit statuses."""
     return (
@@ -131,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ea = _sub(what, "analysis", "the yearly analysis (PDF or CSV)")
     ea.add_argument(
-        "--year", required=True, type=int, metavar="YYYY", help="the calendar year analysed"
+        "--year", required=True, type=_year, metavar="YYYY", help="the calendar year analysed"
     )
     for p, metavar in ((ej, "FILE"), (el, "FILE"), (er, "FILE.pdf"), (ea, "FILE")):
         p.add_argument(

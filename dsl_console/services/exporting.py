@@ -110,6 +110,37 @@ def _reporting(items: Iterable[T], total: int, progress: Progress | None) -> Ite
         progress(done, done)  # the exact count, whatever the estimate said
 
 
+# The file endings a DSL's programs open by, and what each ending promises.
+_ENDINGS = {".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".pdf": "pdf"}
+
+
+def _check_named_for(what: str, out: Path, fmt: str | None) -> None:
+    """Refuse a file name whose ending promises another format than the export writes: a PDF
+    named form.txt, or a CSV named log.xlsx, does not open in the program its name picks. A
+    partnership form is a PDF, and the yearly analysis is read by its ending, so those two
+    must end in one they can be."""
+    ending = out.suffix.lower()
+    if what == "report":
+        if ending != ".pdf":
+            raise InputError("a partnership form is a PDF: end the file name in .pdf", field="out")
+        return
+    if what == "analysis" and fmt is None:
+        if ending not in (".pdf", ".csv"):
+            raise InputError(
+                "the yearly analysis is a PDF or a CSV: end the file name in .pdf or .csv",
+                field="out",
+            )
+        return
+    expected = "json" if what == "json" else fmt
+    named = _ENDINGS.get(ending)
+    if named is not None and expected is not None and named != expected:
+        raise InputError(
+            f"{out.name} is named as {named}, but this export is {expected}: "
+            f"end the file name in .{expected}",
+            field="out",
+        )
+
+
 def export_to(
     session: Session,
     what: str,
@@ -144,6 +175,7 @@ def export_to(
     if outbox is not None:
         out = outbox.place(out)
         empty_outboxes(outbox.root, session.now())
+    _check_named_for(what, out, fmt)
     check_target(out, session.path, force=force)
     if date_from and date_to and date_to < date_from:
         raise InputError("is before from", field="to")

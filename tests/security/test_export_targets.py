@@ -102,3 +102,41 @@ def test_a_backup_never_replaces_an_earlier_one_unless_forced(with_cases, tmp_pa
     assert not lone.exists()
     assert main(["backup", "--out", str(backup), "--force"]) == 0
     assert backup.read_bytes() != kept[0]
+
+
+@pytest.mark.parametrize(
+    ("what", "name"),
+    [
+        (["report", "SCH-2026-001", "--form", "liverpool"], "form.txt"),
+        (["report", "SCH-2026-001", "--form", "liverpool"], "form"),
+        (["log", "--format", "csv"], "log.xlsx"),
+        (["log", "--format", "xlsx"], "log.csv"),
+        (["json"], "cases.csv"),
+        (["analysis", "--year", "2026"], "analysis.txt"),
+    ],
+)
+def test_a_file_named_for_another_format_is_refused_and_nothing_written(
+    with_cases, tmp_path, capsys, what, name
+):
+    # A PDF saved as form.txt, a CSV as log.xlsx: each opens in the wrong program, or not at
+    # all, on the partnership's PC.
+    out = tmp_path / name
+    capsys.readouterr()
+    assert main(["export", *what, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "end the file name in ." in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("year", ["26", "02026", "1066", "twenty"])
+def test_a_year_not_written_in_full_is_refused(with_cases, tmp_path, capsys, year):
+    out = tmp_path / "analysis.pdf"
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:  # a usage error, from the parser
+        main(["export", "analysis", "--year", year, "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "year" in err
+    assert not out.exists()
+    assert main(["export", "analysis", "--year", "2026", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
