@@ -273,15 +273,26 @@ def _as_of(text: str | None) -> tuple[datetime | None, date | None]:
 
 
 def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyped-def]
+    """One line per flagged case and per duty it owes; at a terminal, each wrapped to its
+    width between words, its lines after the first indented (the terminal's own wrap cut a
+    word or a ref in two); to a file or a pipe, whole lines."""
     from dsl_console.core.wording import countdown, duty_countdown, risk_instruction
+    from dsl_console.tables import paragraph, terminal_width
+
+    width = terminal_width()
+
+    def say(line: str, indent: str = "", hang: str = "    ") -> None:
+        for part in paragraph(line, indent=indent, hang=hang, width=width):
+            print(part)
 
     flagged = [c for c in found if c.flags]
     opened = sum(1 for c in found if c.status == "open")
     owing = len(found) - opened
     also = f" and {owing} resolved case(s) with a duty still owed" if owing else ""
-    print(
+    say(
         f"{opened} open case(s){also}, {len(flagged)} flagged, as of "
-        f"{local_date(as_of).strftime('%a %d/%m/%Y')} {as_of.astimezone(LONDON):%H:%M}"
+        f"{local_date(as_of).strftime('%a %d/%m/%Y')} {as_of.astimezone(LONDON):%H:%M}",
+        hang="",
     )
     for item in flagged:
         if item.status == "open":
@@ -291,11 +302,11 @@ def _print_check(found: list, as_of, calendar) -> None:  # type: ignore[no-untyp
         extra = ""
         if item.risk_due is not None:
             extra = f" | IMMEDIATE RISK: {risk_instruction(item.risk_due, as_of, calendar)}"
-        print(f"  {safe(item.ref)}  {item.procedure} {words}  [{', '.join(item.flags)}]{extra}")
+        say(f"{item.ref}  {item.procedure} {words}  [{', '.join(item.flags)}]{extra}", "  ")
         for duty in item.duties:
             target = " (target)" if duty.soft else ""
             when = duty_countdown(duty.due, duty.working_days_left, as_of)
-            print(f"      owed: {safe(duty.what)}: {when}{target}")
+            say(f"owed: {duty.what}: {when}{target}", "      ", "      ")
 
 
 # -- import / export -----------------------------------------------------------------------------

@@ -74,9 +74,9 @@ def test_with_no_room_beside_the_others_the_last_column_goes_under_its_row_named
     assert held[0].startswith(" " * 9 + "Held by: Practitioner")  # from the second column
 
 
-def test_procedures_in_an_80_column_terminal_keeps_every_line_within_it():
-    # As a DSL reads it at an 80-column terminal (stdout a terminal): every line fits, and
-    # the stages' holders come under their stage, named.
+def at_80_columns(*args: str) -> tuple[int, list[str]]:
+    """Run the command with its standard output an 80-column terminal, as a DSL reads it:
+    its exit status and the lines it printed."""
     import os
     import pty
     import subprocess
@@ -85,7 +85,7 @@ def test_procedures_in_an_80_column_terminal_keeps_every_line_within_it():
     controller, terminal = pty.openpty()
     env = {**os.environ, "COLUMNS": "80", "LINES": "24"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "dsl_console", "procedures"],
+        [sys.executable, "-m", "dsl_console", *args],
         stdin=subprocess.DEVNULL,
         stdout=terminal,
         stderr=subprocess.PIPE,
@@ -101,11 +101,39 @@ def test_procedures_in_an_80_column_terminal_keeps_every_line_within_it():
         if not chunk:
             break
         out += chunk
-    assert child.wait(timeout=60) == 0, child.stderr.read() if child.stderr else ""
+    status = child.wait(timeout=60)
     os.close(controller)
-    lines = out.decode("utf-8").replace("\r\n", "\n").splitlines()
+    assert status in (0, 1), child.stderr.read() if child.stderr else ""
+    return status, out.decode("utf-8").replace("\r\n", "\n").splitlines()
+
+
+def test_procedures_in_an_80_column_terminal_keeps_every_line_within_it():
+    # Every line fits, and the stages' holders come under their stage, named.
+    status, lines = at_80_columns("procedures")
+    assert status == 0
     assert "Held by: " in "\n".join(lines)
     assert max(cell_len(line) for line in lines) <= 80
+
+
+def test_check_in_an_80_column_terminal_wraps_between_words(cli_env, tmp_path):
+    # The terminal's own wrap cut "IMMEDIATE RISK" and a ref in two: each line now wraps
+    # between words, what follows indented under its case.
+    from dsl_console.cli import main
+    from tests.conftest import case_json, document
+
+    source = tmp_path / "in.json"
+    cases = [case_json(f"SCH-2026-{n:03d}", immediate_risk=True, cp_plan=True) for n in range(1, 4)]
+    source.write_text(document(*cases))
+    assert main(["import", str(source)]) == 0
+    status, lines = at_80_columns("check")
+    assert status == 1
+    assert max(cell_len(line) for line in lines) <= 80
+    text = " ".join(line.strip() for line in lines)
+    assert "IMMEDIATE RISK:" in text and "3 flagged" in text
+    for n in range(1, 4):
+        case_lines = [line for line in lines if line.startswith(f"  SCH-2026-{n:03d}  ")]
+        assert len(case_lines) == 1  # the ref whole, at the start of its own line
+    assert any(line.startswith("    ") and not line.startswith("      owed") for line in lines)
 
 
 def test_a_ref_is_never_broken_at_its_hyphens():
