@@ -490,8 +490,13 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         burst, "n Escape n Escape q" took the first Escape before "n" had opened its form, and
         left two forms open instead of quitting."""
         focused = self.focused
-        if not isinstance(focused, CaseTable | ScrollableContainer) or (
-            focused._bindings.key_to_bindings.get(event.key)
+        # A text box is a ScrollableContainer too, but its keys are the user's text: with a
+        # note box focused, "a note, Escape" in one burst closed the form before the note had
+        # landed in the box, so nothing counted as typed and nothing was asked.
+        if (
+            isinstance(focused, TextArea)
+            or not isinstance(focused, CaseTable | ScrollableContainer)
+            or focused._bindings.key_to_bindings.get(event.key)
         ):
             return False
         for node, bindings in self.screen._binding_chain:

@@ -886,3 +886,20 @@ async def test_a_form_opened_and_left_in_one_burst_closes_without_a_question(mak
             burst(app, key, "escape")
             await settle(pilot)
             assert app.screen is case_screen, key
+
+
+async def test_a_note_and_escape_in_one_burst_ask_before_the_note_goes(make_app):
+    # A tmux walkthrough: a note's letters and Escape in one burst closed the form before the
+    # letters had landed in the note, so nothing counted as typed and nothing was asked.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#note", TextArea).focus()
+        await pilot.pause()
+        burst(app, *"Rang SW", "escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
+        await pilot.press("escape")  # keep editing
+        await settle(pilot)
+        assert app.screen is form
+        assert form.query_one("#note", TextArea).text == "Rang SW"
