@@ -54,19 +54,42 @@ class FlagSummary(Static):
         self.update("")
 
     def show_counts(self, counts: FlagCounts) -> None:
-        """Redraw with new counts; a non-zero count is coloured as well as worded."""
-        text = Text(no_wrap=True, overflow="ellipsis")
+        """Redraw with new counts; a non-zero count is coloured as well as worded. The words
+        are shortened, then left to the symbols (as in the list's Flags column), until the
+        line fits: cut, a count loses its meaning (at 80 columns "1 resolved owing" lost its
+        "owing")."""
         self._counts = counts
-        owed = f", {counts.owed} resolved owing" if counts.owed else ""
-        total = f"│ {counts.open} open{owed}"
-        # The long words only where the whole line fits: cut, a count loses its meaning.
-        full = sum(len(words) + 3 for _flag, words, _n in summary_parts(counts)) + len(total)
-        short = full > self.size.width - 2
-        for flag, words, number in summary_parts(counts, short=short):
-            if not number and short:
-                continue  # at a narrow width only the flags that some case carries
+        room = self.size.width - 2
+        for level in ("full", "short", "symbols"):
+            parts, total = self._parts(counts, level)
+            if sum(len(words) + 3 for _flag, words, _n in parts) + len(total) <= room:
+                break
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for flag, words, number in parts:
             style = flag_style.component(PREFIX, flag) if number else "flag-summary--none"
             text.append(f" {words} ", style=self.get_component_rich_style(style))
             text.append(" ")
         text.append(total)
         self.update(text)
+
+    @staticmethod
+    def _parts(counts: FlagCounts, level: str) -> tuple[list[tuple[str, str, int]], str]:
+        """The flags' parts and the closing total, worded at `level`."""
+        owed = ""
+        if counts.owed:
+            owed = f", {counts.owed} {'resolved owing' if level == 'full' else 'owing'}"
+        total = f"│ {counts.open} open{owed}"
+        parts = summary_parts(counts, short=level != "full")
+        if level != "full":
+            # At a narrow width only the flags that some case carries.
+            parts = [part for part in parts if part[2]]
+        if level == "symbols":
+            # The immediate risk keeps its word: the one count nobody must misread.
+            parts = [
+                (flag, words if flag == "immediate-risk" else " ".join(words.split()[:2]), n)
+                for flag, words, n in parts
+            ]
+        if not parts:
+            # Not a bare "│ 0 open": say that nothing is flagged.
+            parts = [("", "nothing flagged", 0)]
+        return parts, total
