@@ -903,3 +903,28 @@ async def test_a_note_and_escape_in_one_burst_ask_before_the_note_goes(make_app)
         await settle(pilot)
         assert app.screen is form
         assert form.query_one("#note", TextArea).text == "Rang SW"
+
+
+async def test_the_note_is_starred_while_what_is_recorded_needs_one(make_app):
+    # A walkthrough: the event form's Note was not starred, and saving a plain note without
+    # one was then refused as required.
+    from textual.widgets import Label
+
+    from dsl_console.ui.forms.fields import FormField
+
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+
+        def note_label() -> str:
+            field = form.query_one("#field-note", FormField)
+            return str(field.query_one(Label).render())
+
+        assert note_label() == "Note *"
+        form.query_one("#kind", Select).value = "iro"
+        await settle(pilot)
+        assert note_label() == "Note"
+        form.query_one("#kind", Select).value = "note"
+        await settle(pilot)
+        assert note_label() == "Note *"

@@ -92,6 +92,12 @@ class FormField(Vertical):
             yield Static(self.hint, classes="field-hint")
         yield Static("", classes="field-error")
 
+    def relabel(self, label: str) -> None:
+        """Say the field differently (e.g. starred once another choice makes it required)."""
+        self.label = label
+        if self.is_mounted:
+            self.query_one(Horizontal).query_one(Label).update(label)
+
     @property
     def value(self) -> object:
         """What the control holds: text typed, or the choice made."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Select, TextArea
 
@@ -37,6 +38,7 @@ CHOICES: dict[str, tuple[str, str, str]] = {
 }
 # The records themselves are the point of these kinds, so their text may not be blank.
 NOTE_REQUIRED = frozenset({"note", "discussion", "meeting", "outcome"})
+FIRST_CHOICE = "note"  # what the form offers first: the most common record
 # What a closed case may still take: what is sent or learnt after the end (contract section 6).
 AFTER_RESOLUTION = ("note", "iro", "partnership", "other-agency", "team-manager", "response")
 
@@ -53,14 +55,21 @@ class RecordEventForm(CaseEventForm):
             "What",
             Select(
                 [(CHOICES[c][0], c) for c in choices],
-                value="note",
+                value=FIRST_CHOICE,
                 allow_blank=False,
                 id="kind",
                 compact=True,
             ),
             name="kind",
         )
-        yield from self.compose_when_by_note()
+        yield from self.compose_when_by_note(note_required=FIRST_CHOICE in NOTE_REQUIRED)
+
+    @on(Select.Changed, "#kind")
+    def _kind_chosen(self, event: Select.Changed) -> None:
+        # The Note is starred while what is chosen needs one (a note, a meeting's outcome);
+        # unstarred, a DSL took it as optional, and was then told it was required.
+        needed = isinstance(event.value, str) and event.value in NOTE_REQUIRED
+        self.query_one("#field-note", FormField).relabel("Note *" if needed else "Note")
 
     def events(self, session: Session) -> list[Event]:
         choice = self.query_one("#kind", Select).value
