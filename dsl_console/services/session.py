@@ -365,7 +365,10 @@ def open_session(
 
 
 # The detail of a failed unlock taken from the key file, where no passphrase guards it.
-UNVERIFIED_FAILURE = "noted in the key file at the time (unverified)"
+UNVERIFIED_FAILURE = (
+    "noted in the key file at the time; not proof: anyone who can write that file can add "
+    "such a note"
+)
 
 
 def _record_login(
