@@ -166,6 +166,10 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             "Lock",
             id="app.lock",
             tooltip="Hide case data and forget the key until you unlock",
+            # From every screen: a form, a question or help is modal, and Textual looks no
+            # further than a modal screen for a key's binding, so Ctrl+L did nothing over a
+            # half-typed form showing a child's details.
+            priority=True,
         ),
         # Moving between fields is the app's own, at once: left to the focused field, a tab
         # waits in that field's queue behind nothing, while the keys typed after it (a paste,
@@ -306,6 +310,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
                     self._priority_after_typing(event)
                     or await self._bound_in_order(event)
                     or await self._screen_binding_in_order(event)
+                    or await self._answered_in_order(event)
                 ):
                     return
                 # Fresh from the terminal: Textual forwards it to the widget focused now.
@@ -505,6 +510,19 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             found = [b for b in bindings.key_to_bindings.get(event.key, ()) if not b.priority]
             if found:
                 return await self.run_action(found[0].action, node)
+        return False
+
+    async def _answered_in_order(self, event: events.Key) -> bool:
+        """Answer a question (y, n, Escape) the moment its key comes, so that the keys after
+        the answer find the question gone. Textual runs a screen's binding once the key has
+        come back up from the focused button, by which time the keys typed after it had
+        been sent to the question too, and were dropped as typed on another screen."""
+        screen = self.screen
+        if not getattr(screen, "ANSWERS_IN_ORDER", False):
+            return False
+        for binding in screen._bindings.key_to_bindings.get(event.key, ()):
+            if not binding.priority:
+                return await self.run_action(binding.action, screen)
         return False
 
     async def _bound_in_order(self, event: events.Key) -> bool:

@@ -126,6 +126,31 @@ async def test_lock_key(make_app):
         assert is_locked(app)
 
 
+async def test_ctrl_l_locks_over_a_form_a_question_and_help_and_keeps_the_form(make_app):
+    # A tmux walkthrough: Ctrl+L did nothing while a form was open (or a question, or help):
+    # Textual looks no further than a modal screen for a key's binding.
+    from test_case_screen import ALL_CASES, open_form, open_screen
+    from textual.widgets import TextArea
+
+    from dsl_console.ui.forms.confirm import ConfirmScreen
+
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_screen(pilot)
+        form = await open_form(pilot, "e")
+        form.query_one("#note", TextArea).focus()
+        await pilot.press(*"Rang SW", "ctrl+l")
+        await wait_until(pilot, lambda: is_locked(app), what="the lock over the form")
+        assert "Rang SW" not in screen_text(app)
+        await pilot.press(*PASSPHRASE, "enter")
+        await wait_until(pilot, lambda: app.screen is form, what="the form again")
+        assert form.query_one("#note", TextArea).text == "Rang SW"
+        await pilot.press("escape")  # "Throw away what you have typed?"
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="a question")
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: is_locked(app), what="the lock over the question")
+
+
 async def test_quitting_as_the_idle_lock_fires_ends_cleanly(make_app, clock):
     # The idle timer can fire in the same moment as Ctrl+Q: the lock screen is then taken down
     # before it has mounted, and the console must close without an error (CI once caught the

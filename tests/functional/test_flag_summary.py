@@ -44,3 +44,13 @@ async def test_with_nothing_flagged_a_narrow_line_says_so():
     # A fresh database at 60 columns showed a bare " │ 0 open".
     text = await shown(FlagCounts({}, open=0, owed=0), 60)
     assert text.strip() == "nothing flagged  │ 0 open"
+
+
+@pytest.mark.parametrize("width", [50, 60])
+async def test_below_60_columns_the_least_urgent_counts_go_whole_never_their_numbers(width):
+    # A walkthrough at 60 columns saw "│ 40 open, 3" and, narrower, "P" with no number.
+    text = await shown(BUSY, width)
+    assert len(text) <= width - 2
+    assert "!! 1 risk" in text and "45 open" in text
+    assert text.rstrip().endswith("1 owing")
+    assert "…" in text  # the counts left out are said to be

@@ -510,6 +510,34 @@ async def test_ctrl_s_and_y_in_one_burst_answer_the_question_and_type_nothing(ma
         assert (last.kind, last.note) == (EventKind.RESOLVED, "Strategy meeting agreed.")
 
 
+async def test_the_keys_after_a_question_s_yes_go_on_once_the_write_is_done(make_app):
+    # A tmux walkthrough: "Ctrl+S y e Tab note Ctrl+S" in one burst resolved the case and
+    # recorded no note: the keys after the "y" went into the form while it wrote, and were
+    # lost when it closed.
+    app = make_app(cases=ALL_CASES)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_screen(pilot)
+        with app.session.db.connection_context():
+            record_event(
+                app.session,
+                STAGED_REF,
+                Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
+            )
+        form = await open_form(pilot, "r")
+        note = form.query_one("#note", TextArea)
+        note.load_text("Strategy meeting agreed.")
+        note.focus()
+        await pilot.pause()
+        burst(app, "ctrl+s", "y", "e", "tab", *"Sent the outcome", "ctrl+s")
+        await wait_until(
+            pilot, lambda: stored(app).events[-1].note == "Sent the outcome", what="the note"
+        )
+        resolved, noted = stored(app).events[-2:]
+        assert (resolved.kind, resolved.note) == (EventKind.RESOLVED, "Strategy meeting agreed.")
+        assert noted.kind == EventKind.NOTE
+        await back_on_case(pilot)
+
+
 async def test_keys_typed_after_a_refused_ctrl_s_are_dropped_not_typed(make_app):
     # The same burst on a form that refuses (no outcome): the "y" meant for a question is not
     # typed into the field the cursor was in; the console rings the bell instead.

@@ -449,12 +449,17 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
 
         def answered(confirmed: bool | None) -> None:
             if confirmed:
-                self._write(message.session, message.collected)
+                self._write(message.session, message.collected)  # settles when written
             else:
                 save.disabled = False
+                self.save_settled(refused=False)
 
+        # The save stays unsettled under its question: the question takes the keys while it
+        # is up (only the screen on top holds them back), and once answered yes the keys
+        # after the answer wait here for the write, then go to the screen left. They had
+        # gone into the form while it wrote, and were lost when it closed ("C-s y e Tab
+        # note C-s" on the resolve form resolved the case and recorded no note).
         self.app.push_screen(ConfirmScreen(question, yes=yes), answered)
-        self.save_settled(refused=False)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="form-write")
     def _write(self, session: Session, collected: Any) -> None:

@@ -15,6 +15,10 @@ from textual.widgets import Button, Static
 class ConfirmScreen(ModalScreen[bool]):
     """Ask once more; dismisses with True only for an explicit yes."""
 
+    # Its keys (y, n, Escape) are answered the moment they come, before the keys after them
+    # (DslConsoleApp._answered_in_order).
+    ANSWERS_IN_ORDER: ClassVar[bool] = True
+
     DEFAULT_CSS = """
     ConfirmScreen {
         align: center middle;

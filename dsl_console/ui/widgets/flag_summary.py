@@ -60,10 +60,22 @@ class FlagSummary(Static):
         "owing")."""
         self._counts = counts
         room = self.size.width - 2
+
+        def width(parts: list[tuple[str, str, int]], total: str) -> int:
+            return sum(len(words) + 3 for _flag, words, _n in parts) + len(total)
+
         for level in ("full", "short", "symbols"):
             parts, total = self._parts(counts, level)
-            if sum(len(words) + 3 for _flag, words, _n in parts) + len(total) <= room:
+            if width(parts, total) <= room:
                 break
+        # Narrower still (below about 60 columns): the least urgent counts go whole, with an
+        # ellipsis for them, rather than lose their numbers to the cut.
+        if width(parts, total) > room:
+            kept = parts
+            while len(kept) > 1 and width(kept, total) + 4 > room:  # 4: the ellipsis' part
+                kept = kept[:-1]
+            if len(kept) < len(parts):
+                parts = [*kept, ("", "…", 0)]
         text = Text(no_wrap=True, overflow="ellipsis")
         for flag, words, number in parts:
             style = flag_style.component(PREFIX, flag) if number else "flag-summary--none"
