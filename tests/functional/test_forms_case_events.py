@@ -55,7 +55,7 @@ async def test_a_note_typed_and_saved_appears_under_the_current_stage(make_app):
         await type_into(pilot, "#note", "Rang the team manager")
         await save(pilot)
         screen = await back_on_case(pilot)
-        stage3 = screen.query_one("#timeline").rows[2]  # type: ignore[attr-defined]
+        stage3 = screen.query_one("#timeline").rows[2]
         assert ("Note", "jo.lead", "Rang the team manager") in [
             (e.label, e.by, e.detail) for e in stage3.events
         ]
@@ -262,7 +262,7 @@ async def test_escalating_with_the_iro_box_ticked_records_both_at_once(make_app)
             (EventKind.ESCALATED, 4, ""),
             (EventKind.NOTIFIED, None, "iro"),
         ]
-        assert screen.query_one("#timeline").rows[2].status == "passed"  # type: ignore[attr-defined]
+        assert screen.query_one("#timeline").rows[2].status == "passed"
 
 
 async def escalation_to_stage_4(pilot):  # type: ignore[no-untyped-def]
@@ -487,23 +487,31 @@ async def test_resolving_needs_an_outcome_and_a_yes(make_app):
         assert (last.kind, last.method) == (EventKind.RESOLVED, "Mediation meeting")
 
 
+async def resolve_form_with_an_outcome(pilot: Pilot) -> FormScreen:
+    """The staged case's risk escalated (so it may be resolved), its resolve form open with
+    an outcome typed and the cursor in it."""
+    app = pilot.app
+    await open_screen(pilot)
+    with app.session.db.connection_context():
+        record_event(
+            app.session,
+            STAGED_REF,
+            Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
+        )
+    form = await open_form(pilot, "r")
+    note = form.query_one("#note", TextArea)
+    note.load_text("Strategy meeting agreed.")
+    note.focus()
+    await pilot.pause()
+    return form
+
+
 async def test_ctrl_s_and_y_in_one_burst_answer_the_question_and_type_nothing(make_app):
     # A tmux walkthrough: "Ctrl+S y" in one burst on the resolve form typed the "y" into the
     # outcome while the form checked the case, and left the question up, unanswered.
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_screen(pilot)
-        with app.session.db.connection_context():
-            record_event(
-                app.session,
-                STAGED_REF,
-                Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
-            )
-        form = await open_form(pilot, "r")
-        note = form.query_one("#note", TextArea)
-        note.load_text("Strategy meeting agreed.")
-        note.focus()
-        await pilot.pause()
+        await resolve_form_with_an_outcome(pilot)
         burst(app, "ctrl+s", "y")
         await back_on_case(pilot)
         last = stored(app).events[-1]
@@ -516,18 +524,7 @@ async def test_the_keys_after_a_question_s_yes_go_on_once_the_write_is_done(make
     # lost when it closed.
     app = make_app(cases=ALL_CASES)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_screen(pilot)
-        with app.session.db.connection_context():
-            record_event(
-                app.session,
-                STAGED_REF,
-                Event(app.now(), EventKind.RISK_ESCALATED, by="Jo Lead", note="MASH told."),
-            )
-        form = await open_form(pilot, "r")
-        note = form.query_one("#note", TextArea)
-        note.load_text("Strategy meeting agreed.")
-        note.focus()
-        await pilot.pause()
+        await resolve_form_with_an_outcome(pilot)
         burst(app, "ctrl+s", "y", "e", "tab", *"Sent the outcome", "ctrl+s")
         await wait_until(
             pilot, lambda: stored(app).events[-1].note == "Sent the outcome", what="the note"
@@ -716,7 +713,7 @@ def flags_now(screen: CaseScreen) -> list[str]:
     from dsl_console.core.deadlines import flags_at
 
     assert screen.state is not None
-    return flags_at(screen.state.standing, screen.app.now())  # type: ignore[attr-defined]
+    return flags_at(screen.state.standing, screen.app.now())
 
 
 async def test_a_long_note_wraps_under_its_indent_in_the_timeline_at_80_columns(make_app):
