@@ -124,11 +124,13 @@ def make_backup(session: Session, out: Path, *, force: bool = False) -> Path:
             raise InputError("--out names the live database or its files; choose another file")
     if out.is_dir():
         raise InputError(f"--out {out} is a folder; name the backup file")
-    if not force and (out.exists() or keyslots.keys_path(out).exists()):
-        raise TargetExists(
-            f"{out} already exists; choose another name, or add --force to replace it",
-            field="out",
-        )
+    if not force:
+        for there in (out, keyslots.keys_path(out)):
+            if there.exists():  # the key file alone too: it belongs to an earlier backup
+                raise TargetExists(
+                    f"{there} already exists; choose another name, or add --force to replace it",
+                    field="out",
+                )
     try:
         private_dir(out.parent)
     except OSError as exc:

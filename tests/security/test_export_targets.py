@@ -98,7 +98,9 @@ def test_a_backup_never_replaces_an_earlier_one_unless_forced(with_cases, tmp_pa
     # A key file left alone by itself counts too: the backup would stand beside the wrong slots.
     lone = tmp_path / "lone.db"
     Path(f"{lone}.keys").write_bytes(kept[1])
+    capsys.readouterr()
     assert main(["backup", "--out", str(lone)]) == 2
+    assert f"{lone}.keys already exists" in capsys.readouterr().err  # named as it is
     assert not lone.exists()
     assert main(["backup", "--out", str(backup), "--force"]) == 0
     assert backup.read_bytes() != kept[0]
