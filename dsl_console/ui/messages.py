@@ -62,8 +62,9 @@ class IntegrityFailed(Message):
 
 @dataclass
 class SaveSettled(Message):
-    """A form's save, asked for with Ctrl+S, has led somewhere the user can see: a question,
-    the form closed, an export started (`refused` False), or a message in place (True). The
-    keys typed after the Ctrl+S waited for this (DslConsoleApp._keys_after_save)."""
+    """A form's save, asked for with Ctrl+S, has led somewhere the user can see: the form
+    closed, a no to its question, an export started or asked about (`refused` False), or a
+    message in place (True). The keys typed after the Ctrl+S waited for this
+    (DslConsoleApp._keys_after_save)."""
 
     refused: bool

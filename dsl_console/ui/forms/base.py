@@ -393,9 +393,10 @@ class FormScreen(ErrorGuard, ModalScreen[Any]):
             self._save_unsettled = True
 
     def save_settled(self, *, refused: bool) -> None:
-        """The save has led somewhere: the keys after it go on (to a question, or the screen
-        that is left), or, `refused`, are dropped, typed blind into a form that now shows
-        what is wrong with it."""
+        """The save has led somewhere: the keys after it go on (to the screen left once the
+        form has closed, back to the form after a no to its question, or, on the export
+        screen, to its question), or, `refused`, are dropped, typed blind into a form that
+        now shows what is wrong with it."""
         if self._save_unsettled:
             self._save_unsettled = False
             self.app.post_message(SaveSettled(refused))
