@@ -380,6 +380,7 @@ def export(args: argparse.Namespace) -> int:
     # 100,000 cases); nothing is written, file or audit entry, unless it passes.
     session = _session(args, hold_writes=True)
     blanks: list[str] = []
+    cautions: list[str] = []
     try:
         with exporting.checked_beside(session), progress_on_stderr("exporting") as progress:
             message = exporting.export_to(
@@ -395,6 +396,7 @@ def export(args: argparse.Namespace) -> int:
                 year=getattr(args, "year", None),
                 force=bool(getattr(args, "force", False)),
                 on_blanks=blanks.extend,
+                on_cautions=cautions.extend,
                 progress=progress,
             )
     finally:
@@ -402,7 +404,9 @@ def export(args: argparse.Namespace) -> int:
     print(message)
     if blanks:
         # On stderr, so a script reading the "wrote ..." line is not disturbed; still exit 0.
-        print(f"note: printed blank: {', '.join(blanks)}", file=sys.stderr)
+        print(f"note: printed blank: {safe(', '.join(blanks))}", file=sys.stderr)
+    for caution in cautions:
+        print(f"note: {safe(caution)}", file=sys.stderr)
     return 0
 
 

@@ -28,7 +28,8 @@ from dsl_console.store.database import integrity_failed
 from dsl_console.store.models import Escalation
 
 Progress = Callable[[int, int], None]
-Blanks = Callable[[list[str]], None]
+# Told what a report left blank, or what to know before sending it: a list of labels or lines.
+Told = Callable[[list[str]], None]
 T = TypeVar("T")
 WHATS = ("json", "log", "report", "analysis")
 PROGRESS_EVERY = 50  # cases between progress calls: often enough for a bar, cheap at 100,000
@@ -79,6 +80,14 @@ def report_blanks(session: Session, ref: str, form: str) -> list[str]:
         completed_by=completed_by(session),
         school=session.config.school,
     )
+
+
+def report_cautions(session: Session, ref: str, form: str) -> list[str]:
+    """What to know before sending a case's partnership form (`forms.form_cautions`): shown
+    before writing, as the blank fields are. Call inside a connection of the caller's thread."""
+    from dsl_console.services.exports.forms import form_cautions
+
+    return form_cautions(load_case(ref), session.registry, printable_form(form))
 
 
 def _london_midnight(day: date) -> datetime:
@@ -155,7 +164,8 @@ def export_to(
     year: int | None = None,
     progress: Progress | None = None,
     force: bool = False,
-    on_blanks: Blanks | None = None,
+    on_blanks: Told | None = None,
+    on_cautions: Told | None = None,
 ) -> str:
     """Write one export, audit it and return the line to show ("wrote ...; audit head N:hash").
 
@@ -165,7 +175,8 @@ def export_to(
     Call inside a connection of the caller's thread (the CLI's, or a worker's own). The target
     is never the database, its companions or a backup, and an existing file is replaced only
     with `force`. For a report, `on_blanks(labels)` is told the fields it printed blank, when
-    any were (see `report_blanks`).
+    any were (see `report_blanks`), and `on_cautions(sentences)` what to know before sending
+    it, when there is anything (see `report_cautions`).
     """
     if what not in WHATS:
         raise InputError(f"unknown export {what!r}", field="what")
@@ -205,7 +216,7 @@ def export_to(
         count = write_encoded(_reporting(rows, total, progress), out=out, fmt=log_format)
         detail = f"log {fmt} {count} cases" + (" initials" if initials else "")
     elif what == "report":
-        from dsl_console.services.exports.forms import write_form
+        from dsl_console.services.exports.forms import form_cautions, write_form
 
         if not ref:
             raise InputError("is required", field="ref")
@@ -227,6 +238,9 @@ def export_to(
             progress(1, 1)
         if blanks and on_blanks is not None:
             on_blanks(blanks)
+        cautions = form_cautions(case, session.registry, form)
+        if cautions and on_cautions is not None:
+            on_cautions(cautions)
         count, detail = 1, f"report {form}"
     else:
         from dsl_console.services.exports.analysis import write_analysis, yearly_figures

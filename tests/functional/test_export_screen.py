@@ -231,6 +231,13 @@ async def test_the_fields_a_form_will_print_blank_are_named_before_writing(make_
             lambda: bool(screen.blank_note) and screen.blank_note != liverpool,
             what="newham's note",
         )
+        # A form the case's procedure does not use is said first, before what prints blank.
+        first, blanks = screen.blank_note.split("\n")
+        assert first == (
+            "SCH-2026-003 follows the Liverpool SCB escalation policy, which does not use the "
+            "NSCP Escalation Referral Form; it uses the Report to LSCB, Appendix 2."
+        )
+        assert blanks.startswith("These fields will print blank")
 
 
 async def test_on_a_server_the_export_goes_to_the_dsl_s_outbox(

@@ -218,3 +218,43 @@ def test_the_log_of_amended_cases_is_the_same_shared_or_not(session_factory, tmp
         "02/11/2026 Immediate risk raised at the opening by Jo Teacher",
         "02/11/2026 Immediate risk escalated by Jo Teacher: Police.",
     ]
+
+
+def test_a_form_for_a_case_opened_in_error_says_so_on_every_page_and_on_the_command_line(
+    session_factory, cli_env, fixed_clock, tmp_path, capsys
+):
+    case = living_case()
+    voided = Event(at(9), "voided", note="Opened for the wrong child.")
+    session = session_factory()
+    with session.db.connection_context():
+        import_cases(session, [living_case(events=(*case.events, voided))])
+    out = tmp_path / "report.pdf"
+    code = main(["export", "report", "SCH-2026-040", "--form", "liverpool", "--out", str(out)])
+    assert code == 0  # printed all the same: a partnership may ask for the record
+    notes = capsys.readouterr().err.splitlines()
+    assert (
+        "note: SCH-2026-040 was voided as opened in error on 09/11/2026: every page says so; "
+        "it is not an escalation to send"
+    ) in notes
+    pages = pypdf.PdfReader(out).pages
+    assert len(pages) > 1
+    assert all("VOIDED: OPENED IN ERROR" in page.extract_text() for page in pages)
+
+
+def test_a_form_the_case_s_procedure_does_not_use_is_printed_with_a_note_naming_its_own(
+    stored, cli_env, fixed_clock, tmp_path, capsys
+):
+    out = tmp_path / "report.pdf"
+    assert main(["export", "report", "SCH-2026-040", "--form", "newham", "--out", str(out)]) == 0
+    notes = capsys.readouterr().err.splitlines()
+    assert (
+        "note: SCH-2026-040 follows the Liverpool SCB escalation policy, which does not use the "
+        "NSCP Escalation Referral Form; it uses the Report to LSCB, Appendix 2"
+    ) in notes
+    assert "VOIDED" not in pdf_text(out)
+    # Its own form: nothing to caution about (only what printed blank, if anything).
+    mine = tmp_path / "mine.pdf"
+    assert (
+        main(["export", "report", "SCH-2026-040", "--form", "liverpool", "--out", str(mine)]) == 0
+    )
+    assert all(n.startswith("note: printed blank:") for n in capsys.readouterr().err.splitlines())

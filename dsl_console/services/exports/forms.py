@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from dsl_console.core.calendar import WorkingCalendar
-from dsl_console.core.forms import PARTNERSHIP_FORMS, printable_form
+from dsl_console.core.forms import PARTNERSHIP_FORMS, form_name, printable_form
 from dsl_console.core.procedures import ProcedureRegistry
 from dsl_console.core.records import (
     PARTNERSHIP,
@@ -96,7 +96,10 @@ def write_form(
     """
     history = _history(case, registry, calendar, form, as_of)
     title = PARTNERSHIP_FORMS[form].title
-    pdf = ExportPdf(f"OFFICIAL-SENSITIVE | {case.ref} | {title} | prepared {uk_day(as_of)}")
+    # A case opened in error is said so on every page: a form printed for it (for the
+    # partnership's audit, say) must never pass for an escalation to act on.
+    voided = " | VOIDED: OPENED IN ERROR" if case.voided else ""
+    pdf = ExportPdf(f"OFFICIAL-SENSITIVE | {case.ref} | {title} | prepared {uk_day(as_of)}{voided}")
     pdf.set_title(f"{title} {case.ref}")  # the ref only: no name in the metadata
     pdf.set_creator("DSL Console")
     pdf.set_creation_date(as_of)
@@ -130,6 +133,27 @@ def blank_fields(
     school = school or (completed_by.agency if completed_by else "")
     _fill(sheet, history, form, school, completed_by)
     return sheet.blanks
+
+
+def form_cautions(case: Case, registry: ProcedureRegistry, form: str) -> list[str]:
+    """What the DSL should know before sending this form for this case, each as a sentence:
+    the case was voided as opened in error, or its procedure's duties name other forms (the
+    form is printed all the same: a partnership may ask for any)."""
+    cautions = []
+    voided = [e for e in case.events if e.kind == EventKind.VOIDED]
+    if voided:
+        cautions.append(
+            f"{case.ref} was voided as opened in error on {uk_day(voided[0].at)}: every page "
+            "says so; it is not an escalation to send"
+        )
+    procedure = ProcedureLookup(registry)(case)
+    named = procedure.forms()
+    if named and form not in named:
+        cautions.append(
+            f"{case.ref} follows the {procedure.name}, which does not use the "
+            f"{form_name(form)}; it uses the {' and the '.join(form_name(f) for f in named)}"
+        )
+    return cautions
 
 
 def _history(

@@ -209,7 +209,8 @@ class ExportScreen(FormScreen):
             yield Static(self.context_text(), id="form-context")
             with VerticalScroll(id="form-fields", can_focus=False):
                 yield from self.compose_fields()
-            yield Static("", id="blank-note")
+            # Plain text: a caution quotes the case's ref, which is never markup.
+            yield Static("", id="blank-note", markup=False)
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-result")
             yield Static("", id="form-error")
@@ -296,31 +297,35 @@ class ExportScreen(FormScreen):
     def _find_blanks(self, session: Session, ref: str, form: str) -> None:
         try:
             with session.db.connection_context():
+                notes = exporting.report_cautions(session, ref, form)
                 blanks = exporting.report_blanks(session, ref, form)
         except ConsoleError:
-            blanks = None  # no such case (yet): the export itself says so
+            notes = None  # no such case (yet): the export itself says so
         except Exception:  # a note only: the export must stay possible
-            blanks = None
-        self.app.call_from_thread(self._show_blanks, ref, form, blanks)
+            notes = None
+        if notes is not None and blanks:
+            notes.append(
+                "These fields will print blank (fill them in the case, or by hand): "
+                + ", ".join(blanks)
+            )
+        self.app.call_from_thread(self._show_blanks, ref, form, notes)
 
-    def _show_blanks(self, ref: str, form: str, blanks: list[str] | None) -> None:
+    def _show_blanks(self, ref: str, form: str, notes: list[str] | None) -> None:
         if (ref, form) != (
             self.query_one("#ref", Input).value.strip(),
             str(self.query_one("#form", Select).value),
         ):
             return  # typed on since: a newer check is on its way
         note = self.query_one("#blank-note", Static)
-        note.display = bool(blanks)
-        note.update(
-            "These fields will print blank (fill them in the case, or by hand): "
-            + ", ".join(blanks)
-            if blanks
-            else ""
-        )
+        note.display = bool(notes)
+        # Each caution a sentence of its own: the case was voided, or the form is not its
+        # procedure's; then the fields left blank.
+        note.update("\n".join(f"{n[:1].upper()}{n[1:]}." for n in notes or ()))
 
     @property
     def blank_note(self) -> str:
-        """The blank-fields note on show ('' if none): for tests."""
+        """The note on show before a report is written ('' if none): the cautions about the
+        case and form, then the fields left blank. For tests."""
         note = self.query_one("#blank-note", Static)
         return str(note.content) if note.display else ""
 
