@@ -124,6 +124,13 @@ def make_backup(session: Session, out: Path, *, force: bool = False) -> Path:
             raise InputError("--out names the live database or its files; choose another file")
     if out.is_dir():
         raise InputError(f"--out {out} is a folder; name the backup file")
+    if out.name.endswith(keyslots.KEYS_SUFFIX):
+        # `--out b.keys` once wrote b.keys and b.keys.keys: a backup that looks like a key file.
+        raise InputError(
+            f"--out {out} is named as a key file; name the backup itself (its key file is "
+            "written beside it, with .keys added)",
+            field="out",
+        )
     if not force:
         for there in (out, keyslots.keys_path(out)):
             if there.exists():  # the key file alone too: it belongs to an earlier backup

@@ -91,9 +91,12 @@ def checked_cost(kdf: object) -> KdfCost:
     return cost
 
 
+KEYS_SUFFIX = ".keys"  # a database's key-slot file is its name with this added
+
+
 def keys_path(db_path: Path) -> Path:
     """The key-slot file that belongs to a database file."""
-    return db_path.with_name(db_path.name + ".keys")
+    return db_path.with_name(db_path.name + KEYS_SUFFIX)
 
 
 def _b64(data: bytes) -> str:

@@ -106,6 +106,14 @@ def test_a_backup_never_replaces_an_earlier_one_unless_forced(with_cases, tmp_pa
     assert backup.read_bytes() != kept[0]
 
 
+def test_a_backup_named_as_a_key_file_is_refused(with_cases, tmp_path, capsys):
+    # `--out b.keys` once wrote b.keys and b.keys.keys: a backup passing for a key file.
+    assert main(["backup", "--out", str(tmp_path / "tonight.keys")]) == 2
+    err = capsys.readouterr().err
+    assert "named as a key file" in err and err.count("\n") == 1
+    assert list(tmp_path.glob("tonight*")) == []
+
+
 @pytest.mark.parametrize(
     ("what", "name"),
     [
