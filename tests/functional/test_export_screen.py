@@ -381,3 +381,42 @@ async def test_a_key_typed_before_ctrl_s_never_answers_its_question(make_app, ho
         await pilot.press("y")
         await wait_until(pilot, lambda: bool(screen.result_text), what="the export")
         assert "Escalation" in out.read_text(encoding="utf-8-sig")
+
+
+async def test_a_second_ctrl_s_while_an_export_is_written_is_told_not_ignored(
+    make_app, home, monkeypatch
+):
+    import threading
+
+    from textual.widgets import Button
+
+    from dsl_console.services import exporting
+
+    # The export held back until the test lets it go: a large one, as the DSL sees it.
+    release = threading.Event()
+    real = exporting.export_to
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        release.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exporting, "export_to", held)
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await unlocked(pilot)
+        screen = await open_export(pilot)
+        out = Path(screen.query_one("#out", Input).value)
+        await pilot.press("ctrl+s")
+        save = screen.query_one("#save", Button)
+        await wait_until(pilot, lambda: save.disabled, what="the export under way")
+        await pilot.press("ctrl+s")
+        await wait_until(
+            pilot,
+            lambda: any("An export is being written" in n.message for n in app._notifications),
+            what="the second Ctrl+S answered",
+        )
+        release.set()
+        await wait_until(pilot, lambda: "wrote" in screen.result_text, what="the export")
+        await settle(pilot)
+        assert screen.result_text.count("wrote") == 1
+    assert [p.name for p in (home / "Documents").iterdir()] == [out.name]

@@ -436,6 +436,9 @@ class ExportScreen(FormScreen):
         """Check the fields; if they read well, export in a worker."""
         save = self.query_one("#save", Button)
         if save.disabled:
+            # Pressed again while one is written (a hurried second Ctrl+S): said, not silent.
+            self.app.bell()
+            self.notify("An export is being written: wait for it to finish.", timeout=4)
             return
         self.save_asked()
         self.clear_errors()
