@@ -4,6 +4,7 @@ mistakes shown in place, and a progress bar that reaches its total."""
 from __future__ import annotations
 
 import csv
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,21 @@ async def open_export(pilot: Pilot) -> ExportScreen:
     screen = pilot.app.screen
     assert isinstance(screen, ExportScreen)
     return screen
+
+
+def held_exports(monkeypatch: pytest.MonkeyPatch, wait: float) -> threading.Event:
+    """Hold every export back (up to `wait` seconds) until the event is set: a large export,
+    as the DSL meets it."""
+    from dsl_console.services import exporting
+
+    release, real = threading.Event(), exporting.export_to
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        release.wait(wait)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(exporting, "export_to", held)
+    return release
 
 
 async def export(pilot: Pilot, screen: ExportScreen) -> None:
@@ -279,17 +295,7 @@ async def test_escape_while_an_export_is_written_still_says_it_was_written(
     # A tmux walkthrough: Ctrl+S then Escape on a slower export (the yearly analysis) closed
     # the screen, the file was written and audited, and nothing said so: the DSL believed a
     # file of children's names had not been made. The console itself now says it was.
-    import threading
-
-    from dsl_console.services import exporting
-
-    real, going = exporting.export_to, threading.Event()
-
-    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
-        going.wait(5)  # until the screen has gone
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(exporting, "export_to", slow)
+    going = held_exports(monkeypatch, 5)  # until the screen has gone
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await unlocked(pilot)
@@ -314,17 +320,8 @@ async def test_escape_while_an_export_is_refused_still_says_it_was_not_written(
     # The other half of the walkthrough's Ctrl+S then Escape: an export that fails once the
     # screen has gone (here its folder is removed meanwhile) said nothing at all.
     import shutil
-    import threading
 
-    from dsl_console.services import exporting
-
-    real, going = exporting.export_to, threading.Event()
-
-    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
-        going.wait(5)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(exporting, "export_to", slow)
+    going = held_exports(monkeypatch, 5)
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await unlocked(pilot)
@@ -386,21 +383,9 @@ async def test_a_key_typed_before_ctrl_s_never_answers_its_question(make_app, ho
 async def test_a_second_ctrl_s_while_an_export_is_written_is_told_not_ignored(
     make_app, home, monkeypatch
 ):
-    import threading
-
     from textual.widgets import Button
 
-    from dsl_console.services import exporting
-
-    # The export held back until the test lets it go: a large one, as the DSL sees it.
-    release = threading.Event()
-    real = exporting.export_to
-
-    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
-        release.wait(20)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(exporting, "export_to", held)
+    release = held_exports(monkeypatch, 20)
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await unlocked(pilot)
