@@ -61,6 +61,7 @@ from dsl_console.ui.screens.case_list import CaseListScreen
 from dsl_console.ui.screens.help import HelpScreen, help_for
 from dsl_console.ui.screens.unlock import UnlockMode, UnlockScreen
 from dsl_console.ui.widgets.case_table import CaseTable
+from dsl_console.ui.widgets.notice_bar import NoticeBar
 
 # Input that counts as the user being at the keyboard (a mouse merely passing over does not).
 ACTIVITY = (
@@ -813,8 +814,9 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         remembered so it can be taken down when that case changes (or, for an immediate risk,
         once a sweep finds it escalated)."""
         listing = self.case_list
-        if listing is not None and self.screen is listing:
-            listing.notice_bar.add(ref, text, risk=risk)
+        bar = listing.notice_bar if listing is not None and self.screen is listing else None
+        if bar is not None:
+            bar.add(ref, text, risk=risk)
             return
         # A summary of many cases (no ref: "24 more cases flagged ...") is not one case.
         title = RISK_TITLE if risk else ("Case flagged" if ref else "Cases flagged")
@@ -825,14 +827,14 @@ class DslConsoleApp(AppErrorGuard, App[int]):
     def notices_to_bar(self) -> None:
         """Back on the case list: the notices still shown as toasts (announced over another
         screen) move into the bar under the rows, rather than stay over them."""
-        listing = self.case_list
-        if listing is None:
+        bar = self._notice_bar()
+        if bar is None:
             return
         for ref, shown in self._notices_by_ref.items():
             for notice in shown:
                 if notice in self._notifications:
                     self._unnotify(notice)
-                    listing.notice_bar.add(ref, notice.message, risk=notice.title == RISK_TITLE)
+                    bar.add(ref, notice.message, risk=notice.title == RISK_TITLE)
         self._notices_by_ref.clear()
 
     def withdraw_notices(self, ref: str) -> None:
@@ -840,8 +842,8 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         for notice in self._notices_by_ref.pop(ref, []):
             if notice in self._notifications:
                 self._unnotify(notice)  # Textual's own removal of one notification
-        if (listing := self.case_list) is not None:
-            listing.notice_bar.withdraw(ref)
+        if (bar := self._notice_bar()) is not None:
+            bar.withdraw(ref)
 
     def _withdraw_risks_but(self, at_risk: frozenset[str]) -> None:
         """A risk announced earlier and now escalated (here or in another console): its
@@ -851,15 +853,15 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             for notice in risky:
                 if notice in self._notifications:
                     self._unnotify(notice)
-        if (listing := self.case_list) is not None:
-            listing.notice_bar.withdraw(risks_except=at_risk)
+        if (bar := self._notice_bar()) is not None:
+            bar.withdraw(risks_except=at_risk)
 
     def clear_notifications(self) -> None:
         """Take every notice down: the toasts and the case list's notice bar."""
         super().clear_notifications()
         self._notices_by_ref.clear()
-        if (listing := self.case_list) is not None:
-            listing.notice_bar.withdraw()
+        if (bar := self._notice_bar()) is not None:
+            bar.withdraw()
 
     def action_dismiss_notices(self) -> None:
         """Take every notice off the screen (ctrl+d); the header still counts the flags."""
@@ -878,6 +880,12 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             if isinstance(screen, CaseListScreen):
                 return screen
         return None
+
+    def _notice_bar(self) -> NoticeBar | None:
+        """The case list's notice bar, when the list is up with its children (a sweep's news
+        once arrived as the console closed, and the bar it looked for had gone)."""
+        listing = self.case_list
+        return None if listing is None else listing.notice_bar
 
     def _look_for_writes(self) -> None:
         if self.session is not None and self._watcher is not None:

@@ -255,7 +255,8 @@ def notices(app: DslConsoleApp) -> list[str]:
     """The text of every notice shown and not yet taken down: the toasts, and the lines of
     the case list's notice bar."""
     listing = app.case_list
-    bar = [n.text for n in listing.notice_bar.notices] if listing is not None else []
+    shown = listing.notice_bar if listing is not None else None
+    bar = [n.text for n in shown.notices] if shown is not None else []
     return [n.message for n in app._notifications] + bar
 
 

@@ -463,3 +463,22 @@ async def test_after_unlocking_again_the_flags_are_summed_up_as_at_the_first_unl
         again = notices(app)
         assert sorted(again) == sorted(first)
         assert any(n.startswith("3 more cases flagged") for n in again)
+
+
+async def test_a_sweep_s_news_arriving_as_the_list_is_taken_down_is_not_a_crash(make_app):
+    # Once the first sweep's answer came in 0.02 s, a CI run caught it arriving as the console
+    # closed: the list had no notice bar any more, and the news handler failed on that.
+    from dsl_console.ui.messages import SweepFinished
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await unlocked(pilot)
+        swept = app.last_sweep
+        assert swept is not None and swept.news.notices
+        count = app.sweep_count
+        await screen.remove_children()  # the list taken down, as at closing
+        app.post_message(SweepFinished(swept.as_of, swept.news))
+        await wait_until(pilot, lambda: app.sweep_count == count + 1, what="the news handled")
+        await settle(pilot)
+        # Its notices are not lost: with no bar to hold them, they are toasts.
+        assert any("immediate risk" in n.message for n in app._notifications)

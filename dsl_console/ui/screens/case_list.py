@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -198,9 +199,14 @@ class CaseListScreen(ErrorGuard, Screen[None]):
         self.app.push_screen(ExportScreen())
 
     @property
-    def notice_bar(self) -> NoticeBar:
-        """The notices about cases, in lines of their own under the rows."""
-        return self.query_one(NoticeBar)
+    def notice_bar(self) -> NoticeBar | None:
+        """The notices about cases, in lines of their own under the rows; None while the screen
+        has no children (not yet composed, or taken down as the console closes), when a
+        sweep's news that arrives meanwhile is not the bar's."""
+        try:
+            return self.query_one(NoticeBar)
+        except NoMatches:
+            return None
 
     @property
     def table(self) -> CaseTable:
