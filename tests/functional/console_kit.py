@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from dsl_console.config import Config
 from dsl_console.core.clock import parse_moment
@@ -187,8 +187,8 @@ async def settle(pilot: Pilot, rounds: int = 50) -> None:
     for _ in range(rounds):
         try:
             await app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass  # the app reports it to the user; the test looks at what they see
+        except (WorkerFailed, WorkerCancelled):
+            pass  # reported to the user, or replaced by a newer one: the test looks at the screen
 
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
