@@ -100,7 +100,7 @@ def start(target: Any, name: str) -> tuple[Any, Any]:
         chosen = context()
         ours, theirs = chosen.Pipe()
         process = chosen.Process(target=target, args=(theirs,), name=name, daemon=True)
-        with _without_secrets():
+        with _without_secrets(), _main_left_alone():
             process.start()
     except (OSError, RuntimeError, ValueError) as exc:
         raise HelperUnavailable(f"cannot start a helper process: {exc}") from None
@@ -122,6 +122,33 @@ def _without_secrets() -> Iterator[None]:
 
 
 SECRETS = (ENV_PASSPHRASE, ENV_NEW_PASSPHRASE)
+
+
+@contextmanager
+def _main_left_alone() -> Iterator[None]:
+    """Start a helper without running the program's main script in it again.
+
+    multiprocessing runs the parent's main script in every new process, in case the target
+    was defined there. A helper's target never is (it is a function of this package, which
+    the fork server has imported). The `dsl-console` script is one import (`launch`), but a
+    program that starts the console or an export another way pays its script's imports at
+    every helper's start: under the test runner, 0.2 s before each first sweep. The fork
+    server's own way to import the script once ("__main__" in its preload) never takes
+    effect on Python 3.11, which looks for a key the preparation data does not have. So the
+    script's file is hidden while the process is started: with no file and no module name,
+    there is nothing to run. (`python -m dsl_console` names a `__main__` module, which
+    multiprocessing already leaves alone.)
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not hasattr(main, "__file__"):
+        yield
+        return
+    script = main.__file__
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = script
 
 
 def end(process: Any, wait: float) -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -129,3 +132,31 @@ def test_closing_during_a_sweep_ends_it_rather_than_waiting_for_it(process):
     under_way.join()
     assert not process_running(stuck)
     assert [str(f) for f in failures] == [STOPPED]
+
+
+def test_a_helper_starts_without_running_the_program_s_script_again(tmp_path):
+    """multiprocessing runs the parent's main script again in each new process: a program
+    that starts the console (the test runner, a school's own script) paid its imports,
+    0.2 s under pytest, before every first sweep after an unlock."""
+    ran_again = tmp_path / "ran-again"
+    program = tmp_path / "program.py"
+    program.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            if __name__ != "__main__":
+                open({str(ran_again)!r}, "a").write(__name__ + "\\n")
+            from dsl_console.services import helpers, sweep_process
+            if __name__ == "__main__":
+                process, conn = helpers.start(sweep_process.serve, "test helper")
+                conn.close()  # the helper meets a closed pipe and ends
+                process.join(30)
+                print(process.exitcode, sys.modules["__main__"].__file__ == __file__)
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(program)], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["0", "True"], done.stderr[-500:]
+    assert not ran_again.exists(), ran_again.read_text()
