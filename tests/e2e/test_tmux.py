@@ -104,10 +104,11 @@ def test_immediate_risk_from_another_process_shows_within_six_seconds(tmp_path, 
     opened = datetime.now(UTC) - timedelta(minutes=1)
     import_cases(db, env, tmp_path, case("E2E-011", "Dev Testcase", opened, immediate_risk=True))
     written = time.monotonic()
-    shown = terminal.wait_for("E2E-011", "!! 1 immediate risk", timeout=6.0)
+    terminal.wait_for("!! 1 immediate risk", timeout=6.0)
+    # The sweep's count and the list's own refresh each take their moment: both within six
+    # seconds of the write.
+    terminal.wait_for_row("E2E-011", "!!", "risk: escalate", timeout=6.0)
     assert time.monotonic() - written <= 6.0
-    row = next(line for line in shown.splitlines() if line.startswith("E2E-011"))
-    assert "!!" in row and "risk: escalate" in row
 
     terminal.keys("q")
     assert terminal.exit_status() == 0

@@ -97,6 +97,19 @@ class Terminal:
                 raise AssertionError(f"no line showed {texts!r}; the screen was:\n{shown}")
             time.sleep(0.1)
 
+    def wait_for_row(self, ref: str, *texts: str, timeout: float = 15.0) -> str:
+        """The case list's row for a ref (the line that starts with it), once it shows every
+        text. A notice naming the case can show a moment before the list has its row."""
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            for line in shown.splitlines():
+                if line.startswith(ref) and all(text in line for text in texts):
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no row {ref} showed {texts!r}; the screen was:\n{shown}")
+            time.sleep(0.1)
+
     def settle(self) -> None:
         """A beat after the screen changed, before the next key: a form takes its focus after it
         shows, and a key pressed in between would go to the widget that had focus before."""
