@@ -723,7 +723,7 @@ class DslConsoleApp(AppErrorGuard, App[int]):
             # Shorter than check's line (a notice at 80x24 has a dozen rows): what happened,
             # what to do, and that the list may still show it.
             text = (
-                f"A change to the case records was not made by the person it names "
+                f"A change to the case records was not made through the console "
                 f"({safe(message.why)}): someone changed the database outside the console. "
                 "Tell the other DSLs and restore the last backup from before it; until then "
                 "the list may still show that change. Ctrl+D dismisses this."

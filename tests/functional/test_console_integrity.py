@@ -111,10 +111,10 @@ async def test_a_forged_case_change_is_said_after_unlocking(make_app, tmp_path):
         await unlocked(pilot)
         await wait_until(
             pilot,
-            lambda: any("not made by the person it names" in n for n in notices(app)),
+            lambda: any("not made through the console" in n for n in notices(app)),
             what="the forged change said",
         )
-        (said,) = [n for n in notices(app) if "not made by the person it names" in n]
-        assert said.startswith("A change to the case records was not made by the person")
+        (said,) = [n for n in notices(app) if "not made through the console" in n]
+        assert said.startswith("A change to the case records was not made through the console")
         assert said.endswith("Ctrl+D dismisses this.")
         assert f"in {USER}'s name, is not signed" in said

@@ -159,7 +159,7 @@ def test_a_resolution_forged_in_the_dsl_s_name_is_named_everywhere(team, capsys,
     # risk, and it says why.
     flagged, warning = check_run(capsys)
     assert "immediate-risk" in flagged[AT_RISK]
-    assert "a change to the case records that the person it names did not make" in warning
+    assert "a change to the case records that the console did not make" in warning
     assert f"This check leaves that change out of {AT_RISK}" in warning
     assert document_warnings(capsys) == [warning.removeprefix("warning: ").strip()]
 
@@ -170,7 +170,9 @@ def test_a_reader_s_own_signed_case_change_is_beyond_their_role(team, capsys):
     assert code == 1
     assert f"{READER.user} had a read-only account then, and could not change the case" in out
     flagged, warning = check_run(capsys)
-    assert "the person it names did not make" in warning
+    # They did make it, with their own key: the line says what was wrong with it instead.
+    assert "the console did not make and would not allow" in warning
+    assert f"{READER.user} had a read-only account then" in warning
     assert "immediate-risk" in flagged[AT_RISK]
 
 
