@@ -16,6 +16,9 @@ from dsl_console.config import Config
 from dsl_console.services.session import Credentials, Session, open_session
 from tests.fictional import FAST_KDF, NOW, PASSPHRASE, USER
 
+# Run-wide plugins: the timed tests run alone under xdist; the reliability figures' summary.
+pytest_plugins = ["tests.run_alone", "tests.reliability.figures"]
+
 
 def process_running(pid: int) -> bool:
     """Whether a process (a child of this one, reaped once it ended) still runs."""
@@ -73,6 +76,11 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         "DSL_CONSOLE_NEW_PASSPHRASE",
         "SUDO_USER",  # under sudo the console is in server mode: only where a test says so
         "SUDO_UID",
+        # pytest-xdist exports its own terminal's width to its workers, and a console started
+        # with COLUMNS takes it for the terminal's (Python's shutil reads it first): a tmux
+        # pane 200 wide drew 80. A DSL's shell does not export them.
+        "COLUMNS",
+        "LINES",
     ):
         monkeypatch.delenv(name, raising=False)
     return home

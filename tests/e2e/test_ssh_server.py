@@ -314,6 +314,7 @@ def started_by(pid: str) -> str:
     return next(v[10:].decode() for v in environ if v.startswith(b"SUDO_USER="))
 
 
+@pytest.mark.alone  # "within seconds" of each other, timed with nothing else running
 def test_three_dsls_over_ssh_see_each_others_changes_and_never_the_files(server: Server):
     now = datetime.now(UTC)
     import_as_service(server, case("SRV-000", "Ada Example", now - timedelta(days=2)))

@@ -110,6 +110,19 @@ class Terminal:
                 raise AssertionError(f"no row {ref} showed {texts!r}; the screen was:\n{shown}")
             time.sleep(0.1)
 
+    def wait_until_keys_are_held(self, timeout: float = 15.0) -> None:
+        """Wait until the program in the pane holds typed keys for itself: its terminal takes
+        no key as flow control (dsl_console/typeahead.py, or the console's own raw mode)."""
+        tty = self._tmux("display", "-p", "#{pane_tty}").strip()
+        deadline = time.monotonic() + timeout
+        while True:
+            modes = subprocess.run(["stty", "-F", tty, "-a"], capture_output=True, text=True)
+            if "-ixon" in modes.stdout.split():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the terminal kept flow control: {modes.stdout}")
+            time.sleep(0.01)
+
     def settle(self) -> None:
         """A beat after the screen changed, before the next key: a form takes its focus after it
         shows, and a key pressed in between would go to the widget that had focus before."""

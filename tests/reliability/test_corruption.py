@@ -148,7 +148,9 @@ def test_an_impossible_db_path_is_one_line(tmp_path: Path, name: str, figures) -
         commands.append(["import", str(source)])
     for argv in commands:
         line = _refused_cleanly(_run(db, tmp_path / "home", "--db", str(db), *argv))
-        assert len(line) < 400
+        # One short line: the 300-character name once and a few words, whatever folder the
+        # test runner gave this test (a worker's folder is longer).
+        assert len(line) - len(str(tmp_path)) < 340, line
     assert (tmp_path / "plain.txt").read_text(encoding="utf-8") == "not a folder\n"
     figures.add(
         "corrupt files",
