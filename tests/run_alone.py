@@ -5,9 +5,9 @@ the others wait on a console or a terminal). Most tests do not mind a busy machi
 console must work on a loaded school server too, and the end-to-end tests' keys in one burst
 must land where they were typed whatever the load. A few hold the console to a promise made in
 seconds (another process's change shown within six); under two other workers' load those would
-measure the load. Those are marked `alone`: every test takes a shared hold on one lock for its
-setup, run and teardown, and an `alone` one takes it exclusively, so the other workers finish
-the test they are on and wait.
+measure the load. Those are marked `alone`: every other test takes a shared hold on one lock
+for its setup, run and teardown, and an `alone` one takes it exclusively while it runs, so the
+other workers finish the test they are on and wait.
 
 A turnstile before the lock keeps an alone test from waiting for ever behind a stream of
 shared ones: it is held while a test queues for the lock, so no shared test can slip in ahead
@@ -53,18 +53,30 @@ def _held(path: Path, operation: int) -> Iterator[None]:
         os.close(fd)  # closing the only descriptor releases the lock
 
 
+def _alone(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) for name in ALONE_MARKERS)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Every test but an alone one holds the lock shared, from its setup to its teardown."""
     files = _lock_files(item.config)
-    if files is None:
+    if files is None or _alone(item):
         return (yield)
     turnstile, lock = files
-    alone = any(item.get_closest_marker(name) for name in ALONE_MARKERS)
     with ExitStack() as stack:
-        if alone:
-            stack.enter_context(_held(turnstile, fcntl.LOCK_EX))
-            stack.enter_context(_held(lock, fcntl.LOCK_EX))
-        else:
-            with _held(turnstile, fcntl.LOCK_EX):
-                stack.enter_context(_held(lock, fcntl.LOCK_SH))
+        with _held(turnstile, fcntl.LOCK_EX):
+            stack.enter_context(_held(lock, fcntl.LOCK_SH))
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """An alone test holds it exclusively while it runs: its fixtures (an SSH server made in
+    fifteen seconds) are made and taken down beside the other workers' tests."""
+    files = _lock_files(item.config)
+    if files is None or not _alone(item):
+        return (yield)
+    turnstile, lock = files
+    with _held(turnstile, fcntl.LOCK_EX), _held(lock, fcntl.LOCK_EX):
         return (yield)
