@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -22,7 +22,7 @@ from dsl_console.core.forms import FORM_IDS
 from dsl_console.errors import ConsoleError, InputError
 from dsl_console.paths import default_config_path, default_db_path, demo_db_path
 from dsl_console.process import no_core_dumps
-from dsl_console.typeahead import held_for_the_console
+from dsl_console.typeahead import held_for_the_console, let_go
 
 PROG = "dsl-console"
 DEMO_USER = "demo"
@@ -304,7 +304,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = args.command or "console"
     # From here to the console taking the terminal (the imports, the unlock), keys typed ahead
     # are held for it rather than echoed by the shell's terminal.
-    held = held_for_the_console() if command in ("console", "demo") else nullcontext()
+    held: AbstractContextManager[None]
+    if command in ("console", "demo"):
+        held = held_for_the_console()
+    else:
+        let_go()  # the hold `dsl-console` began at its start: this command's prompts echo
+        held = nullcontext()
     with held:
         handler = _handlers().get(command)
         assert handler is not None

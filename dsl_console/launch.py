@@ -3,7 +3,8 @@
 The command line's modules take tens of milliseconds to import, and a Ctrl+C landing in them
 (a DSL pressing it as the command starts) once printed a Python traceback. They are imported
 here, inside the same guard that `cli.main` keeps for the rest of the run. (Only the
-interpreter's own first milliseconds, before any of this runs, are beyond it.)
+interpreter's own first milliseconds, before any of this runs, are beyond it.) Keys typed
+from its first step are held for the console (typeahead.py).
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ INTERRUPTED = 130  # as cli.INTERRUPTED; not imported from there, which is what 
 
 def main() -> int:
     """Import the command line and run it; exit 130, with one line, if interrupted first."""
+    from dsl_console import typeahead  # a few lines, no imports of its own worth the name
+
+    # Before the command line's imports: keys typed from here on wait, unseen, for the console.
+    typeahead.hold_from_the_start()
     try:
-        from dsl_console.cli import main as run
-    except KeyboardInterrupt:
-        sys.stderr.write("dsl-console: interrupted; nothing was left half-written\n")
-        return INTERRUPTED
-    return run()
+        try:
+            from dsl_console.cli import main as run
+        except KeyboardInterrupt:
+            sys.stderr.write("dsl-console: interrupted; nothing was left half-written\n")
+            return INTERRUPTED
+        return run()
+    finally:
+        typeahead.let_go()  # whatever ended the command, the terminal is the user's again

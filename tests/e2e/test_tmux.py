@@ -383,7 +383,9 @@ def test_keys_typed_while_the_console_starts_wait_for_it_unseen(tmp_path, env):
         wrong.run(
             f"{CONSOLE or 'dsl-console'} --db {db}; echo console ended $?; sleep 60", height=30
         )
-        time.sleep(0.1)
+        # Typed as soon as the command runs (its first step holds the keys; what is typed
+        # before that is the shell's), long before the console draws.
+        wrong.wait_until_keys_are_held()
         wrong.type(PASSPHRASE)
         shown = wrong.wait_for("Wrong user name or passphrase")
         assert PASSPHRASE not in shown and "jo.lead" in shown  # the user name box kept
