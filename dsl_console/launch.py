@@ -16,16 +16,27 @@ INTERRUPTED = 130  # as cli.INTERRUPTED; not imported from there, which is what 
 
 def main() -> int:
     """Import the command line and run it; exit 130, with one line, if interrupted first."""
-    from dsl_console import typeahead  # a few lines, no imports of its own worth the name
-
-    # Before the command line's imports: keys typed from here on wait, unseen, for the console.
-    typeahead.hold_from_the_start()
     try:
-        try:
-            from dsl_console.cli import main as run
-        except KeyboardInterrupt:
-            sys.stderr.write("dsl-console: interrupted; nothing was left half-written\n")
-            return INTERRUPTED
+        # First of all (a few lines, no imports worth the name): keys typed from here on wait,
+        # unseen, for the console.
+        from dsl_console import typeahead
+
+        typeahead.hold_from_the_start()
+        from dsl_console.cli import main as run
+    except KeyboardInterrupt:
+        _let_go()
+        sys.stderr.write("dsl-console: interrupted; nothing was left half-written\n")
+        return INTERRUPTED
+    try:
         return run()
     finally:
-        typeahead.let_go()  # whatever ended the command, the terminal is the user's again
+        _let_go()  # whatever ended the command, the terminal is the user's again
+
+
+def _let_go() -> None:
+    held = sys.modules.get("dsl_console.typeahead")  # absent if interrupted before its import
+    try:
+        if held is not None:
+            held.let_go()
+    except KeyboardInterrupt:
+        pass  # a second Ctrl+C as it ends: the exit status already says interrupted
