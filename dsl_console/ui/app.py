@@ -19,6 +19,7 @@ from typing import ClassVar
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.containers import ScrollableContainer
 from textual.dom import DOMNode
 from textual.message import Message
@@ -45,7 +46,7 @@ from dsl_console.services.write_watch import WriteWatcher
 from dsl_console.store.account_trail import verify_case_authors
 from dsl_console.store.database import integrity_failed
 from dsl_console.store.keyslots import DEFAULT_COST, KdfCost
-from dsl_console.ui.commands import ConsoleCommands
+from dsl_console.ui.commands import ConsoleCommands, ConsolePalette
 from dsl_console.ui.control_filter import ControlCharacterFilter
 from dsl_console.ui.error_dialog import AppErrorGuard
 from dsl_console.ui.failures import report_failed_worker
@@ -862,6 +863,11 @@ class DslConsoleApp(AppErrorGuard, App[int]):
         self._notices_by_ref.clear()
         if (bar := self._notice_bar()) is not None:
             bar.withdraw()
+
+    def action_command_palette(self) -> None:
+        """Ctrl+P: the command palette, whose Enter waits for the hits of what was typed."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(ConsolePalette())
 
     def action_dismiss_notices(self) -> None:
         """Take every notice off the screen (ctrl+d); the header still counts the flags."""

@@ -8,8 +8,11 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual import on
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 
 from dsl_console.store.listing import refs_matching
 from dsl_console.ui.views import VIEW_COMMANDS, VIEW_HELP, VIEW_KEYS
@@ -101,3 +104,42 @@ class ConsoleCommands(Provider):
 def _refs_matching(session, text: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     with session.db.connection_context():
         return refs_matching(text)
+
+
+class ConsolePalette(CommandPalette):
+    """Textual's command palette, whose Enter acts on the hits for what was typed.
+
+    Textual searches as each letter lands and keeps the last search's hits on show until the
+    next search has some. In one burst ("Ctrl+P, go to 004, Enter", as over SSH or typed fast)
+    Enter came while the search for "go to 004" was still running, and chose the highlighted
+    hit of the list shown on opening, which was Quit. Enter now waits for the search for
+    what was typed, then does what it would have done had the user waited to see the hits.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="--command-palette")  # the id Textual's is_open looks for
+        self._enter_waits = False
+
+    def _searching(self) -> bool:
+        return any(
+            worker.group == self._GATHER_COMMANDS_GROUP
+            and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+            for worker in self.workers
+        )
+
+    @on(Input.Submitted)
+    def _enter_after_the_search(self, event: Input.Submitted) -> None:
+        # Runs before Textual's own handler (a subclass's come first); preventing the
+        # default keeps that one from choosing among the hits of an earlier search.
+        if self._searching():
+            event.prevent_default()
+            event.stop()
+            self._enter_waits = True
+
+    @on(Worker.StateChanged)
+    def _search_ended(self, event: Worker.StateChanged) -> None:
+        if not self._enter_waits or event.worker.group != self._GATHER_COMMANDS_GROUP:
+            return
+        if event.state == WorkerState.SUCCESS and not self._searching():
+            self._enter_waits = False
+            self._select_or_command()

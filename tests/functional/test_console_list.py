@@ -240,6 +240,20 @@ async def test_palette_go_to_finds_the_case_whatever_comes_before_the_ref(make_a
         await palette_offers(pilot, typed, "Go to case SCH-2026-004 (Dev Testcase)")
 
 
+async def test_the_palette_typed_in_one_burst_goes_to_the_case_typed_not_quit(make_app):
+    # Ctrl+P, "go to 004", Enter, all at once (over SSH, or typed fast): Enter came while the
+    # search for what was typed still ran, and chose the hit highlighted on opening: Quit.
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        burst(app, "ctrl+p", *"go to 004", "enter")
+        await wait_until(pilot, lambda: getattr(app.screen, "ref", None) == "SCH-2026-004")
+        await settle(pilot)
+        assert app.is_running
+        assert getattr(app.screen, "ref", None) == "SCH-2026-004"
+        assert not CommandPalette.is_open(app)
+
+
 async def test_palette_switches_quick_view(make_app):
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
