@@ -32,8 +32,10 @@ def plural(n: int, word: str) -> str:
 
 
 def some_refs(refs: list[str] | tuple[str, ...], most: int = 5) -> str:
-    """The first few refs of a list, and an ellipsis when there are more."""
-    return ", ".join(refs[:most]) + (", …" if len(refs) > most else "")
+    """The first few refs of a list, and how many more there are: one line stays readable
+    with hundreds of cases in it, and still says how many."""
+    more = len(refs) - most
+    return ", ".join(refs[:most]) + (f" and {more} more" if more > 0 else "")
 
 
 def countdown(due: datetime | None, days_left: int | None, as_of: datetime) -> str:

@@ -228,3 +228,14 @@ def test_why_a_day_is_not_working_is_said_in_words() -> None:
     # Scotland's own holidays: 2 January is one there, not in England.
     assert calendar_from("SCT", time(17, 0), []).why_not_working(date(2026, 1, 2)) != ""
     assert calendar_from("ENG", time(17, 0), []).why_not_working(date(2026, 1, 2)) == ""
+
+
+def test_a_line_naming_many_cases_says_how_many_more_it_leaves_out():
+    from dsl_console.core.wording import some_refs
+
+    refs = [f"SCH-2026-{i:03d}" for i in range(1, 313)]
+    assert some_refs(refs) == (
+        "SCH-2026-001, SCH-2026-002, SCH-2026-003, SCH-2026-004, SCH-2026-005 and 307 more"
+    )
+    assert some_refs(refs[:5]) == ", ".join(refs[:5])  # all of them: nothing more to say
+    assert some_refs(refs[:1]) == "SCH-2026-001"
