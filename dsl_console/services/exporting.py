@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -65,29 +66,35 @@ def completed_by(session: Session) -> Professional | None:
     )
 
 
-def report_blanks(session: Session, ref: str, form: str) -> list[str]:
-    """The fields of a case's partnership form that would print blank if written now, in the
-    form's order (for "These fields will print blank: ..." before writing). Call inside a
+@dataclass(frozen=True)
+class ReportNotes:
+    """What to know before writing a case's partnership form, shown before anything is
+    written: the cautions (`forms.form_cautions`: a voided case, another procedure's form),
+    and the fields that would print blank, in the form's order."""
+
+    cautions: list[str]
+    blanks: list[str]
+
+
+def report_notes(session: Session, ref: str, form: str) -> ReportNotes:
+    """The notes for a case's form if written now, from one read of the case: what the
+    report then prints and tells (`export_to`'s `on_cautions` and `on_blanks`). Call inside a
     connection of the caller's thread."""
-    from dsl_console.services.exports.forms import blank_fields
+    from dsl_console.services.exports.forms import blank_fields, form_cautions
 
-    return blank_fields(
-        load_case(ref),
-        session.registry,
-        session.calendar,
-        form=printable_form(form),
-        as_of=session.now(),
-        completed_by=completed_by(session),
-        school=session.config.school,
+    case, printable = load_case(ref), printable_form(form)
+    return ReportNotes(
+        cautions=form_cautions(case, session.registry, printable),
+        blanks=blank_fields(
+            case,
+            session.registry,
+            session.calendar,
+            form=printable,
+            as_of=session.now(),
+            completed_by=completed_by(session),
+            school=session.config.school,
+        ),
     )
-
-
-def report_cautions(session: Session, ref: str, form: str) -> list[str]:
-    """What to know before sending a case's partnership form (`forms.form_cautions`): shown
-    before writing, as the blank fields are. Call inside a connection of the caller's thread."""
-    from dsl_console.services.exports.forms import form_cautions
-
-    return form_cautions(load_case(ref), session.registry, printable_form(form))
 
 
 def _london_midnight(day: date) -> datetime:
@@ -175,8 +182,8 @@ def export_to(
     Call inside a connection of the caller's thread (the CLI's, or a worker's own). The target
     is never the database, its companions or a backup, and an existing file is replaced only
     with `force`. For a report, `on_blanks(labels)` is told the fields it printed blank, when
-    any were (see `report_blanks`), and `on_cautions(sentences)` what to know before sending
-    it, when there is anything (see `report_cautions`).
+    any were, and `on_cautions(sentences)` what to know before sending it, when there is
+    anything (both as `report_notes` says before writing).
     """
     if what not in WHATS:
         raise InputError(f"unknown export {what!r}", field="what")

@@ -141,21 +141,24 @@ def test_without_a_full_name_the_form_leaves_completed_by_blank_and_says_so(
     assert USER not in text
 
 
-def test_report_blanks_is_what_the_report_then_prints_blank(stored, tmp_path):
+def test_the_notes_before_writing_are_what_the_report_then_prints_and_tells(stored, tmp_path):
     with stored.db.connection_context():
         edit_profile(stored, USER, ROBIN)
         for form in ("newham", "st-helens-notice", "st-helens-resolution"):
-            before = exporting.report_blanks(stored, "SCH-2026-040", form)
-            told: list[list[str]] = []
+            before = exporting.report_notes(stored, "SCH-2026-040", form)
+            blanks: list[list[str]] = []
+            cautions: list[list[str]] = []
             exporting.export_to(
                 stored,
                 "report",
                 tmp_path / f"{form}.pdf",
                 ref="SCH-2026-040",
                 form=form,
-                on_blanks=told.append,
+                on_blanks=blanks.append,
+                on_cautions=cautions.append,
             )
-            assert told == [before] and before
+            assert blanks == [before.blanks] and before.blanks
+            assert cautions == ([before.cautions] if before.cautions else [])
 
 
 def test_exporting_passes_the_account_holder_as_completing_the_form(stored):

@@ -297,16 +297,16 @@ class ExportScreen(FormScreen):
     def _find_blanks(self, session: Session, ref: str, form: str) -> None:
         try:
             with session.db.connection_context():
-                notes = exporting.report_cautions(session, ref, form)
-                blanks = exporting.report_blanks(session, ref, form)
+                found = exporting.report_notes(session, ref, form)
         except ConsoleError:
-            notes = None  # no such case (yet): the export itself says so
+            found = None  # no such case (yet): the export itself says so
         except Exception:  # a note only: the export must stay possible
-            notes = None
-        if notes is not None and blanks:
+            found = None
+        notes = None if found is None else list(found.cautions)
+        if notes is not None and found is not None and found.blanks:
             notes.append(
                 "These fields will print blank (fill them in the case, or by hand): "
-                + ", ".join(blanks)
+                + ", ".join(found.blanks)
             )
         self.app.call_from_thread(self._show_blanks, ref, form, notes)
 
