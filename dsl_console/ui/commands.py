@@ -136,6 +136,12 @@ class ConsolePalette(CommandPalette):
             event.stop()
             self._enter_waits = True
 
+    @on(Input.Changed)
+    def _typed_on(self) -> None:
+        # A letter after the Enter (the characters before it all came first): the user has
+        # changed their mind, and a later search must not choose for them.
+        self._enter_waits = False
+
     @on(Worker.StateChanged)
     def _search_ended(self, event: Worker.StateChanged) -> None:
         if not self._enter_waits or event.worker.group != self._GATHER_COMMANDS_GROUP:

@@ -254,6 +254,22 @@ async def test_the_palette_typed_in_one_burst_goes_to_the_case_typed_not_quit(ma
         assert not CommandPalette.is_open(app)
 
 
+async def test_a_letter_after_the_palette_s_enter_in_a_burst_leaves_the_choice_to_the_user(
+    make_app,
+):
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await unlocked(pilot)
+        # "4" after the Enter makes the search one that has a case to go to.
+        burst(app, "ctrl+p", *"go to 00", "enter", "4")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
+        await settle(pilot)
+        for _ in range(10):
+            await pilot.pause(0.05)  # the searches end; nothing is chosen for the user
+        assert isinstance(app.screen, CommandPalette)
+        assert app.screen.query_one(Input).value == "go to 004"
+
+
 async def test_palette_switches_quick_view(make_app):
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
