@@ -295,9 +295,9 @@ FORGED_CASE_CHANGE = (
     # One wording for both kinds ({why} says which): an entry its named author did not sign,
     # and one they signed that their role did not allow (a reader's resolution or receipt).
     "the audit trail holds a change to the case records that the console did not make and "
-    "would not allow ({why}): someone with the database's key changed it outside the console. Keep the files "
-    "as they are, tell the other DSLs, and restore the last backup made before it; "
-    "`dsl-console audit verify` names the first such entry"
+    "would not allow ({why}): someone with the database's key changed it outside the console. "
+    "Keep the files as they are, tell the other DSLs, and restore the last backup made before "
+    "it; `dsl-console audit verify` names the first such entry"
 )
 
 
