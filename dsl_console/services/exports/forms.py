@@ -140,10 +140,10 @@ def form_cautions(case: Case, registry: ProcedureRegistry, form: str) -> list[st
     the case was voided as opened in error, or its procedure's duties name other forms (the
     form is printed all the same: a partnership may ask for any)."""
     cautions = []
-    voided = [e for e in case.events if e.kind == EventKind.VOIDED]
-    if voided:
+    voided = next((e for e in case.events if e.kind == EventKind.VOIDED), None)
+    if voided is not None:
         cautions.append(
-            f"{case.ref} was voided as opened in error on {uk_day(voided[0].at)}: every page "
+            f"{case.ref} was voided as opened in error on {uk_day(voided.at)}: every page "
             "says so; it is not an escalation to send"
         )
     procedure = ProcedureLookup(registry)(case)

@@ -302,12 +302,14 @@ class ExportScreen(FormScreen):
             found = None  # no such case (yet): the export itself says so
         except Exception:  # a note only: the export must stay possible
             found = None
-        notes = None if found is None else list(found.cautions)
-        if notes is not None and found is not None and found.blanks:
-            notes.append(
-                "These fields will print blank (fill them in the case, or by hand): "
-                + ", ".join(found.blanks)
-            )
+        notes = None
+        if found is not None:
+            notes = list(found.cautions)
+            if found.blanks:
+                notes.append(
+                    "These fields will print blank (fill them in the case, or by hand): "
+                    + ", ".join(found.blanks)
+                )
         self.app.call_from_thread(self._show_blanks, ref, form, notes)
 
     def _show_blanks(self, ref: str, form: str, notes: list[str] | None) -> None:
